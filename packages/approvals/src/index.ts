@@ -1,0 +1,1 @@
+export type { ApprovalRequest, ApprovalState, DispatchRecord, HeldRequest, Vote } from './model.js';

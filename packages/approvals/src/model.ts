@@ -1,0 +1,69 @@
+import type { Action } from '@gatehouse/policy';
+
+/** The states an approval request moves through. See ARCHITECTURE.md for the diagram. */
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'dispatched' | 'completed';
+
+/** The request as it will be replayed upstream once approved. */
+export interface HeldRequest {
+  readonly method: string;
+  /** Path after the cluster prefix, as received. */
+  readonly path: string;
+  /** Raw query string without `?`. */
+  readonly query: string;
+  /** Allow-listed headers only (content-type, accept, user-agent, kubectl-command...). Never Authorization. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Body bytes, base64, when there is one. */
+  readonly bodyBase64?: string | undefined;
+  /** SHA-256 hex of the body ('' body hashes too). */
+  readonly bodySha256: string;
+}
+
+export interface Vote {
+  readonly userId: string;
+  readonly userName?: string | undefined;
+  readonly decision: 'approve' | 'deny';
+  readonly reason?: string | undefined;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+export interface DispatchRecord {
+  /** How the approved request reached the cluster: on the held connection, or by the agent's retry. */
+  readonly via: 'hold' | 'grant';
+  /** Which gateway replica claimed it. */
+  readonly holder: string;
+  readonly at: number;
+  readonly status?: number | undefined;
+  readonly durationMs?: number | undefined;
+}
+
+export interface ApprovalRequest {
+  /** Short, URL-safe, unique id shown to humans (`/gatehouse show <id>`). */
+  readonly id: string;
+  readonly cluster: string;
+  readonly agent: string;
+  /** Slack user ids who own the agent; none of them may approve. */
+  readonly owners: readonly string[];
+  readonly action: Action;
+  /** kubectl-style rendering for humans. */
+  readonly command: string;
+  readonly request: HeldRequest;
+  /** Identity of "the same request": hash of agent + cluster + method + path + query + body hash. */
+  readonly fingerprint: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly group: string;
+  readonly approvalsNeeded: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly state: ApprovalState;
+  readonly votes: readonly Vote[];
+  readonly decidedAt?: number | undefined;
+  /** Who denied, and why (state denied). */
+  readonly deniedBy?: string | undefined;
+  readonly denyReason?: string | undefined;
+  /** Until when an approved, undispatched request may be claimed by the agent's retry. */
+  readonly grantExpiresAt?: number | undefined;
+  readonly dispatch?: DispatchRecord | undefined;
+  readonly slack?: { readonly channel: string; readonly ts: string } | undefined;
+}

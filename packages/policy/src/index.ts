@@ -1,0 +1,10 @@
+export type {
+  Action,
+  Decision,
+  KubeRequest,
+  NonResourceAction,
+  PolicyContext,
+  ResourceAction,
+  UnclassifiedAction,
+  Verb,
+} from './types.js';

@@ -1,0 +1,104 @@
+/**
+ * The contract between the gateway and the policy engine. The gateway hands over one
+ * HTTP request as it arrived (after the `/clusters/<name>` prefix is removed); the
+ * engine turns it into an {@link Action} and decides.
+ */
+
+/** One HTTP request as the gateway sees it. */
+export interface KubeRequest {
+  /** Upper-case HTTP method as received. */
+  readonly method: string;
+  /** Path after the cluster prefix, starting with `/`, exactly as received (not decoded). */
+  readonly path: string;
+  /** Raw query string without the leading `?` ('' when none). */
+  readonly query: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request body when the gateway buffered one (mutating requests). */
+  readonly body?: Uint8Array | undefined;
+}
+
+/** Kubernetes authorization verbs, plus the connect verbs kubectl users think in. */
+export type Verb =
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection'
+  | 'exec'
+  | 'attach'
+  | 'portforward'
+  | 'proxy'
+  | 'unknown';
+
+/** A request on a resource URL (`/api/v1/...`, `/apis/<group>/<version>/...`). */
+export interface ResourceAction {
+  readonly kind: 'resource';
+  readonly verb: Verb;
+  /** '' for the core group. */
+  readonly apiGroup: string;
+  readonly apiVersion: string;
+  /** Plural resource name, lower case: `pods`, `deployments`. */
+  readonly resource: string;
+  readonly subresource?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly name?: string | undefined;
+  /** `dryRun=All` in the query or `dryRun: ["All"]` in DeleteOptions. */
+  readonly dryRun: boolean;
+  /** True only for get/list/watch (and dry runs never make something read-only). */
+  readonly readOnly: boolean;
+  /** The request sets `spec.replicas` to 0 on a scalable workload or its `scale` subresource. */
+  readonly scaleToZero: boolean;
+  /** Target replica count when the body sets one. */
+  readonly replicas?: number | undefined;
+  /** exec/attach: the command and container from the query. */
+  readonly command?: readonly string[] | undefined;
+  readonly container?: string | undefined;
+  readonly labelSelector?: string | undefined;
+  readonly fieldSelector?: string | undefined;
+}
+
+/** A non-resource URL: `/version`, `/api`, `/apis`, `/openapi/v3`, `/healthz`... */
+export interface NonResourceAction {
+  readonly kind: 'nonResource';
+  readonly verb: Verb;
+  readonly path: string;
+  /** Discovery and schema calls kubectl makes before anything else: never held. */
+  readonly discovery: boolean;
+  readonly readOnly: boolean;
+}
+
+/** A request the parser could not classify. Always treated as mutating (fail closed). */
+export interface UnclassifiedAction {
+  readonly kind: 'unclassified';
+  readonly verb: 'unknown';
+  readonly method: string;
+  readonly path: string;
+  readonly reason: string;
+  readonly readOnly: false;
+}
+
+export type Action = ResourceAction | NonResourceAction | UnclassifiedAction;
+
+/** What the policy is asked about. */
+export interface PolicyContext {
+  readonly cluster: string;
+  readonly agent: string;
+  readonly action: Action;
+}
+
+export type Decision =
+  | { readonly effect: 'allow'; readonly rule: string | null }
+  | { readonly effect: 'deny'; readonly rule: string | null; readonly reason: string }
+  | {
+      readonly effect: 'require';
+      readonly rule: string;
+      readonly reason: string;
+      /** Approver group name (a key of `approverGroups` in the config). */
+      readonly group: string;
+      /** Distinct approvals needed. */
+      readonly approvals: number;
+    };
