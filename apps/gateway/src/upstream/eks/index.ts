@@ -1,0 +1,9 @@
+import type { EksClusterConfig } from '../cluster-config.js';
+import type { ClusterUpstream, UpstreamDeps } from '../types.js';
+
+export async function createEksUpstream(
+  _cluster: EksClusterConfig,
+  _deps: UpstreamDeps,
+): Promise<ClusterUpstream> {
+  throw new Error('not implemented yet');
+}

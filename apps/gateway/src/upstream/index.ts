@@ -1,0 +1,16 @@
+export type { ClusterConfig, EksClusterConfig, KubeconfigClusterConfig } from './cluster-config.js';
+export { createClusterUpstream } from './create.js';
+export {
+  AssumeRoleFailedError,
+  CaUnreadableError,
+  CredentialsFailedError,
+  InvalidServerUrlError,
+  KubeconfigUnreadableError,
+  MissingRoleArnError,
+  MissingServerError,
+  UnknownClusterTypeError,
+  UnknownContextError,
+  UpstreamError,
+  UpstreamErrorCode,
+} from './errors.js';
+export type { Clock, ClusterUpstream, UpstreamDeps, UpstreamLogger } from './types.js';

@@ -1,0 +1,9 @@
+import type { KubeconfigClusterConfig } from '../cluster-config.js';
+import type { ClusterUpstream, UpstreamDeps } from '../types.js';
+
+export async function createKubeconfigUpstream(
+  _cluster: KubeconfigClusterConfig,
+  _deps: UpstreamDeps,
+): Promise<ClusterUpstream> {
+  throw new Error('not implemented yet');
+}
