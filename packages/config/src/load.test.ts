@@ -1,0 +1,191 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ConfigErrorCode } from './errors.js';
+import { loadConfig, parseConfig } from './load.js';
+
+const HASH = 'a'.repeat(64);
+const base = {
+  clusters: [{ name: 'local', type: 'kubeconfig', kubeconfig: 'kube/config', context: 'kind-kind' }],
+  agents: [{ id: 'agent-oncall', tokenSha256: HASH, owners: ['U0ALICE'] }],
+};
+
+function configError(document: unknown, env: Record<string, string> = {}): ConfigError {
+  try {
+    parseConfig(document, { baseDir: '/etc/gatehouse', env });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError, got a valid config');
+}
+
+describe('parseConfig', () => {
+  it('fills defaults and resolves relative paths against the config directory', () => {
+    const config = parseConfig(base, { baseDir: '/etc/gatehouse', env: {} });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'gatehouse' });
+    expect(config.gateway).toEqual({
+      host: '0.0.0.0',
+      port: 8443,
+      publicUrl: undefined,
+      tls: { mode: 'self-signed', dir: '/etc/gatehouse/.gatehouse/tls' },
+      holdTimeoutMs: 600_000,
+      requestTtlMs: 1_800_000,
+      grantTtlMs: 600_000,
+      maxBodyBytes: 3 * 1024 * 1024,
+    });
+    expect(config.clusters[0]).toEqual({
+      name: 'local',
+      type: 'kubeconfig',
+      kubeconfig: '/etc/gatehouse/kube/config',
+      context: 'kind-kind',
+    });
+    expect(config.audit).toEqual({
+      sinks: [{ type: 'redis' }],
+      bodies: 'hash',
+      recordingsDir: '/etc/gatehouse/.gatehouse/recordings',
+    });
+    expect(config.slack).toBeUndefined();
+  });
+
+  it('reads the design sketch, durations, sizes, slack and an eks cluster with the role from EKS_ROLE_ARN', () => {
+    const config = parseConfig(
+      {
+        ...base,
+        redis: { url: 'redis://redis:6379' },
+        gateway: {
+          listen: '127.0.0.1:9443',
+          holdTimeout: '5m',
+          requestTtl: '30m',
+          grantTtl: '90s',
+          maxBodySize: '512KiB',
+        },
+        clusters: [
+          {
+            name: 'prod',
+            type: 'eks',
+            server: 'https://ABC.gr7.us-east-1.eks.amazonaws.com',
+            region: 'us-east-1',
+            clusterName: 'prod',
+          },
+        ],
+        approverGroups: { 'sre-oncall': { slackUsergroup: 'S0SRE' }, leads: { members: ['U0BOB'] } },
+        slack: { approverChannel: 'C0APPROVALS', listen: '[::1]:3000' },
+      },
+      {
+        baseDir: '/',
+        env: { EKS_ROLE_ARN: 'arn:aws:iam::123456789012:role/gatehouse', REDIS_URL: 'redis://other:6380' },
+      },
+    );
+    expect(config.gateway).toMatchObject({
+      host: '127.0.0.1',
+      port: 9443,
+      holdTimeoutMs: 300_000,
+      grantTtlMs: 90_000,
+      maxBodyBytes: 524_288,
+    });
+    expect(config.clusters[0]).toMatchObject({
+      type: 'eks',
+      roleArn: 'arn:aws:iam::123456789012:role/gatehouse',
+    });
+    expect(config.redis.url).toBe('redis://other:6380');
+    expect(config.slack).toEqual({
+      approverChannel: 'C0APPROVALS',
+      command: '/gatehouse',
+      host: '::1',
+      port: 3000,
+      usergroupCacheTtlMs: 60_000,
+      apiUrl: undefined,
+    });
+  });
+
+  it('names an unknown cluster type', () => {
+    const error = configError({ ...base, clusters: [{ name: 'x', type: 'gke' }] });
+    expect(error.code).toBe(ConfigErrorCode.Invalid);
+    expect(error.issues).toContain('clusters[0].type: unknown cluster type: expected "eks" or "kubeconfig"');
+  });
+
+  it('requires a role ARN for eks clusters when EKS_ROLE_ARN is unset', () => {
+    const error = configError({
+      ...base,
+      clusters: [
+        {
+          name: 'prod',
+          type: 'eks',
+          server: 'https://x.eks.amazonaws.com',
+          region: 'eu-west-1',
+          clusterName: 'prod',
+        },
+      ],
+    });
+    expect(error.issues).toEqual(['clusters[0].roleArn: required for an eks cluster (or set EKS_ROLE_ARN)']);
+  });
+
+  it('names unknown fields instead of ignoring typos', () => {
+    const error = configError({ ...base, agents: [{ id: 'a', tokenSha256: HASH, owner: ['U0X'] }] });
+    expect(error.issues).toEqual(['agents[0]: unknown field owner']);
+  });
+
+  it('reports every bad field at once', () => {
+    const error = configError({
+      ...base,
+      gateway: { holdTimeout: 'ten minutes', listen: 'nohost' },
+      agents: [{ id: 'a', tokenSha256: 'not-a-hash' }],
+      approverGroups: { sre: { slackUsergroup: 'S1', members: ['U1'] } },
+    });
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        'gateway.listen: expected host:port, got "nohost"',
+        'gateway.holdTimeout: not a duration: "ten minutes" (use e.g. 30s, 10m, 1h)',
+        'agents[0].tokenSha256: the lower-case hex SHA-256 of the token (gatehouse-gateway hash-token)',
+        'approverGroups.sre: an approver group is either { slackUsergroup: S… } or { members: [U…] }',
+      ]),
+    );
+    expect(error.message).toContain('invalid configuration in config:');
+  });
+
+  it('refuses duplicate names, shared tokens and a hold longer than the request lives', () => {
+    const error = configError({
+      clusters: [base.clusters[0], base.clusters[0]],
+      agents: [
+        { id: 'a', tokenSha256: HASH },
+        { id: 'b', tokenSha256: HASH },
+      ],
+      gateway: { holdTimeout: '2h', requestTtl: '1h' },
+    });
+    expect(error.issues).toEqual([
+      'clusters: the name local is used twice',
+      'agents: two agents share one token hash; issue each agent its own token',
+      'gateway.holdTimeout: must not exceed gateway.requestTtl (a hold cannot outlive its request)',
+    ]);
+  });
+
+  it('needs at least one cluster', () => {
+    expect(configError({}).issues).toEqual(['clusters: Invalid input: expected array, received undefined']);
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads YAML from a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+    const file = join(dir, 'gatehouse.yaml');
+    writeFileSync(file, 'clusters:\n  - { name: local, type: kubeconfig, kubeconfig: ./kubeconfig }\n');
+    expect(loadConfig(file, {}).clusters[0]).toMatchObject({ kubeconfig: join(dir, 'kubeconfig') });
+  });
+
+  it('says which file it could not read and how to point at another', () => {
+    expect(() => loadConfig('/nonexistent/gatehouse.yaml', {})).toThrow(
+      /cannot read config file \/nonexistent\/gatehouse.yaml: ENOENT; set GATEHOUSE_CONFIG/,
+    );
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+    const file = join(dir, 'gatehouse.yaml');
+    writeFileSync(file, 'clusters: [\n');
+    expect(() => loadConfig(file, {})).toThrow(
+      expect.objectContaining({ code: ConfigErrorCode.InvalidYaml }),
+    );
+  });
+});

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, ConfigErrorCode } from './errors.js';
+import { configSchema, type RawConfig } from './schema.js';
+import type { ClusterConfig, GatehouseConfig } from './types.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads, parses and validates gatehouse.yaml. Throws a ConfigError naming every bad field. */
+export function loadConfig(path: string, env: Env = process.env): GatehouseConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      ConfigErrorCode.FileUnreadable,
+      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; set GATEHOUSE_CONFIG to the path of gatehouse.yaml`,
+    );
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      ConfigErrorCode.InvalidYaml,
+      `config file ${path} is not valid YAML: ${(error as Error).message}`,
+    );
+  }
+  return parseConfig(document ?? {}, { baseDir: dirname(resolve(path)), env, source: path });
+}
+
+export interface ParseOptions {
+  /** Relative paths in the config resolve against this directory (the config file's). */
+  readonly baseDir: string;
+  readonly env?: Env;
+  /** Named in error messages. */
+  readonly source?: string;
+}
+
+/** Validates an already-parsed config document. */
+export function parseConfig(document: unknown, options: ParseOptions): GatehouseConfig {
+  const env = options.env ?? {};
+  const source = options.source ?? 'config';
+  const result = configSchema.safeParse(document);
+  if (!result.success) throw invalid(source, result.error.issues.map(formatIssue));
+  const raw = result.data;
+  const problems = crossCheck(raw, env);
+  if (problems.length > 0) throw invalid(source, problems);
+  return normalise(raw, options.baseDir, env);
+}
+
+function invalid(source: string, issues: string[]): ConfigError {
+  return new ConfigError(
+    ConfigErrorCode.Invalid,
+    `invalid configuration in ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`,
+    issues,
+  );
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.reduce<string>(
+    (text, key) =>
+      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    '',
+  );
+  if (issue.code === 'unrecognized_keys') {
+    return `${path || '(top level)'}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  }
+  return `${path || '(top level)'}: ${issue.message}`;
+}
+
+function crossCheck(raw: RawConfig, env: Env): string[] {
+  const problems: string[] = [];
+  const duplicates = (values: string[]) => values.filter((value, index) => values.indexOf(value) !== index);
+  for (const name of duplicates(raw.clusters.map((cluster) => cluster.name))) {
+    problems.push(`clusters: the name ${name} is used twice`);
+  }
+  for (const id of duplicates(raw.agents.map((agent) => agent.id))) {
+    problems.push(`agents: the id ${id} is used twice`);
+  }
+  if (duplicates(raw.agents.map((agent) => agent.tokenSha256)).length > 0) {
+    problems.push('agents: two agents share one token hash; issue each agent its own token');
+  }
+  raw.clusters.forEach((cluster, index) => {
+    if (cluster.type !== 'eks') return;
+    if (!cluster.roleArn && !env.EKS_ROLE_ARN) {
+      problems.push(`clusters[${index}].roleArn: required for an eks cluster (or set EKS_ROLE_ARN)`);
+    }
+    if (cluster.caData && cluster.caFile) {
+      problems.push(`clusters[${index}]: set caData or caFile, not both`);
+    }
+  });
+  if (raw.gateway.holdTimeout > raw.gateway.requestTtl) {
+    problems.push(
+      'gateway.holdTimeout: must not exceed gateway.requestTtl (a hold cannot outlive its request)',
+    );
+  }
+  return problems;
+}
+
+function normalise(raw: RawConfig, baseDir: string, env: Env): GatehouseConfig {
+  const path = (value: string) =>
+    isAbsolute(value) ? value : resolve(baseDir, value.replace(/^~(?=\/)/, env.HOME ?? '~'));
+  const tls = raw.gateway.tls;
+  return {
+    redis: { url: env.REDIS_URL ?? raw.redis.url, keyPrefix: raw.redis.keyPrefix },
+    gateway: {
+      host: raw.gateway.listen.host,
+      port: raw.gateway.listen.port,
+      publicUrl: raw.gateway.publicUrl,
+      tls:
+        tls.mode === 'files'
+          ? { mode: 'files', certFile: path(tls.certFile), keyFile: path(tls.keyFile) }
+          : tls.mode === 'self-signed'
+            ? { mode: 'self-signed', dir: path(tls.dir) }
+            : tls,
+      holdTimeoutMs: raw.gateway.holdTimeout,
+      requestTtlMs: raw.gateway.requestTtl,
+      grantTtlMs: raw.gateway.grantTtl,
+      maxBodyBytes: raw.gateway.maxBodySize,
+    },
+    clusters: raw.clusters.map(
+      (cluster): ClusterConfig =>
+        cluster.type === 'eks'
+          ? {
+              ...cluster,
+              roleArn: cluster.roleArn ?? env.EKS_ROLE_ARN ?? '',
+              caFile: cluster.caFile === undefined ? undefined : path(cluster.caFile),
+            }
+          : { ...cluster, kubeconfig: path(cluster.kubeconfig) },
+    ),
+    agents: raw.agents,
+    approverGroups: raw.approverGroups,
+    slack: raw.slack && {
+      approverChannel: raw.slack.approverChannel,
+      command: raw.slack.command,
+      host: raw.slack.listen.host,
+      port: raw.slack.listen.port,
+      usergroupCacheTtlMs: raw.slack.usergroupCacheTtl,
+      apiUrl: raw.slack.apiUrl,
+    },
+    audit: {
+      sinks: raw.audit.sinks.map((sink) =>
+        sink.type === 'file' ? { type: 'file', path: path(sink.path) } : sink,
+      ),
+      bodies: raw.audit.bodies,
+      recordingsDir: path(raw.audit.recordingsDir),
+    },
+    policy: raw.policy,
+  };
+}

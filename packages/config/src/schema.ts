@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a duration: ${JSON.stringify(value)} (use e.g. 30s, 10m, 1h)`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const SIZE_UNITS = { B: 1, KiB: 1024, MiB: 1024 ** 2 } as const;
+const byteSize = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const match = /^(\d+)\s*(B|KiB|MiB)$/.exec(value.trim());
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `not a size: ${JSON.stringify(value)} (use e.g. 512KiB, 3MiB)` });
+    return z.NEVER;
+  }
+  return Number(match[1]) * SIZE_UNITS[match[2] as keyof typeof SIZE_UNITS];
+});
+
+const hostPort = z.string().transform((value, ctx) => {
+  const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || port > 65_535) {
+    ctx.addIssue({ code: 'custom', message: `expected host:port, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+});
+
+/** Cluster names appear in URLs (`/clusters/<name>/...`), so they stay path-safe. */
+const clusterName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes');
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123ABCD');
+
+const eksCluster = z.strictObject({
+  name: clusterName,
+  type: z.literal('eks'),
+  server: z.url({ protocol: /^https$/ }),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1'),
+  clusterName: z.string().min(1),
+  /** Defaults to the EKS_ROLE_ARN environment variable. */
+  roleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN')
+    .optional(),
+  caData: z.string().min(1).optional(),
+  caFile: z.string().min(1).optional(),
+});
+
+const kubeconfigCluster = z.strictObject({
+  name: clusterName,
+  type: z.literal('kubeconfig'),
+  kubeconfig: z.string().min(1),
+  context: z.string().min(1).optional(),
+});
+
+const cluster = z.discriminatedUnion('type', [eksCluster, kubeconfigCluster], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'unknown cluster type: expected "eks" or "kubeconfig"' : undefined,
+});
+
+const agent = z.strictObject({
+  id: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, dot, dash, underscore'),
+  tokenSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'the lower-case hex SHA-256 of the token (gatehouse-gateway hash-token)'),
+  owners: z.array(slackUserId).default([]),
+});
+
+const approverGroup = z.union(
+  [
+    z.strictObject({
+      slackUsergroup: z.string().regex(/^S[A-Z0-9]+$/, 'a Slack user group id such as S0123ABCD'),
+    }),
+    z.strictObject({ members: z.array(slackUserId).min(1) }),
+  ],
+  { error: () => 'an approver group is either { slackUsergroup: S… } or { members: [U…] }' },
+);
+
+const tls = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('files'), certFile: z.string().min(1), keyFile: z.string().min(1) }),
+  z.strictObject({ mode: z.literal('self-signed'), dir: z.string().min(1).default('.gatehouse/tls') }),
+  /** Only behind a TLS-terminating proxy: kubectl sends no bearer token over plain HTTP. */
+  z.strictObject({ mode: z.literal('plain-http') }),
+]);
+
+const auditSink = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('redis') }),
+  z.strictObject({ type: z.literal('file'), path: z.string().min(1) }),
+  z.strictObject({ type: z.literal('stdout') }),
+]);
+
+export const configSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+        .default('redis://127.0.0.1:6379'),
+      keyPrefix: z
+        .string()
+        .regex(/^[a-zA-Z0-9:_-]+$/)
+        .default('gatehouse'),
+    })
+    .prefault({}),
+  gateway: z
+    .strictObject({
+      listen: hostPort.default({ host: '0.0.0.0', port: 8443 }),
+      /** The URL agents use, for printed kubeconfigs. */
+      publicUrl: z.url().optional(),
+      tls: tls.default({ mode: 'self-signed', dir: '.gatehouse/tls' }),
+      holdTimeout: duration.default(600_000),
+      requestTtl: duration.default(1_800_000),
+      grantTtl: duration.default(600_000),
+      maxBodySize: byteSize.default(3 * 1024 * 1024),
+    })
+    .prefault({}),
+  clusters: z.array(cluster).min(1, 'at least one cluster is needed'),
+  agents: z.array(agent).default([]),
+  approverGroups: z.record(z.string().min(1), approverGroup).default({}),
+  slack: z
+    .strictObject({
+      approverChannel: z.string().regex(/^[CG][A-Z0-9]+$/, 'a Slack channel id such as C0123ABCD'),
+      command: z
+        .string()
+        .regex(/^\/[a-z0-9_-]+$/)
+        .default('/gatehouse'),
+      listen: hostPort.default({ host: '0.0.0.0', port: 3000 }),
+      usergroupCacheTtl: duration.default(60_000),
+      /** Point the Slack WebClient elsewhere (tests, the demo). Must end with /api/. */
+      apiUrl: z.url().optional(),
+    })
+    .optional(),
+  audit: z
+    .strictObject({
+      sinks: z
+        .array(auditSink)
+        .min(1)
+        .default([{ type: 'redis' }]),
+      bodies: z.enum(['hash', 'full']).default('hash'),
+      recordingsDir: z.string().min(1).default('.gatehouse/recordings'),
+    })
+    .prefault({}),
+  policy: z.unknown().optional(),
+});
+
+export type RawConfig = z.output<typeof configSchema>;

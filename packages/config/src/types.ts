@@ -1,0 +1,79 @@
+/** The validated configuration both apps run on. Durations are milliseconds, paths are absolute. */
+export interface GatehouseConfig {
+  readonly redis: { readonly url: string; readonly keyPrefix: string };
+  readonly gateway: GatewayConfig;
+  readonly clusters: readonly ClusterConfig[];
+  readonly agents: readonly AgentConfig[];
+  readonly approverGroups: Readonly<Record<string, ApproverGroupConfig>>;
+  readonly slack?: SlackConfig | undefined;
+  readonly audit: AuditConfig;
+  /** The policy section as written; validated and compiled by @gatehouse/policy. */
+  readonly policy: unknown;
+}
+
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl?: string | undefined;
+  readonly tls: TlsConfig;
+  readonly holdTimeoutMs: number;
+  readonly requestTtlMs: number;
+  readonly grantTtlMs: number;
+  readonly maxBodyBytes: number;
+}
+
+export type TlsConfig =
+  | { readonly mode: 'files'; readonly certFile: string; readonly keyFile: string }
+  | { readonly mode: 'self-signed'; readonly dir: string }
+  | { readonly mode: 'plain-http' };
+
+export interface EksClusterConfig {
+  readonly name: string;
+  readonly type: 'eks';
+  readonly server: string;
+  readonly region: string;
+  readonly clusterName: string;
+  readonly roleArn: string;
+  readonly caData?: string | undefined;
+  readonly caFile?: string | undefined;
+}
+
+export interface KubeconfigClusterConfig {
+  readonly name: string;
+  readonly type: 'kubeconfig';
+  readonly kubeconfig: string;
+  readonly context?: string | undefined;
+}
+
+export type ClusterConfig = EksClusterConfig | KubeconfigClusterConfig;
+
+export interface AgentConfig {
+  readonly id: string;
+  readonly tokenSha256: string;
+  /** Slack user ids of the people who own the agent; none of them may approve its requests. */
+  readonly owners: readonly string[];
+}
+
+export type ApproverGroupConfig =
+  | { readonly slackUsergroup: string }
+  | { readonly members: readonly string[] };
+
+export interface SlackConfig {
+  readonly approverChannel: string;
+  readonly command: string;
+  readonly host: string;
+  readonly port: number;
+  readonly usergroupCacheTtlMs: number;
+  readonly apiUrl?: string | undefined;
+}
+
+export type AuditSinkConfig =
+  | { readonly type: 'redis' }
+  | { readonly type: 'file'; readonly path: string }
+  | { readonly type: 'stdout' };
+
+export interface AuditConfig {
+  readonly sinks: readonly AuditSinkConfig[];
+  readonly bodies: 'hash' | 'full';
+  readonly recordingsDir: string;
+}
