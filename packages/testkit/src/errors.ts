@@ -1,0 +1,19 @@
+/** Codes for every failure the test kit reports; tests branch on `code`, never on message text. */
+export enum TestkitErrorCode {
+  RedisUnavailable = 'TESTKIT_REDIS_UNAVAILABLE',
+  ProcessNotReady = 'TESTKIT_PROCESS_NOT_READY',
+  ProcessExited = 'TESTKIT_PROCESS_EXITED',
+  KubectlTimeout = 'TESTKIT_KUBECTL_TIMEOUT',
+  UpstreamNotListening = 'TESTKIT_UPSTREAM_NOT_LISTENING',
+}
+
+/** A test-environment problem, with a message that names what was expected and how to fix it. */
+export class TestkitError extends Error {
+  override readonly name = 'TestkitError';
+  constructor(
+    readonly code: TestkitErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
