@@ -5,6 +5,7 @@ export enum TestkitErrorCode {
   ProcessExited = 'TESTKIT_PROCESS_EXITED',
   KubectlTimeout = 'TESTKIT_KUBECTL_TIMEOUT',
   UpstreamNotListening = 'TESTKIT_UPSTREAM_NOT_LISTENING',
+  EksTokenMalformed = 'TESTKIT_EKS_TOKEN_MALFORMED',
 }
 
 /** A test-environment problem, with a message that names what was expected and how to fix it. */
