@@ -1,4 +1,4 @@
-import type { ClusterConfig } from './cluster-config.js';
+import type { ClusterConfig } from '@gatehouse/config';
 import { createEksUpstream } from './eks/index.js';
 import { UnknownClusterTypeError } from './errors.js';
 import { createKubeconfigUpstream } from './kubeconfig/index.js';

@@ -1,4 +1,3 @@
-export type { ClusterConfig, EksClusterConfig, KubeconfigClusterConfig } from './cluster-config.js';
 export { createClusterUpstream } from './create.js';
 export {
   AssumeRoleFailedError,

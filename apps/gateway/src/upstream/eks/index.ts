@@ -1,4 +1,4 @@
-import type { EksClusterConfig } from '../cluster-config.js';
+import type { EksClusterConfig } from '@gatehouse/config';
 import type { ClusterUpstream, UpstreamDeps } from '../types.js';
 
 export async function createEksUpstream(

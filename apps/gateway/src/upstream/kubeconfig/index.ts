@@ -1,4 +1,4 @@
-import type { KubeconfigClusterConfig } from '../cluster-config.js';
+import type { KubeconfigClusterConfig } from '@gatehouse/config';
 import type { ClusterUpstream, UpstreamDeps } from '../types.js';
 
 export async function createKubeconfigUpstream(

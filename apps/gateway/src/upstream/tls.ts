@@ -1,0 +1,39 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { Agent } from 'undici';
+
+/** The TLS a cluster needs; PEM strings or buffers, as kubeconfig loaders hand them out. */
+export interface ClusterTlsSettings {
+  ca?: string | Buffer | undefined;
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
+  /** False only when the cluster's config explicitly says so (kubeconfig insecure-skip-tls-verify). */
+  rejectUnauthorized: boolean;
+  /** Overrides the name checked against the server certificate (kubeconfig tls-server-name). */
+  servername?: string | undefined;
+}
+
+export interface ClusterTls {
+  readonly dispatcher: Agent;
+  tlsOptions(): ConnectionOptions;
+}
+
+/**
+ * One set of TLS options serves both undici (HTTP requests) and raw sockets (upgrades), so a
+ * request and an exec to the same cluster can never disagree on what they trust.
+ */
+export function clusterTls(url: URL, settings: ClusterTlsSettings): ClusterTls {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // Node refuses an IP address as SNI; certificates for IPs are checked against IP SANs without it.
+  const servername = settings.servername ?? (isIP(host) === 0 ? host : undefined);
+  const options: ConnectionOptions = {
+    rejectUnauthorized: settings.rejectUnauthorized,
+    ...(settings.ca !== undefined && { ca: settings.ca }),
+    ...(settings.cert !== undefined && { cert: settings.cert }),
+    ...(settings.key !== undefined && { key: settings.key }),
+    ...(servername !== undefined && { servername }),
+  };
+  // bodyTimeout 0: watches and `logs -f` stay quiet for minutes; the proxy ends them with the client.
+  const dispatcher = new Agent({ connect: options, bodyTimeout: 0 });
+  return { dispatcher, tlsOptions: () => ({ ...options }) };
+}
