@@ -1,1 +1,48 @@
-export {};
+export type { ChainHead } from './chain/link.js';
+export { GENESIS_HASH, hashEvent } from './chain/link.js';
+export type { BrokenLink, BrokenLinkProblem, IntactChain, VerifyResult } from './chain/verify.js';
+export { verifyChain } from './chain/verify.js';
+export {
+  AuditError,
+  AuditErrorCode,
+  BadArgumentError,
+  ClosedError,
+  ContendedError,
+  InvalidEventError,
+  InvalidOptionsError,
+  NotFoundError,
+  RecordingFailedError,
+  StoreFailedError,
+} from './errors.js';
+export type {
+  ActionSummary,
+  ApprovalApprovedEvent,
+  ApprovalDeniedEvent,
+  ApprovalExpiredEvent,
+  ApprovalRequestedEvent,
+  AuditEvent,
+  AuditEventInput,
+  AuditEventType,
+  ChainFields,
+  DecisionSummary,
+  DispatchEvent,
+  GrantUsedEvent,
+  RequestInput,
+  RequestReceivedEvent,
+  RequestReceivedInput,
+  SessionRecordedEvent,
+  SlackUser,
+  StoredBody,
+  StoredEvent,
+  StoredRequest,
+  UpstreamResponseEvent,
+  VoteEvent,
+} from './events.js';
+export { AUDIT_EVENT_TYPES } from './events.js';
+export type { AuditedRecorder, AuditLog } from './log/index.js';
+export { createAuditLog } from './log/index.js';
+export type { AuditLogOptions, AuditSinkConfig } from './log/options.js';
+export type { RecordingOptions } from './recording/asciicast.js';
+export type { BodyMode } from './redact/index.js';
+export { REDACTED } from './redact/index.js';
+export type { AuditSink } from './sinks/types.js';

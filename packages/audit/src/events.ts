@@ -1,0 +1,214 @@
+/**
+ * Every audit event type, in one place. Callers pass an {@link AuditEventInput} to
+ * `audit.record()`; the log stores it as a {@link StoredEvent}: redacted, stamped with a
+ * time, a sequence number and the hash chain fields.
+ */
+
+/** What the policy engine made of the request; `Action` from @gatehouse/policy fits this shape. */
+export interface ActionSummary {
+  readonly kind: string;
+  readonly verb: string;
+  readonly apiGroup?: string | undefined;
+  readonly resource?: string | undefined;
+  readonly subresource?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly name?: string | undefined;
+  readonly path?: string | undefined;
+}
+
+/** `Decision` from @gatehouse/policy fits this shape. */
+export interface DecisionSummary {
+  readonly effect: 'allow' | 'deny' | 'require';
+  readonly rule: string | null;
+  readonly reason?: string | undefined;
+  readonly group?: string | undefined;
+  readonly approvals?: number | undefined;
+}
+
+/** A Slack user as the approval message shows them. */
+export interface SlackUser {
+  readonly id: string;
+  readonly name?: string | undefined;
+}
+
+/** The HTTP request as the gateway received it; the log keeps a redacted form (see redact/). */
+export interface RequestInput {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  readonly body?: Uint8Array | string | undefined;
+}
+
+/** A request body as stored: always its hash; its content only with `bodies: 'full'` and never for Secrets or tokens. */
+export interface StoredBody {
+  readonly sha256: string;
+  readonly bytes: number;
+  /** Set when the content was withheld although `bodies: 'full'` (Secrets, tokens). */
+  readonly withheld?: 'secret';
+  readonly text?: string;
+  /** Content that is not UTF-8 (protobuf). */
+  readonly base64?: string;
+}
+
+export interface StoredRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  /** Lower-case names; credentials replaced by `[REDACTED]`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: StoredBody;
+}
+
+interface RequestReceivedFields {
+  readonly type: 'request.received';
+  /** The gateway's id for this request, to pair it with its `upstream.response` when no approval exists. */
+  readonly requestId?: string | undefined;
+  readonly approvalId?: string | undefined;
+  readonly agent: string;
+  readonly cluster: string;
+  readonly action: ActionSummary;
+  /** kubectl-style rendering: `kubectl delete deployment web -n prod`. */
+  readonly command: string;
+  readonly decision: DecisionSummary;
+}
+
+export interface RequestReceivedInput extends RequestReceivedFields {
+  readonly request: RequestInput;
+}
+
+export interface RequestReceivedEvent extends RequestReceivedFields {
+  readonly request: StoredRequest;
+  /** The `Kubectl-Command` and `Kubectl-Session` headers kubectl sends. */
+  readonly kubectl: { readonly command?: string; readonly session?: string };
+}
+
+export interface ApprovalRequestedEvent {
+  readonly type: 'approval.requested';
+  readonly approvalId: string;
+  readonly agent: string;
+  readonly cluster: string;
+  readonly command: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly group: string;
+  readonly approvalsNeeded: number;
+  /** ISO 8601 UTC. */
+  readonly expiresAt: string;
+}
+
+export interface VoteEvent {
+  readonly type: 'vote';
+  readonly approvalId: string;
+  readonly user: SlackUser;
+  readonly group: string;
+  readonly decision: 'approve' | 'deny';
+  /** `refused` when the click changed nothing (not in the group, the requester's owner, already decided). */
+  readonly outcome: 'accepted' | 'refused';
+  /** Why a vote was refused, or the reason a denier gave. */
+  readonly reason?: string | undefined;
+  /** Distinct approvals so far and needed, after this vote. */
+  readonly tally?: { readonly approvals: number; readonly needed: number } | undefined;
+}
+
+export interface ApprovalApprovedEvent {
+  readonly type: 'approval.approved';
+  readonly approvalId: string;
+  readonly approvers: readonly SlackUser[];
+}
+
+export interface ApprovalDeniedEvent {
+  readonly type: 'approval.denied';
+  readonly approvalId: string;
+  readonly by: SlackUser;
+  readonly reason: string;
+}
+
+export interface ApprovalExpiredEvent {
+  readonly type: 'approval.expired';
+  readonly approvalId: string;
+}
+
+export interface DispatchEvent {
+  readonly type: 'dispatch';
+  readonly approvalId: string;
+  /** On the held connection, or by the agent's retry using a grant. */
+  readonly via: 'hold' | 'grant';
+  /** Which gateway replica sent it. */
+  readonly holder?: string | undefined;
+}
+
+export interface UpstreamResponseEvent {
+  readonly type: 'upstream.response';
+  readonly approvalId?: string | undefined;
+  readonly requestId?: string | undefined;
+  readonly cluster: string;
+  readonly status: number;
+  readonly durationMs: number;
+}
+
+export interface GrantUsedEvent {
+  readonly type: 'grant.used';
+  readonly approvalId: string;
+  readonly agent: string;
+}
+
+export interface SessionRecordedEvent {
+  readonly type: 'session.recorded';
+  readonly approvalId: string;
+  /** Path of the asciicast v2 file. */
+  readonly path: string;
+  readonly command: string;
+  readonly durationMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Why the recording stopped early, when it did. */
+  readonly error?: string | undefined;
+}
+
+/** Events stored as given (after redaction). */
+type PlainEvent =
+  | ApprovalRequestedEvent
+  | VoteEvent
+  | ApprovalApprovedEvent
+  | ApprovalDeniedEvent
+  | ApprovalExpiredEvent
+  | DispatchEvent
+  | UpstreamResponseEvent
+  | GrantUsedEvent
+  | SessionRecordedEvent;
+
+/** What callers hand to `audit.record()`. */
+export type AuditEventInput = RequestReceivedInput | PlainEvent;
+
+/** An event after redaction, before it joins the chain. */
+export type AuditEvent = RequestReceivedEvent | PlainEvent;
+
+export type AuditEventType = AuditEvent['type'];
+
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
+  'request.received',
+  'approval.requested',
+  'vote',
+  'approval.approved',
+  'approval.denied',
+  'approval.expired',
+  'dispatch',
+  'upstream.response',
+  'grant.used',
+  'session.recorded',
+];
+
+/** The fields every stored event carries. */
+export interface ChainFields {
+  /** ISO 8601 UTC, when `record()` was called. */
+  readonly time: string;
+  /** 1, 2, 3... across all writers, no gaps. */
+  readonly seq: number;
+  /** `hash` of the event before (64 zeros for seq 1). */
+  readonly prevHash: string;
+  /** sha256 hex over the canonical JSON of every other field, prevHash included. */
+  readonly hash: string;
+}
+
+export type StoredEvent = AuditEvent & ChainFields;

@@ -1,0 +1,18 @@
+/** Every Redis key the audit log uses, built in one place. */
+export interface AuditKeys {
+  /** Hash {seq, hash}: the chain head every writer compares-and-sets. */
+  readonly head: string;
+  /** Stream of serialised events, field `e`, in chain order. */
+  readonly log: string;
+  /** List of stream ids of one approval's events, so `show` need not scan the log. */
+  approval(approvalId: string): string;
+}
+
+export function auditKeys(prefix: string): AuditKeys {
+  const base = `${prefix}:audit`;
+  return {
+    head: `${base}:head`,
+    log: `${base}:log`,
+    approval: (approvalId) => `${base}:approval:${approvalId}`,
+  };
+}

@@ -1,0 +1,137 @@
+import { Redis } from 'ioredis';
+import type { TimedEvent } from '../chain/link.js';
+import { serialiseEvent } from '../chain/link.js';
+import { ClosedError } from '../errors.js';
+import type { AuditEventInput, StoredEvent } from '../events.js';
+import { auditKeys } from '../keys.js';
+import type { RecordingOptions, SessionRecorder } from '../recording/asciicast.js';
+import { startAsciicast } from '../recording/asciicast.js';
+import { prepareEvent } from '../redact/index.js';
+import { fileSink } from '../sinks/file.js';
+import { stdoutSink } from '../sinks/stdout.js';
+import type { AuditSink } from '../sinks/types.js';
+import { ChainStore } from '../store/chain-store.js';
+import type { AuditLogOptions } from './options.js';
+import { resolveOptions } from './options.js';
+
+/** A session recorder whose close() also records the `session.recorded` event. */
+export interface AuditedRecorder extends Omit<SessionRecorder, 'close'> {
+  close(): Promise<StoredEvent>;
+}
+
+export interface AuditLog {
+  /**
+   * Adds one event to the chain. Resolves once it is in Redis and the other sinks, with
+   * its seq and hash; rejects with an AuditError when it could not be stored.
+   */
+  record(event: AuditEventInput): Promise<StoredEvent>;
+  /** Starts an asciicast recording of an approved exec/attach session. */
+  startRecording(options: RecordingOptions): Promise<AuditedRecorder>;
+  /** Resolves when everything recorded so far is stored. */
+  flush(): Promise<void>;
+  /** Flushes, closes file sinks and the Redis connection if the log opened it. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  readonly event: TimedEvent;
+  readonly resolve: (stored: StoredEvent) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Creates the audit log a process writes to. Events recorded while a batch is in flight
+ * go together in the next one, so throughput grows with load while every batch is still
+ * one atomic compare-and-set on the shared chain head.
+ */
+export function createAuditLog(options: AuditLogOptions): AuditLog {
+  const resolved = resolveOptions(options);
+  const redis =
+    typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: false }) : options.redis;
+  const store = new ChainStore(redis, auditKeys(resolved.prefix), {
+    stream: resolved.stream,
+    maxAttempts: resolved.maxAttempts,
+  });
+  const sinks: AuditSink[] = resolved.sinks.map((sink) => {
+    if ('write' in sink) return sink;
+    return sink.type === 'file' ? fileSink(sink.path) : stdoutSink();
+  });
+  const queue: Pending[] = [];
+  let draining: Promise<void> | undefined;
+  let closed = false;
+
+  const ship = async (stored: readonly StoredEvent[]) => {
+    if (sinks.length === 0) return;
+    const lines = stored.map(serialiseEvent);
+    await Promise.all(
+      sinks.map((sink) =>
+        sink.write(lines).catch((error: unknown) => resolved.onSinkError(error, sink.name)),
+      ),
+    );
+  };
+
+  const drain = async () => {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, resolved.maxBatch);
+      try {
+        const stored = await store.append(batch.map((pending) => pending.event));
+        await ship(stored);
+        batch.forEach((pending, i) => pending.resolve(stored[i]!));
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+  };
+
+  const kick = () => {
+    draining ??= drain().finally(() => {
+      draining = undefined;
+      if (queue.length > 0) kick();
+    });
+  };
+
+  const record = (input: AuditEventInput): Promise<StoredEvent> => {
+    if (closed) return Promise.reject(new ClosedError());
+    let event: TimedEvent;
+    try {
+      event = { ...prepareEvent(input, resolved.bodies), time: new Date(resolved.clock()).toISOString() };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      queue.push({ event, resolve, reject });
+      kick();
+    });
+  };
+
+  const flush = async () => {
+    while (draining) await draining;
+  };
+
+  return {
+    record,
+    flush,
+    async startRecording(recording) {
+      const recorder = await startAsciicast(resolved.recordingsDir, recording);
+      return {
+        ...recorder,
+        async close() {
+          const summary = await recorder.close();
+          return record({
+            type: 'session.recorded',
+            approvalId: recording.approvalId,
+            command: recording.command,
+            ...summary,
+          });
+        },
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await flush();
+      await Promise.all(sinks.map((sink) => sink.close()));
+      if (typeof options.redis === 'string') await redis.quit();
+    },
+  };
+}
