@@ -1,8 +1,27 @@
+export {
+  type CompileOptions,
+  compilePolicy,
+  DEFAULT_RULE,
+  type Policy,
+  UNCLASSIFIED_RULE,
+} from './compile/index.js';
+export { type PolicyError, PolicyErrorCode, PolicyRuleError, PolicySpecError } from './errors.js';
+export { parseAction } from './parse/index.js';
+export { renderCommand } from './render/index.js';
+export {
+  type PolicyRuleSpec,
+  type PolicySpec,
+  type PolicySpecInput,
+  policySpecSchema,
+  RULE_VERBS,
+} from './spec/schema.js';
+export { validatePolicySpec } from './spec/validate.js';
 export type {
   Action,
   Decision,
   KubeRequest,
   NonResourceAction,
+  PatchType,
   PolicyContext,
   ResourceAction,
   UnclassifiedAction,

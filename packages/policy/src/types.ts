@@ -34,10 +34,16 @@ export type Verb =
   | 'proxy'
   | 'unknown';
 
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply' | 'unknown';
+
 /** A request on a resource URL (`/api/v1/...`, `/apis/<group>/<version>/...`). */
 export interface ResourceAction {
   readonly kind: 'resource';
   readonly verb: Verb;
+  /** The HTTP method and raw path/query as received, for rendering and audit. */
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
   /** '' for the core group. */
   readonly apiGroup: string;
   readonly apiVersion: string;
@@ -50,10 +56,16 @@ export interface ResourceAction {
   readonly dryRun: boolean;
   /** True only for get/list/watch (and dry runs never make something read-only). */
   readonly readOnly: boolean;
-  /** The request sets `spec.replicas` to 0 on a scalable workload or its `scale` subresource. */
+  /**
+   * The request sets `spec.replicas` to 0 on a scalable workload or its `scale` subresource.
+   * Also true when such a PUT/PATCH has a body the parser cannot read (fail closed): then
+   * `replicas` is undefined.
+   */
   readonly scaleToZero: boolean;
   /** Target replica count when the body sets one. */
   readonly replicas?: number | undefined;
+  /** PATCH only: which patch format the Content-Type announced (`apply` = server-side apply). */
+  readonly patchType?: PatchType | undefined;
   /** exec/attach: the command and container from the query. */
   readonly command?: readonly string[] | undefined;
   readonly container?: string | undefined;
@@ -65,6 +77,7 @@ export interface ResourceAction {
 export interface NonResourceAction {
   readonly kind: 'nonResource';
   readonly verb: Verb;
+  readonly method: string;
   readonly path: string;
   /** Discovery and schema calls kubectl makes before anything else: never held. */
   readonly discovery: boolean;

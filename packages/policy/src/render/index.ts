@@ -1,0 +1,127 @@
+import type { Action, ResourceAction } from '../types.js';
+import { isClusterScoped, typeName } from './names.js';
+
+/**
+ * A kubectl-style one-liner for humans (the Slack message, the audit log): what the
+ * request does, not necessarily the exact command the agent typed. Body-dependent parts
+ * kubectl reads from a file show as `-f -`; what the policy saw in the body (a replica
+ * count) is added as a trailing `# comment`.
+ */
+export function renderCommand(action: Action): string {
+  switch (action.kind) {
+    case 'unclassified':
+      return `${action.method} ${action.path}`;
+    case 'nonResource':
+      return `kubectl get --raw ${quote(action.path)}`;
+    case 'resource':
+      return renderResource(action);
+  }
+}
+
+/** Subcommands for `--raw`, by method: kubectl has no raw PATCH. */
+const RAW_SUBCOMMANDS: Readonly<Record<string, string>> = {
+  GET: 'get',
+  HEAD: 'get',
+  POST: 'create',
+  PUT: 'replace',
+  DELETE: 'delete',
+};
+
+function renderResource(a: ResourceAction): string {
+  const q = new URLSearchParams(a.query);
+  const one = a.name === undefined ? '' : `${typeName(a.resource, a.apiGroup, true)} ${a.name}`;
+  const slashed = a.name === undefined ? '' : `${typeName(a.resource, a.apiGroup, true)}/${a.name}`;
+  const many = typeName(a.resource, a.apiGroup, false);
+  const ns = namespaceFlag(a);
+  const dry = a.dryRun ? ' --dry-run=server' : '';
+  const sub = a.subresource;
+
+  switch (a.verb) {
+    case 'exec':
+      return `kubectl exec${interactive(q)}${ns} ${a.name}${containerFlag(a)}${commandTail(a.command)}`;
+    case 'attach':
+      return `kubectl attach${interactive(q)}${ns} ${a.name}${containerFlag(a)}`;
+    case 'portforward':
+      return `kubectl port-forward${ns} ${slashed}${q
+        .getAll('ports')
+        .map((p) => ` ${quote(p)}`)
+        .join('')}`;
+    case 'get':
+      if (sub === 'log')
+        return `kubectl logs ${a.name}${ns}${containerFlag(a)}${q.get('follow') === 'true' ? ' -f' : ''}`;
+      if (sub === 'status' || sub === 'scale') return `kubectl get ${one}${ns} --subresource=${sub}`;
+      if (sub !== undefined) return raw(a);
+      return `kubectl get ${one}${ns}`;
+    case 'list':
+    case 'watch':
+      return `kubectl get ${a.name === undefined ? many + selectors(a) : one}${ns}${a.verb === 'watch' ? ' --watch' : ''}`;
+    case 'create':
+      return sub === undefined ? `kubectl create -f -${ns}${dry}  # ${many}` : raw(a);
+    case 'update':
+      if (sub === 'scale' && a.replicas !== undefined) return scale(a, slashed, ns, dry);
+      return sub === undefined ? `kubectl replace -f -${ns}${dry}  # ${slashed}${replicasNote(a)}` : raw(a);
+    case 'patch':
+      if (sub === 'scale' && a.replicas !== undefined) return scale(a, slashed, ns, dry);
+      if (a.patchType === 'apply' && sub === undefined) {
+        return `kubectl apply --server-side -f -${ns}${dry}  # ${slashed}${replicasNote(a)}`;
+      }
+      return `kubectl patch ${one}${ns}${sub === undefined ? '' : ` --subresource=${sub}`} --type=${a.patchType}${dry}${replicasNote(a)}`;
+    case 'delete':
+      return sub === undefined ? `kubectl delete ${one}${ns}${dry}` : raw(a);
+    case 'deletecollection': {
+      const which = a.labelSelector === undefined && a.fieldSelector === undefined ? ' --all' : selectors(a);
+      return `kubectl delete ${many}${which}${ns}${dry}`;
+    }
+    default:
+      return raw(a);
+  }
+}
+
+function namespaceFlag(a: ResourceAction): string {
+  if (isClusterScoped(a.resource, a.apiGroup)) return '';
+  if (a.namespace !== undefined) return ` -n ${a.namespace}`;
+  // A namespaced resource listed without a namespace: every namespace.
+  return a.name === undefined ? ' -A' : '';
+}
+
+function scale(a: ResourceAction, slashed: string, ns: string, dry: string): string {
+  return `kubectl scale ${slashed} --replicas=${a.replicas}${ns}${dry}`;
+}
+
+function replicasNote(a: ResourceAction): string {
+  if (a.replicas !== undefined) return `  # sets spec.replicas=${a.replicas}`;
+  return a.scaleToZero ? '  # body unreadable: may set spec.replicas=0' : '';
+}
+
+function selectors(a: ResourceAction): string {
+  const label = a.labelSelector === undefined ? '' : ` -l ${quote(a.labelSelector)}`;
+  const field = a.fieldSelector === undefined ? '' : ` --field-selector ${quote(a.fieldSelector)}`;
+  return label + field;
+}
+
+function interactive(q: URLSearchParams): string {
+  const flags = (q.get('stdin') === 'true' ? 'i' : '') + (q.get('tty') === 'true' ? 't' : '');
+  return flags === '' ? '' : ` -${flags}`;
+}
+
+function containerFlag(a: ResourceAction): string {
+  return a.container === undefined ? '' : ` -c ${quote(a.container)}`;
+}
+
+function commandTail(command: readonly string[] | undefined): string {
+  return command === undefined || command.length === 0 ? '' : ` -- ${command.map(quote).join(' ')}`;
+}
+
+function raw(a: ResourceAction): string {
+  const target = a.query === '' ? a.path : `${a.path}?${a.query}`;
+  const subcommand = RAW_SUBCOMMANDS[a.method];
+  const body = a.method === 'POST' || a.method === 'PUT' ? ' -f -' : '';
+  return subcommand === undefined
+    ? `${a.method} ${target}`
+    : `kubectl ${subcommand} --raw ${quote(target)}${body}`;
+}
+
+/** POSIX shell quoting, only when needed, so the line can be pasted. */
+function quote(word: string): string {
+  return /^[A-Za-z0-9_\-.,/:=@%+]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}

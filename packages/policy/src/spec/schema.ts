@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/** Verbs a rule may name: the Kubernetes ones plus the connect verbs people think in. */
+export const RULE_VERBS = [
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+  'exec',
+  'attach',
+  'portforward',
+  'proxy',
+] as const;
+
+const glob = z.string().min(1, 'an empty pattern matches nothing').max(253);
+const globs = z.array(glob).min(1, 'an empty list matches nothing; leave the field out to match anything');
+
+const verb = z.enum([...RULE_VERBS, '*'], {
+  error: (issue) =>
+    `unknown verb ${JSON.stringify(issue.input)}; expected one of ${RULE_VERBS.join(', ')} or *`,
+});
+
+/** `pods` (any group), `deployments.apps`, `pods.core` (core group only), `*`, `*.apps`. */
+const resourceRef = z
+  .string()
+  .regex(
+    /^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.(\*|[a-z0-9]([-a-z0-9.]*[a-z0-9])?))?$/,
+    'a plural resource, optionally with its group: pods, deployments.apps, pods.core, *.apps, *',
+  );
+
+const subresource = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a subresource such as exec, scale, status');
+
+export const matchSchema = z.strictObject({
+  clusters: globs.optional(),
+  agents: globs.optional(),
+  verbs: z.array(verb).min(1).optional(),
+  resources: z.array(resourceRef).min(1).optional(),
+  subresources: z.array(subresource).min(1).optional(),
+  namespaces: globs.optional(),
+  names: globs.optional(),
+  scaleToZero: z.boolean().optional(),
+  /** Set: the rule matches only dry runs (true) or only real requests (false). */
+  dryRun: z.boolean().optional(),
+});
+
+export const requireSchema = z.strictObject({
+  /** A key of `approverGroups` in the config. */
+  group: z.string().min(1),
+  approvals: z.number().int().min(1).max(10).default(1),
+  /** Shown to approvers; defaults to a sentence naming the rule. */
+  reason: z.string().min(1).optional(),
+});
+
+export const ruleSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore'),
+  match: matchSchema,
+  allow: z.union([z.literal(true), z.strictObject({})]).optional(),
+  deny: z.strictObject({ reason: z.string().min(1) }).optional(),
+  require: requireSchema.optional(),
+});
+
+export const policySpecSchema = z.strictObject({
+  /** For requests no rule matches. Absent: deny (fail closed). */
+  default: z
+    .union([z.enum(['allow', 'deny']), z.strictObject({ require: requireSchema })], {
+      error: () => 'expected allow, deny or { require: { group, approvals } }',
+    })
+    .default('deny'),
+  /** For requests the parser cannot classify. Never allow: deny, or hold for approval. */
+  unclassified: z
+    .union([z.literal('deny'), z.strictObject({ require: requireSchema })], {
+      error: () =>
+        'expected deny or { require: { group, approvals } } (unclassified requests are never allowed)',
+    })
+    .default('deny'),
+  rules: z.array(ruleSchema).default([]),
+});
+
+/** The policy section as written in gatehouse.yaml. */
+export type PolicySpecInput = z.input<typeof policySpecSchema>;
+/** The policy section after validation and defaults. */
+export type PolicySpec = z.output<typeof policySpecSchema>;
+export type PolicyRuleSpec = z.output<typeof ruleSchema>;
+export type RequireSpec = z.output<typeof requireSchema>;
