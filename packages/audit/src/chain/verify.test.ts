@@ -15,11 +15,9 @@ function chainOf(length: number): string[] {
   return linkEvents(EMPTY_HEAD, events).map(serialiseEvent);
 }
 
-function edit(line: string, change: (event: Record<string, unknown>) => void, rehash = false): string {
-  const event = JSON.parse(line) as Record<string, unknown>;
-  change(event);
-  if (rehash) event.hash = hashEvent(event);
-  return JSON.stringify(event);
+function edit(line: string, patch: Record<string, unknown>, rehash = false): string {
+  const event = { ...(JSON.parse(line) as Record<string, unknown>), ...patch };
+  return JSON.stringify(rehash ? { ...event, hash: hashEvent(event) } : event);
 }
 
 describe('verifyChain', () => {
@@ -47,15 +45,13 @@ describe('verifyChain', () => {
 
   it('finds an edited event by its hash', async () => {
     const lines = chainOf(5);
-    lines[2] = edit(lines[2]!, (event) => {
-      event.status = 204;
-    });
+    lines[2] = edit(lines[2]!, { status: 204 });
     expect(await verifyChain(lines)).toMatchObject({ ok: false, seq: 3, position: 3, problem: 'hash' });
   });
 
   it('finds an edited and re-hashed event at the link after it', async () => {
     const lines = chainOf(5);
-    lines[2] = edit(lines[2]!, (event) => void (event.status = 204), true);
+    lines[2] = edit(lines[2]!, { status: 204 }, true);
     expect(await verifyChain(lines)).toMatchObject({ ok: false, seq: 4, problem: 'link' });
   });
 
@@ -98,8 +94,8 @@ describe('verifyChain', () => {
         const lines = chainOf(length);
         const head = JSON.parse(lines[length - 1]!) as { seq: number; hash: string };
         const i = at % (kind === 'swap' ? length - 1 : length);
-        if (kind === 'edit') lines[i] = edit(lines[i]!, (event) => void (event.cluster = 'other'));
-        if (kind === 'rehash') lines[i] = edit(lines[i]!, (event) => void (event.cluster = 'other'), true);
+        if (kind === 'edit') lines[i] = edit(lines[i]!, { cluster: 'other' });
+        if (kind === 'rehash') lines[i] = edit(lines[i]!, { cluster: 'other' }, true);
         if (kind === 'delete') lines.splice(i, 1);
         if (kind === 'swap') [lines[i], lines[i + 1]] = [lines[i + 1]!, lines[i]!];
         const result = await verifyChain(lines, { seq: head.seq, hash: head.hash });

@@ -76,7 +76,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       try {
         const stored = await store.append(batch.map((pending) => pending.event));
         await ship(stored);
-        batch.forEach((pending, i) => pending.resolve(stored[i]!));
+        for (const [i, pending] of batch.entries()) pending.resolve(stored[i]!);
       } catch (error) {
         for (const pending of batch) pending.reject(error);
       }

@@ -9,11 +9,16 @@ export interface LogEntry {
 
 const PAGE = 1000;
 
-/** Reads the log stream in order from `start` (a stream id, or `-` for the beginning), a page at a time. */
-export async function* readLog(redis: Redis, keys: AuditKeys, start = '-'): AsyncGenerator<LogEntry> {
+/** Reads the log stream in order between stream ids (`-` and `+`: all), a page at a time. */
+export async function* readLog(
+  redis: Redis,
+  keys: AuditKeys,
+  start = '-',
+  end = '+',
+): AsyncGenerator<LogEntry> {
   let from = start;
   for (;;) {
-    const page = await redis.xrange(keys.log, from, '+', 'COUNT', PAGE);
+    const page = await redis.xrange(keys.log, from, end, 'COUNT', PAGE);
     for (const [id, fields] of page) yield { id, line: eventField(fields) };
     const last = page[page.length - 1];
     if (!last || page.length < PAGE) return;

@@ -9,6 +9,7 @@ export const STORY = {
   refused: { id: 'U0ALICE', name: 'alice' },
   /** The agent's bearer token: must never reach the log. */
   token: 'gh-agent-token-5f1c9e',
+  body: '{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"}',
 };
 
 /**
@@ -48,7 +49,7 @@ export async function recordApprovedDelete(audit: AuditLog): Promise<void> {
         'kubectl-session': '0f3c2a1b-session',
         'user-agent': 'kubectl/v1.32.0',
       },
-      body: '{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"}',
+      body: STORY.body,
     },
   });
   await audit.record({
