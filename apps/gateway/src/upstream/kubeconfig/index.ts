@@ -1,9 +1,106 @@
+import type { RequestOptions } from 'node:https';
+import { homedir } from 'node:os';
 import type { KubeconfigClusterConfig } from '@gatehouse/config';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  CredentialsFailedError,
+  KubeconfigUnreadableError,
+  MissingServerError,
+  UnknownContextError,
+} from '../errors.js';
+import { refreshing } from '../refresh.js';
+import { parseServerUrl } from '../server-url.js';
+import { clusterTls } from '../tls.js';
 import type { ClusterUpstream, UpstreamDeps } from '../types.js';
 
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+function load(cluster: KubeconfigClusterConfig, path: string): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch (error) {
+    throw new KubeconfigUnreadableError(cluster.name, path, error);
+  }
+  const known = kc.getContexts().map((context) => context.name);
+  const contextName = cluster.context ?? kc.getCurrentContext();
+  if (!contextName || kc.getContextObject(contextName) === null) {
+    throw new UnknownContextError(cluster.name, contextName || '(no current-context)', path, known);
+  }
+  kc.setCurrentContext(contextName);
+  return kc;
+}
+
+/** Headers from what client-node's loader filled in: bearer or exec-plugin token, basic auth, impersonation. */
+function headersOf(options: RequestOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = String(value);
+  }
+  if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+  return headers;
+}
+
+/**
+ * A context of a kubeconfig, through @kubernetes/client-node's loader, so everything kubectl
+ * understands there — token, token file, client certificate, CA, tls-server-name,
+ * insecure-skip-tls-verify, exec plugins — means the same here.
+ *
+ * TLS is fixed at start-up; credentials are asked of the loader on every request, which is what
+ * re-runs an exec plugin once its ExecCredential's expirationTimestamp has passed.
+ */
 export async function createKubeconfigUpstream(
-  _cluster: KubeconfigClusterConfig,
-  _deps: UpstreamDeps,
+  cluster: KubeconfigClusterConfig,
+  deps: UpstreamDeps,
 ): Promise<ClusterUpstream> {
-  throw new Error('not implemented yet');
+  const clock = deps.clock ?? { now: () => Date.now() };
+  const path = expandHome(cluster.kubeconfig);
+  const kc = load(cluster, path);
+  const context = kc.getCurrentContext();
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new MissingServerError(cluster.name, context, path);
+  const url = parseServerUrl(cluster.name, server);
+
+  const apply = async (): Promise<RequestOptions> => {
+    const options: RequestOptions = {};
+    try {
+      await kc.applyToHTTPSOptions(options);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.trim() : String(error);
+      throw new CredentialsFailedError(cluster.name, `context "${context}" of ${path}: ${reason}`, error);
+    }
+    return options;
+  };
+
+  // Applied once now: a missing certificate file or a failing exec plugin stops start-up.
+  const initial = await apply();
+  const tls = clusterTls(url, {
+    ca: initial.ca as string | Buffer | undefined,
+    cert: initial.cert as string | Buffer | undefined,
+    key: initial.key as string | Buffer | undefined,
+    // client-node sets false only for insecure-skip-tls-verify; verification is on otherwise.
+    rejectUnauthorized: initial.rejectUnauthorized !== false,
+    servername: initial.servername ?? undefined,
+  });
+  if (initial.rejectUnauthorized === false) {
+    deps.logger?.warn(
+      { cluster: cluster.name, context },
+      'insecure-skip-tls-verify: the cluster certificate is not checked',
+    );
+  }
+
+  // refreshAt 0: nothing is cached here (client-node caches exec credentials until they expire);
+  // this only makes concurrent callers share one run of an exec plugin.
+  const credentials = refreshing(async () => ({ value: headersOf(await apply()), refreshAt: 0 }), clock);
+
+  return {
+    name: cluster.name,
+    url,
+    dispatcher: tls.dispatcher,
+    tlsOptions: tls.tlsOptions,
+    authHeaders: async () => ({ ...(await credentials()) }),
+    close: () => tls.dispatcher.close(),
+  };
 }
