@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PolicyErrorCode, PolicyRuleError, PolicySpecError } from '../errors.js';
+import { validatePolicySpec } from './validate.js';
+
+function ruleError(input: unknown, options = {}): PolicyRuleError {
+  try {
+    validatePolicySpec(input, options);
+  } catch (error) {
+    if (error instanceof PolicyRuleError) return error;
+    throw error;
+  }
+  throw new Error('expected a PolicyRuleError, nothing was thrown');
+}
+
+const good = { name: 'ok', match: {}, allow: {} };
+
+describe('validatePolicySpec', () => {
+  it('accepts the config sketch from DESIGN.md and fills defaults', () => {
+    const spec = validatePolicySpec(
+      parse(`
+default: allow
+rules:
+  - { name: prod-delete, match: { verbs: [delete, deletecollection], namespaces: ["prod-*"] },
+      require: { group: sre-oncall, approvals: 1 } }
+  - { name: scale-to-zero, match: { scaleToZero: true }, require: { group: sre-oncall } }
+`),
+      { knownGroups: ['sre-oncall'] },
+    );
+    expect(spec.unclassified).toBe('deny');
+    expect(spec.rules[1]?.require?.approvals).toBe(1);
+  });
+
+  it('an absent policy denies by default', () => {
+    expect(validatePolicySpec(undefined)).toEqual({ default: 'deny', unclassified: 'deny', rules: [] });
+  });
+
+  it.each([
+    [
+      'an unknown verb',
+      { name: 'prod-delete', match: { verbs: ['delete', 'remove'] }, allow: {} },
+      'prod-delete',
+      'match.verbs.1',
+      /unknown verb "remove"/,
+    ],
+    [
+      'a misspelt match key',
+      { name: 'r', match: { namespace: ['x'] }, allow: {} },
+      'r',
+      'match.namespace',
+      /namespace/,
+    ],
+    [
+      'a bad resource',
+      { name: 'r', match: { resources: ['Deployments'] }, allow: {} },
+      'r',
+      'match.resources.0',
+      /plural resource/,
+    ],
+    [
+      'an empty list',
+      { name: 'r', match: { namespaces: [] }, allow: {} },
+      'r',
+      'match.namespaces',
+      /matches nothing/,
+    ],
+    [
+      'zero approvals',
+      { name: 'r', match: {}, require: { group: 'g', approvals: 0 } },
+      'r',
+      'require.approvals',
+      /./,
+    ],
+    ['a deny without reason', { name: 'r', match: {}, deny: {} }, 'r', 'deny.reason', /./],
+    [
+      'no effect',
+      { name: 'r', match: {} },
+      'r',
+      'allow',
+      /exactly one of allow, deny, require \(found none\)/,
+    ],
+    [
+      'two effects',
+      { name: 'r', match: {}, allow: {}, deny: { reason: 'x' } },
+      'r',
+      'deny',
+      /found allow and deny/,
+    ],
+    ['a missing name', { match: {}, allow: {} }, 'rules[1]', 'name', /./],
+  ])('%s names the rule and the field', (_, rule, name, field, message) => {
+    const error = ruleError({ rules: [good, rule] });
+    expect(error.code).toBe(PolicyErrorCode.InvalidRule);
+    expect(error).toMatchObject({ rule: name, ruleIndex: 1, field });
+    expect(error.message).toContain(
+      name === 'rules[1]' ? 'policy rule rules[1]:' : `policy rule "${name}" (rules[1])`,
+    );
+    expect(error.message).toContain(field);
+    expect(error.message).toMatch(message);
+  });
+
+  it('duplicate names are refused on the second rule', () => {
+    const error = ruleError({ rules: [good, { ...good }] });
+    expect(error).toMatchObject({ rule: 'ok', ruleIndex: 1, field: 'name' });
+  });
+
+  it('require.group must be a configured approver group when the groups are given', () => {
+    const rules = [{ name: 'hold', match: {}, require: { group: 'sre', approvals: 1 } }];
+    const error = ruleError({ rules }, { knownGroups: ['sre-oncall'] });
+    expect(error).toMatchObject({ rule: 'hold', field: 'require.group' });
+    expect(error.message).toContain('"sre" is not in approverGroups (known: sre-oncall)');
+    expect(() => validatePolicySpec({ rules })).not.toThrow();
+  });
+
+  it('top-level mistakes are PolicySpecErrors naming the field', () => {
+    const cases: [unknown, string][] = [
+      [{ default: 'maybe' }, 'default'],
+      [{ unclassified: 'allow' }, 'unclassified'],
+      [{ rules: {} }, 'rules'],
+      [{ rule: [] }, 'rule'],
+      [{ default: { require: { group: 'nope' } } }, 'default.require.group'],
+    ];
+    for (const [input, field] of cases) {
+      let caught: unknown;
+      try {
+        validatePolicySpec(input, { knownGroups: [] });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(PolicySpecError);
+      expect(caught).toMatchObject({ code: PolicyErrorCode.InvalidSpec, field });
+    }
+  });
+});
