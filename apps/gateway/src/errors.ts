@@ -1,0 +1,22 @@
+/** Codes for everything the gateway refuses to start with or fails at; callers branch on these. */
+export enum GatewayErrorCode {
+  ConfigInvalid = 'GATEWAY_CONFIG_INVALID',
+  ClusterInvalid = 'GATEWAY_CLUSTER_INVALID',
+  PolicyInvalid = 'GATEWAY_POLICY_INVALID',
+  RedisUnreachable = 'GATEWAY_REDIS_UNREACHABLE',
+  TlsUnreadable = 'GATEWAY_TLS_UNREADABLE',
+  ListenFailed = 'GATEWAY_LISTEN_FAILED',
+  UsageInvalid = 'GATEWAY_USAGE_INVALID',
+}
+
+/** A coded gateway error; `message` names the thing, its state and the fix. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import type { Dispatcher } from 'undici';
+import { readBody } from '../body/index.js';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../headers/index.js';
+import { type KubeStatus, kubeStatus } from '../kube-status/index.js';
+import { upstreamTarget } from '../routing/index.js';
+import type { Exchange, ForwardResult } from './types.js';
+
+/** Methods whose requests carry no body worth judging; they stream straight through. */
+const STREAMED = new Set(['GET', 'HEAD']);
+
+export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchange {
+  const controller = new AbortController();
+  // 'close' on the response fires when it finished or when the connection dropped; only the latter aborts.
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const method = (req.method ?? 'GET').toUpperCase();
+
+  const reject = (status: KubeStatus) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify(status);
+    res.writeHead(status.code, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+    });
+    res.end(body);
+    // A request refused before its body was read (401, 413) leaves bytes on the socket; do not reuse it.
+    if (!req.complete) res.on('finish', () => req.socket.destroy());
+  };
+
+  return {
+    kind: 'http',
+    method,
+    target: req.url ?? '/',
+    headers: req.headers,
+    signal: controller.signal,
+
+    async readBody(limit) {
+      if (STREAMED.has(method)) {
+        // A GET or HEAD body means nothing to Kubernetes and is never forwarded; drain it.
+        req.resume();
+        return undefined;
+      }
+      return readBody(req, limit, req.headers['content-length']);
+    },
+
+    reject,
+
+    async forward(upstream, route, body): Promise<ForwardResult> {
+      const started = performance.now();
+      const elapsed = () => Math.round(performance.now() - started);
+      let response: Dispatcher.ResponseData;
+      try {
+        const headers = {
+          ...upstreamRequestHeaders(req.headers, { upgrade: false }),
+          ...(await upstream.authHeaders()),
+        };
+        response = await upstream.dispatcher.request({
+          origin: upstream.url.origin,
+          path: upstreamTarget(upstream.url, route),
+          method,
+          headers,
+          body: STREAMED.has(method) ? null : (body ?? null),
+          signal: controller.signal,
+          // Watches and `logs -f` may be quiet for longer than any body timeout; the client's close ends them.
+          bodyTimeout: 0,
+        });
+      } catch (error) {
+        if (controller.signal.aborted) return { outcome: 'aborted' };
+        const message = (error as Error).message;
+        reject(
+          kubeStatus(
+            'ServiceUnavailable',
+            `cluster ${upstream.name} (${upstream.url.origin}) did not answer: ${message}; the request was not completed`,
+          ),
+        );
+        return { outcome: 'failed', error: message, durationMs: elapsed() };
+      }
+      const durationMs = elapsed();
+      res.writeHead(response.statusCode, downstreamResponseHeaders(response.headers));
+      // Send headers now: a watch may not produce a body byte for minutes.
+      res.flushHeaders();
+      // Either side ending early destroys the other: a client abort aborts the upstream read.
+      pipeline(response.body, res).catch(() => undefined);
+      return { outcome: 'response', status: response.statusCode, durationMs };
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { BodyResult } from '../body/index.js';
+import type { KubeStatus } from '../kube-status/index.js';
+import type { ClusterRoute } from '../routing/index.js';
+import type { ClusterUpstream } from '../upstream/index.js';
+
+/** How a forward ended, for the audit, the metrics and the approval's dispatch record. */
+export type ForwardResult =
+  /** The upstream answered; its status went to the client and the body is streaming. */
+  | { readonly outcome: 'response'; readonly status: number; readonly durationMs: number }
+  /** The upstream could not be reached; the client got a 503 Status. */
+  | { readonly outcome: 'failed'; readonly error: string; readonly durationMs: number }
+  /** The client went away first. */
+  | { readonly outcome: 'aborted' };
+
+/**
+ * One client request, whether an ordinary HTTP request or a protocol upgrade (exec,
+ * attach, port-forward). The pipeline decides; the exchange knows how to answer on its
+ * kind of connection.
+ */
+export interface Exchange {
+  readonly kind: 'http' | 'upgrade';
+  readonly method: string;
+  /** The raw request target (path and query). */
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  /** Buffers the body for the policy and a possible replay; `undefined` when the request streams or has none. */
+  readBody(limit: number): Promise<BodyResult | undefined>;
+  /** Answers with a Kubernetes Status and ends the exchange. */
+  reject(status: KubeStatus): void;
+  /** Sends the request upstream with the cluster's credentials and streams the answer back. */
+  forward(upstream: ClusterUpstream, route: ClusterRoute, body: Buffer | undefined): Promise<ForwardResult>;
+}

@@ -1,0 +1,135 @@
+import type { IncomingMessage } from 'node:http';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { connect as connectTls } from 'node:tls';
+import { upstreamRequestHeaders } from '../headers/index.js';
+import { type KubeStatus, kubeStatus, rawStatusResponse } from '../kube-status/index.js';
+import { upstreamTarget } from '../routing/index.js';
+import type { ClusterUpstream } from '../upstream/index.js';
+import type { Exchange, ForwardResult } from './types.js';
+
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
+
+function openUpstreamSocket(upstream: ClusterUpstream): Promise<Socket> {
+  const { hostname, protocol } = upstream.url;
+  const host = hostname.replace(/^\[|\]$/g, '');
+  const port = Number(upstream.url.port) || (protocol === 'https:' ? 443 : 80);
+  return new Promise((resolve, reject) => {
+    const socket =
+      protocol === 'https:'
+        ? connectTls(
+            // Upgrades are HTTP/1.1 only; ALPN says so in case the server prefers h2.
+            {
+              host,
+              port,
+              servername: isIP(host) ? undefined : host,
+              ALPNProtocols: ['http/1.1'],
+              ...upstream.tlsOptions(),
+            },
+            () => resolve(socket),
+          )
+        : connectTcp({ host, port }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function requestHead(method: string, target: string, headers: Record<string, string | string[]>): string {
+  const lines = [`${method} ${target} HTTP/1.1`];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * An upgrade request (exec, attach, port-forward over WebSocket or SPDY). Once allowed the
+ * bytes are piped both ways untouched, which keeps every subprotocol and version working.
+ */
+export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buffer): Exchange {
+  const controller = new AbortController();
+  // Read (and keep) whatever the client sends while the request is decided or held: a
+  // reading socket is how a client's hang-up is noticed during a long hold.
+  const early: Buffer[] = head.length > 0 ? [head] : [];
+  const collect = (chunk: Buffer) => early.push(chunk);
+  socket.on('data', collect);
+  socket.on('error', () => controller.abort());
+  socket.on('close', () => controller.abort());
+  const method = (req.method ?? 'GET').toUpperCase();
+
+  const reject = (status: KubeStatus) => {
+    socket.off('data', collect);
+    if (socket.writable) socket.end(rawStatusResponse(status));
+    else socket.destroy();
+  };
+
+  return {
+    kind: 'upgrade',
+    method,
+    target: req.url ?? '/',
+    headers: req.headers,
+    signal: controller.signal,
+
+    async readBody() {
+      return undefined;
+    },
+
+    reject,
+
+    async forward(upstream, route): Promise<ForwardResult> {
+      const started = performance.now();
+      const elapsed = () => Math.round(performance.now() - started);
+      let upstreamSocket: Socket;
+      try {
+        const headers = {
+          ...upstreamRequestHeaders(req.headers, { upgrade: true }),
+          host: upstream.url.host,
+          ...(await upstream.authHeaders()),
+        };
+        upstreamSocket = await openUpstreamSocket(upstream);
+        upstreamSocket.write(requestHead(method, upstreamTarget(upstream.url, route), headers));
+      } catch (error) {
+        if (controller.signal.aborted) return { outcome: 'aborted' };
+        const message = (error as Error).message;
+        reject(
+          kubeStatus(
+            'ServiceUnavailable',
+            `cluster ${upstream.name} (${upstream.url.origin}) did not answer: ${message}`,
+          ),
+        );
+        return { outcome: 'failed', error: message, durationMs: elapsed() };
+      }
+      if (controller.signal.aborted) {
+        upstreamSocket.destroy();
+        return { outcome: 'aborted' };
+      }
+      socket.off('data', collect);
+      for (const chunk of early.splice(0)) upstreamSocket.write(chunk);
+      const closeBoth = () => {
+        socket.destroy();
+        upstreamSocket.destroy();
+      };
+      upstreamSocket.on('error', closeBoth);
+      upstreamSocket.on('close', closeBoth);
+      socket.on('close', closeBoth);
+      socket.pipe(upstreamSocket);
+
+      // The first bytes back carry the status line (101, or the upstream's refusal); record it, then pipe.
+      return new Promise((resolve) => {
+        upstreamSocket.once('data', (first: Buffer) => {
+          const status = Number(STATUS_LINE.exec(first.toString('latin1', 0, 16))?.[1] ?? 0);
+          socket.write(first);
+          upstreamSocket.pipe(socket);
+          resolve({ outcome: 'response', status, durationMs: elapsed() });
+        });
+        upstreamSocket.once('close', () => {
+          resolve({
+            outcome: 'failed',
+            error: 'upstream closed the upgrade without answering',
+            durationMs: elapsed(),
+          });
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { ApprovalRequest } from '@gatehouse/approvals';
+
+/** What kubectl prints when a held request does not go through: the id, who can act, what to do next. */
+
+const iso = (ms: number | undefined) => (ms === undefined ? 'unknown' : new Date(ms).toISOString());
+
+function denier(approval: ApprovalRequest): string {
+  const vote = approval.votes.find((v) => v.decision === 'deny' && v.userId === approval.deniedBy);
+  const name = vote?.userName;
+  const id = approval.deniedBy ?? vote?.userId ?? 'an approver';
+  return name ? `${name} (${id})` : id;
+}
+
+export function deniedMessage(approval: ApprovalRequest): string {
+  const reason = approval.denyReason ? `: ${approval.denyReason}` : ' (no reason given)';
+  return (
+    `approval ${approval.id} for \`${approval.command}\` was denied by ${denier(approval)}${reason}. ` +
+    `Nothing was sent to cluster ${approval.cluster}; re-run the command to ask again.`
+  );
+}
+
+export function expiredMessage(approval: ApprovalRequest): string {
+  return (
+    `approval ${approval.id} for \`${approval.command}\` expired at ${iso(approval.expiresAt)} without a decision. ` +
+    `Nothing was sent to cluster ${approval.cluster}; re-run the command to ask again.`
+  );
+}
+
+export function stillPendingMessage(approval: ApprovalRequest, grantTtlMs: number): string {
+  const votes = approval.votes.filter((v) => v.decision === 'approve').length;
+  return (
+    `\`${approval.command}\` is waiting for approval ${approval.id} (rule ${approval.rule}: ${approval.reason}); ` +
+    `it needs ${approval.approvalsNeeded} approval(s) from group ${approval.group} (${votes} so far) ` +
+    `and expires at ${iso(approval.expiresAt)}. Nothing was sent to cluster ${approval.cluster} yet. ` +
+    `Once it is approved, re-run the same command: it will pass once, within ${Math.round(grantTtlMs / 60_000)} minute(s) of the approval.`
+  );
+}
+
+export function alreadyUsedMessage(approval: ApprovalRequest): string {
+  const via = approval.dispatch?.via === 'grant' ? "by the agent's retry" : 'on another held connection';
+  return (
+    `approval ${approval.id} for \`${approval.command}\` was already used ${via}; ` +
+    'an approval lets a request through once. Re-run the command to ask again.'
+  );
+}

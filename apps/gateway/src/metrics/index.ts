@@ -1,0 +1,46 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the gateway measures; one registry per gateway so tests and replicas do not share state. */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** Requests by cluster and outcome of the policy (allow, deny, require, grant, unauthorized...). */
+  readonly requests: Counter<'cluster' | 'decision'>;
+  /** Connections held for an approval right now. */
+  readonly held: Gauge;
+  /** How long held requests waited, by how the wait ended. */
+  readonly approvalWait: Histogram<'outcome'>;
+  /** Time until the upstream answered with headers (streams last longer; that is not latency). */
+  readonly upstreamLatency: Histogram<'cluster' | 'kind'>;
+}
+
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  return {
+    registry,
+    requests: new Counter({
+      name: 'gatehouse_gateway_requests_total',
+      help: 'Requests to clusters by policy decision',
+      labelNames: ['cluster', 'decision'],
+      registers: [registry],
+    }),
+    held: new Gauge({
+      name: 'gatehouse_gateway_held_requests',
+      help: 'Requests held on their connection waiting for approval',
+      registers: [registry],
+    }),
+    approvalWait: new Histogram({
+      name: 'gatehouse_gateway_approval_wait_seconds',
+      help: 'Time a held request waited, by outcome',
+      labelNames: ['outcome'],
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800],
+      registers: [registry],
+    }),
+    upstreamLatency: new Histogram({
+      name: 'gatehouse_gateway_upstream_latency_seconds',
+      help: 'Time until the upstream API server answered (response headers or upgrade)',
+      labelNames: ['cluster', 'kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}

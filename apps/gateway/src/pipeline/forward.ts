@@ -1,0 +1,62 @@
+import type { HeldRequest } from '@gatehouse/approvals';
+import type { AgentConfig } from '@gatehouse/config';
+import type { Action, Decision } from '@gatehouse/policy';
+import type { Exchange, ForwardResult } from '../exchange/types.js';
+import { heldRequestHeaders } from '../headers/index.js';
+import type { GatewayContext } from '../ports.js';
+import type { ClusterRoute } from '../routing/index.js';
+import type { ClusterUpstream } from '../upstream/index.js';
+
+/** A request that passed authentication and routing, with what the policy made of it. */
+export interface JudgedRequest {
+  readonly id: string;
+  readonly exchange: Exchange;
+  readonly route: ClusterRoute;
+  readonly upstream: ClusterUpstream;
+  readonly agent: AgentConfig;
+  readonly body: Buffer | undefined;
+  readonly bodySha256: string;
+  readonly action: Action;
+  readonly command: string;
+  readonly decision: Decision;
+}
+
+/** Sends a judged request upstream and records the outcome. */
+export async function forward(
+  judged: JudgedRequest,
+  ctx: GatewayContext,
+  approvalId?: string,
+): Promise<ForwardResult> {
+  const result = await judged.exchange.forward(judged.upstream, judged.route, judged.body);
+  const kind = judged.exchange.kind;
+  if (result.outcome === 'aborted') return result;
+  ctx.metrics.upstreamLatency.observe({ cluster: judged.route.cluster, kind }, result.durationMs / 1000);
+  const status = result.outcome === 'response' ? result.status : 503;
+  ctx.audit.record({
+    type: 'upstream.response',
+    requestId: judged.id,
+    approvalId,
+    cluster: judged.route.cluster,
+    status,
+    durationMs: result.durationMs,
+  });
+  if (result.outcome === 'failed') {
+    ctx.logger.warn(
+      { requestId: judged.id, cluster: judged.route.cluster, err: result.error },
+      'upstream unreachable',
+    );
+  }
+  return result;
+}
+
+/** The request as an approval stores it: allow-listed headers, the body for replay and its hash. */
+export function heldRequestOf(judged: JudgedRequest): HeldRequest {
+  return {
+    method: judged.exchange.method,
+    path: judged.route.path,
+    query: judged.route.query,
+    headers: heldRequestHeaders(judged.exchange.headers),
+    bodyBase64: judged.body && judged.body.length > 0 ? judged.body.toString('base64') : undefined,
+    bodySha256: judged.bodySha256,
+  };
+}

@@ -1,0 +1,217 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AGENT_TOKEN, startPipelineHarness } from '../testing/harness.js';
+
+type Harness = Awaited<ReturnType<typeof startPipelineHarness>>;
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const harness of harnesses.splice(0)) await harness.stop();
+});
+
+async function start(options?: Parameters<typeof startPipelineHarness>[0]) {
+  const harness = await startPipelineHarness(options);
+  harnesses.push(harness);
+  return harness;
+}
+
+const auth = { authorization: `Bearer ${AGENT_TOKEN}` };
+
+async function call(
+  harness: Harness,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
+) {
+  const response = await request(`${harness.base}${path}`, {
+    method: (init.method ?? 'GET') as 'GET',
+    headers: { ...auth, ...init.headers },
+    body: init.body ?? null,
+    signal: init.signal ?? null,
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, headers: response.headers, text, json: () => JSON.parse(text) };
+}
+
+describe('routing and authentication', () => {
+  it('answers 401 Status to a missing or unknown token and forwards nothing', async () => {
+    const harness = await start();
+    for (const headers of [{ authorization: '' }, { authorization: 'Bearer wrong' }]) {
+      const response = await call(harness, '/clusters/test/api/v1/pods', { headers });
+      expect(response.status).toBe(401);
+      expect(response.json()).toMatchObject({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'Unauthorized',
+        code: 401,
+      });
+      expect(response.json().message).toContain('gatehouse-gateway kubeconfig');
+    }
+    expect(harness.upstream.received).toEqual([]);
+  });
+
+  it('answers 404 Status for paths outside /clusters and for unknown clusters', async () => {
+    const harness = await start();
+    expect((await call(harness, '/api/v1/pods')).json()).toMatchObject({ reason: 'NotFound', code: 404 });
+    const unknown = await call(harness, '/clusters/nope/api/v1/pods');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json().message).toContain(
+      'cluster nope is not configured on this gateway; known clusters: test',
+    );
+    expect(harness.upstream.received).toEqual([]);
+  });
+
+  it('serves health and metrics without a token', async () => {
+    const harness = await start();
+    expect((await request(`${harness.base}/healthz`)).statusCode).toBe(200);
+    expect((await request(`${harness.base}/readyz`)).statusCode).toBe(200);
+    await call(harness, '/clusters/test/api/v1/namespaces/a/pods');
+    const metrics = await (await request(`${harness.base}/metrics`)).body.text();
+    expect(metrics).toContain('gatehouse_gateway_requests_total{cluster="test",decision="allow"} 1');
+  });
+});
+
+describe('allowed requests', () => {
+  it('forwards with the cluster credential and without client identity headers', async () => {
+    const harness = await start();
+    const response = await call(harness, '/clusters/test/api/v1/namespaces/a/pods?limit=500', {
+      headers: {
+        'impersonate-user': 'system:admin',
+        'impersonate-group': 'system:masters',
+        'impersonate-extra-scopes': 'x',
+        'x-remote-user': 'admin',
+        'x-http-method-override': 'DELETE',
+        accept: 'application/json',
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ method: 'GET', url: '/api/v1/namespaces/a/pods?limit=500' });
+    const [received] = harness.upstream.received;
+    expect(received?.headers.authorization).toBe('Bearer upstream-credential');
+    expect(
+      Object.keys(received?.headers ?? {}).filter((name) =>
+        /^(impersonate-|x-remote-|x-http-method)/.test(name),
+      ),
+    ).toEqual([]);
+    expect(received?.headers.accept).toBe('application/json');
+    expect(harness.audit.map((event) => event.type)).toEqual(['request.received', 'upstream.response']);
+  });
+
+  it('streams a watch: events reach the client before the upstream finishes, and a client abort reaches the upstream', async () => {
+    let release: (() => void) | undefined;
+    const harness = await start({
+      handler: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"type":"ADDED"}\n');
+        release = () => res.end();
+      },
+    });
+    const controller = new AbortController();
+    const response = await request(`${harness.base}/clusters/test/api/v1/namespaces/a/pods?watch=true`, {
+      headers: auth,
+      signal: controller.signal,
+    });
+    const reader = response.body[Symbol.asyncIterator]();
+    const first = await reader.next();
+    expect(Buffer.from(first.value as Buffer).toString()).toBe('{"type":"ADDED"}\n');
+    expect(release).toBeDefined();
+    controller.abort();
+    await expect.poll(() => harness.upstream.closed).toContain('/api/v1/namespaces/a/pods?watch=true');
+  });
+
+  it('buffers a mutating body, forwards it intact, and refuses one past the limit with 413', async () => {
+    const harness = await start({ maxBodyBytes: 64 });
+    const ok = await call(harness, '/clusters/test/api/v1/namespaces/a/pods', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"kind":"Pod"}',
+    });
+    expect(ok.status).toBe(200);
+    expect(harness.upstream.received[0]?.body).toBe('{"kind":"Pod"}');
+    const big = await call(harness, '/clusters/test/api/v1/namespaces/a/pods', {
+      method: 'POST',
+      body: 'x'.repeat(65),
+    });
+    expect(big.status).toBe(413);
+    expect(big.json()).toMatchObject({ kind: 'Status', reason: 'RequestEntityTooLarge' });
+    expect(harness.upstream.received).toHaveLength(1);
+  });
+
+  it('refuses encoded bodies the policy could not read', async () => {
+    const harness = await start();
+    const response = await call(harness, '/clusters/test/api/v1/namespaces/a/pods', {
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip' },
+      body: 'x',
+    });
+    expect(response.status).toBe(415);
+    expect(harness.upstream.received).toEqual([]);
+  });
+
+  it('answers 503 Status when the cluster does not answer', async () => {
+    const harness = await start();
+    await harness.upstream.stop();
+    const response = await call(harness, '/clusters/test/api/v1/namespaces/a/pods');
+    expect(response.status).toBe(503);
+    expect(response.json().message).toContain('cluster test');
+  });
+});
+
+describe('denied requests', () => {
+  it('answers 403 with the rule and reason; nothing reaches the cluster', async () => {
+    const harness = await start();
+    const response = await call(harness, '/clusters/test/api/v1/namespaces/locked/pods', {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(response.status).toBe(403);
+    expect(response.json()).toMatchObject({ reason: 'Forbidden', code: 403 });
+    expect(response.json().message).toContain('rule locked');
+    expect(response.json().message).toContain('namespace locked is frozen');
+    expect(harness.upstream.received).toEqual([]);
+  });
+});
+
+describe('upgrades', () => {
+  it('pipes an allowed upgrade both ways with filtered headers and the cluster credential', async () => {
+    const harness = await start();
+    const socket = connect(harness.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'GET /clusters/test/api/v1/namespaces/dev/pods/web/exec?command=sh HTTP/1.1\r\n' +
+        'Host: gateway\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+        `Authorization: Bearer ${AGENT_TOKEN}\r\nImpersonate-User: system:admin\r\n` +
+        'Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n',
+    );
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    await expect.poll(() => received).toContain('101 Switching Protocols');
+    socket.write('ls\n');
+    await expect.poll(() => received).toContain('echo:ls\n');
+    const [upgrade] = harness.upstream.received;
+    expect(upgrade?.url).toBe('/api/v1/namespaces/dev/pods/web/exec?command=sh');
+    expect(upgrade?.headers.authorization).toBe('Bearer upstream-credential');
+    expect(upgrade?.headers['impersonate-user']).toBeUndefined();
+    expect(upgrade?.headers['sec-websocket-protocol']).toBe('v5.channel.k8s.io');
+    socket.destroy();
+  });
+
+  it('refuses an unauthenticated upgrade with a raw 401 Status', async () => {
+    const harness = await start();
+    const socket = connect(harness.port, '127.0.0.1');
+    socket.write(
+      'GET /clusters/test/api/v1/namespaces/dev/pods/web/exec HTTP/1.1\r\nHost: g\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+    );
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 401 Unauthorized/);
+    expect(received).toContain('"reason":"Unauthorized"');
+    expect(harness.upstream.received).toEqual([]);
+  });
+});

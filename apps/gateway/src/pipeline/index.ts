@@ -1,0 +1,151 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { KubeRequest } from '@gatehouse/policy';
+import type { Exchange } from '../exchange/types.js';
+import { singleHeader } from '../headers/index.js';
+import { holdForApproval } from '../hold/index.js';
+import { kubeStatus } from '../kube-status/index.js';
+import type { GatewayContext } from '../ports.js';
+import { parseClusterRoute } from '../routing/index.js';
+import { forward, type JudgedRequest } from './forward.js';
+
+const UNAUTHORIZED =
+  'missing or unknown bearer token: this gateway admits agents by the token in their kubeconfig ' +
+  '(print one with `gatehouse-gateway kubeconfig --agent <id> --cluster <name> --token -`)';
+
+/** Runs one request through routing, authentication, the policy and its outcome. */
+export async function handleExchange(exchange: Exchange, ctx: GatewayContext): Promise<void> {
+  const route = parseClusterRoute(exchange.target);
+  if (!route) {
+    exchange.reject(
+      kubeStatus(
+        'NotFound',
+        `no such path ${exchange.target.split('?')[0]}; cluster APIs are under /clusters/<name>/`,
+      ),
+    );
+    return;
+  }
+  const agent = ctx.authenticate(singleHeader(exchange.headers, 'authorization'));
+  if (!agent) {
+    ctx.metrics.requests.inc({ cluster: route.cluster, decision: 'unauthorized' });
+    exchange.reject(kubeStatus('Unauthorized', UNAUTHORIZED));
+    return;
+  }
+  const upstream = ctx.clusters.get(route.cluster);
+  if (!upstream) {
+    exchange.reject(
+      kubeStatus(
+        'NotFound',
+        `cluster ${route.cluster} is not configured on this gateway; known clusters: ${[...ctx.clusters.keys()].join(', ')}`,
+      ),
+    );
+    return;
+  }
+  const encoding = singleHeader(exchange.headers, 'content-encoding');
+  if (encoding && encoding.toLowerCase() !== 'identity') {
+    // The policy must read the body it judges; an encoded body would pass unread.
+    exchange.reject(
+      kubeStatus(
+        'UnsupportedMediaType',
+        `request bodies with Content-Encoding ${encoding} are not accepted; send them uncompressed`,
+      ),
+    );
+    return;
+  }
+  const read = await exchange.readBody(ctx.maxBodyBytes);
+  if (read && !read.ok) {
+    if (read.reason === 'too-large') {
+      exchange.reject(
+        kubeStatus(
+          'RequestEntityTooLarge',
+          `request body is larger than the gateway's limit of ${ctx.maxBodyBytes} bytes`,
+        ),
+      );
+    }
+    return;
+  }
+  const body = read?.body;
+  const request: KubeRequest = {
+    method: exchange.method,
+    path: route.path,
+    query: route.query,
+    headers: exchange.headers,
+    body,
+  };
+  const action = ctx.policy.parseAction(request);
+  const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action });
+  const judged: JudgedRequest = {
+    id: randomUUID(),
+    exchange,
+    route,
+    upstream,
+    agent,
+    body,
+    bodySha256: createHash('sha256')
+      .update(body ?? Buffer.alloc(0))
+      .digest('hex'),
+    action,
+    command: ctx.policy.renderCommand(action),
+    decision,
+  };
+  ctx.metrics.requests.inc({ cluster: route.cluster, decision: decision.effect });
+  if (action.kind === 'unclassified') {
+    ctx.logger.warn(
+      {
+        requestId: judged.id,
+        agent: agent.id,
+        cluster: route.cluster,
+        method: exchange.method,
+        path: route.path,
+        reason: action.reason,
+      },
+      'request could not be classified; treated as mutating',
+    );
+  }
+  ctx.audit.record({
+    type: 'request.received',
+    requestId: judged.id,
+    agent: agent.id,
+    cluster: route.cluster,
+    action,
+    command: judged.command,
+    decision,
+    request: {
+      method: exchange.method,
+      path: route.path,
+      query: route.query,
+      headers: exchange.headers,
+      body,
+    },
+  });
+  ctx.logger.info(
+    {
+      requestId: judged.id,
+      agent: agent.id,
+      cluster: route.cluster,
+      kind: exchange.kind,
+      method: exchange.method,
+      path: route.path,
+      verb: action.verb,
+      decision: decision.effect,
+      rule: decision.rule,
+    },
+    'request',
+  );
+
+  switch (decision.effect) {
+    case 'allow':
+      await forward(judged, ctx);
+      return;
+    case 'deny':
+      exchange.reject(
+        kubeStatus(
+          'Forbidden',
+          `gatehouse policy rule ${decision.rule ?? '(default)'} forbids ${judged.command}: ${decision.reason}`,
+        ),
+      );
+      return;
+    case 'require':
+      await holdForApproval(judged, decision, ctx);
+      return;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The narrow interfaces the gateway's request handling depends on. The real packages
+ * are wired to them in `startup/`; tests pass plain objects.
+ */
+import type { ApprovalRequest, HeldRequest } from '@gatehouse/approvals';
+import type { AgentConfig } from '@gatehouse/config';
+import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
+import type { Logger } from 'pino';
+import type { Authenticator } from './auth/index.js';
+import type { GatewayMetrics } from './metrics/index.js';
+import type { ClusterUpstream } from './upstream/index.js';
+
+export interface PolicyPort {
+  parseAction(request: KubeRequest): Action;
+  renderCommand(action: Action): string;
+  decide(context: PolicyContext): Decision;
+}
+
+export interface OpenApprovalInput {
+  readonly cluster: string;
+  readonly agent: string;
+  readonly owners: readonly string[];
+  readonly action: Action;
+  readonly command: string;
+  readonly request: HeldRequest;
+  readonly rule: string;
+  readonly reason: string;
+  readonly group: string;
+  readonly approvalsNeeded: number;
+}
+
+export interface ApprovalsPort {
+  /** Creates an approval request, or joins the identical pending one (`joined`). */
+  open(input: OpenApprovalInput): Promise<{ approval: ApprovalRequest; joined: boolean }>;
+  /** Resolves with the approval once it leaves `pending`, or as it is when the wait times out or is aborted. */
+  waitForDecision(id: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<ApprovalRequest>;
+  /** approved → dispatched, at most once; false when someone else claimed it or it is no longer approved. */
+  claimDispatch(id: string, holder: string, via: 'hold' | 'grant'): Promise<boolean>;
+  completeDispatch(id: string, result: { status: number; durationMs: number }): Promise<void>;
+  /** Claims the single-use grant for this agent and request, if an approved, undispatched one exists. */
+  claimGrant(agent: string, fingerprint: string, holder: string): Promise<ApprovalRequest | undefined>;
+  get(id: string): Promise<ApprovalRequest | undefined>;
+  fingerprint(input: {
+    agent: string;
+    cluster: string;
+    action: Action;
+    request: Pick<HeldRequest, 'method' | 'path' | 'query' | 'bodySha256'>;
+  }): string;
+}
+
+/** Audit events the gateway writes; the shapes are @gatehouse/audit's. */
+export interface AuditPort {
+  record(event: GatewayAuditEvent): void;
+}
+
+export type GatewayAuditEvent =
+  | {
+      readonly type: 'request.received';
+      readonly requestId: string;
+      readonly approvalId?: string | undefined;
+      readonly agent: string;
+      readonly cluster: string;
+      readonly action: Action;
+      readonly command: string;
+      readonly decision: Decision;
+      readonly request: {
+        readonly method: string;
+        readonly path: string;
+        readonly query: string;
+        readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+        readonly body?: Uint8Array | undefined;
+      };
+    }
+  | {
+      readonly type: 'approval.requested';
+      readonly approvalId: string;
+      readonly agent: string;
+      readonly cluster: string;
+      readonly command: string;
+      readonly rule: string;
+      readonly reason: string;
+      readonly group: string;
+      readonly approvalsNeeded: number;
+      readonly expiresAt: string;
+    }
+  | {
+      readonly type: 'dispatch';
+      readonly approvalId: string;
+      readonly via: 'hold' | 'grant';
+      readonly holder: string;
+    }
+  | { readonly type: 'grant.used'; readonly approvalId: string; readonly agent: string }
+  | {
+      readonly type: 'upstream.response';
+      readonly requestId: string;
+      readonly approvalId?: string | undefined;
+      readonly cluster: string;
+      readonly status: number;
+      readonly durationMs: number;
+    };
+
+export interface Clock {
+  now(): number;
+}
+
+/** Everything a request needs, built once at start-up. */
+export interface GatewayContext {
+  readonly clusters: ReadonlyMap<string, ClusterUpstream>;
+  readonly authenticate: Authenticator<AgentConfig>;
+  readonly policy: PolicyPort;
+  readonly approvals: ApprovalsPort;
+  readonly audit: AuditPort;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** This replica's id, recorded as the dispatch holder. */
+  readonly replicaId: string;
+  readonly holdTimeoutMs: number;
+  /** How long an approval whose requester left stays usable by the retry (for messages). */
+  readonly grantTtlMs: number;
+  readonly maxBodyBytes: number;
+}

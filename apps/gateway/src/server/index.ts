@@ -1,0 +1,106 @@
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { httpExchange } from '../exchange/http.js';
+import type { Exchange } from '../exchange/types.js';
+import { upgradeExchange } from '../exchange/upgrade.js';
+import { kubeStatus } from '../kube-status/index.js';
+import { handleExchange } from '../pipeline/index.js';
+import type { GatewayContext } from '../ports.js';
+import type { KeyPair } from '../server-tls/index.js';
+
+export interface ServerOptions {
+  /** The server certificate, or none when a TLS-terminating proxy sits in front (plain HTTP). */
+  readonly tls: KeyPair | undefined;
+  /** Whether the gateway can serve: Redis answers. */
+  readonly ready: () => Promise<boolean>;
+}
+
+/** The gateway's own endpoints; everything else is a cluster request. */
+async function serveOwn(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: GatewayContext,
+  options: ServerOptions,
+) {
+  const path = (req.url ?? '/').split('?')[0];
+  const send = (code: number, type: string, body: string) => {
+    res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+  switch (path) {
+    case '/healthz':
+      send(200, 'text/plain', 'ok\n');
+      return true;
+    case '/readyz': {
+      const ready = await options.ready().catch(() => false);
+      send(ready ? 200 : 503, 'text/plain', ready ? 'ok\n' : 'redis unreachable\n');
+      return true;
+    }
+    case '/metrics':
+      send(200, ctx.metrics.registry.contentType, await ctx.metrics.registry.metrics());
+      return true;
+    default:
+      return false;
+  }
+}
+
+async function run(exchange: Exchange, ctx: GatewayContext): Promise<void> {
+  try {
+    await handleExchange(exchange, ctx);
+  } catch (error) {
+    // Fail closed: whatever broke (Redis, the policy), nothing was forwarded for this request.
+    ctx.logger.error(
+      { err: error, method: exchange.method, path: exchange.target.split('?')[0] },
+      'request failed',
+    );
+    exchange.reject(
+      kubeStatus(
+        'InternalError',
+        `gatehouse could not process the request: ${(error as Error).message}; nothing was sent to the cluster`,
+      ),
+    );
+  }
+}
+
+export interface GatewayServer {
+  readonly server: Server;
+  /** Stops listening and drops every connection, held and upgraded ones included. */
+  close(): Promise<void>;
+}
+
+/** An HTTPS (or, behind a terminating proxy, HTTP) server running every request through the pipeline. */
+export function createGatewayServer(ctx: GatewayContext, options: ServerOptions): GatewayServer {
+  // Upgraded sockets leave the HTTP server's bookkeeping; keep them to close them on shutdown.
+  const upgraded = new Set<Duplex>();
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    void serveOwn(req, res, ctx, options).then((served) => {
+      if (!served) return run(httpExchange(req, res), ctx);
+    });
+  };
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(onRequest);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    void run(upgradeExchange(req, socket, head), ctx);
+  });
+  // Held requests wait for minutes; Node's defaults would cut them.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
+      }),
+  };
+}

@@ -1,0 +1,122 @@
+import type { ApprovalRequest } from '@gatehouse/approvals';
+import type { ApprovalsPort, OpenApprovalInput } from '../ports.js';
+
+type Settled = Extract<ApprovalRequest['state'], 'approved' | 'denied' | 'expired'>;
+
+/**
+ * An in-memory stand-in for @gatehouse/approvals with the same observable rules (join a
+ * pending identical request, dispatch once, grants for the same agent and fingerprint),
+ * so pipeline tests can decide approvals by hand. The real store is tested end to end.
+ */
+export function createFakeApprovals(options: { grantTtlMs?: number; ttlMs?: number } = {}) {
+  const records = new Map<string, ApprovalRequest>();
+  const waiters = new Map<string, Set<() => void>>();
+  const completions: { id: string; status: number; durationMs: number }[] = [];
+  let next = 0;
+
+  const update = (id: string, change: Partial<ApprovalRequest>) => {
+    const current = records.get(id);
+    if (!current) throw new Error(`no approval ${id}`);
+    records.set(id, { ...current, ...change, revision: current.revision + 1 });
+    for (const wake of waiters.get(id) ?? []) wake();
+  };
+
+  const port: ApprovalsPort = {
+    fingerprint: (input) =>
+      JSON.stringify([
+        input.agent,
+        input.cluster,
+        ['exec', 'attach', 'portforward'].includes(input.action.verb) ? 'CONNECT' : input.request.method,
+        input.request.path,
+        input.request.query,
+        input.request.bodySha256,
+      ]),
+
+    async open(input: OpenApprovalInput) {
+      const fingerprint = port.fingerprint(input);
+      for (const approval of records.values()) {
+        if (approval.fingerprint === fingerprint && approval.state === 'pending')
+          return { approval, joined: true };
+      }
+      const now = Date.now();
+      const approval: ApprovalRequest = {
+        ...input,
+        id: `ap${++next}`,
+        fingerprint,
+        createdAt: now,
+        expiresAt: now + (options.ttlMs ?? 1_800_000),
+        state: 'pending',
+        votes: [],
+        revision: 0,
+      };
+      records.set(approval.id, approval);
+      return { approval, joined: false };
+    },
+
+    waitForDecision(id, { timeoutMs, signal }) {
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.get(id)?.delete(check);
+          signal.removeEventListener('abort', done);
+          resolve(records.get(id)!);
+        };
+        const check = () => {
+          if (records.get(id)?.state !== 'pending') done();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        signal.addEventListener('abort', done);
+        if (!waiters.has(id)) waiters.set(id, new Set());
+        waiters.get(id)!.add(check);
+        check();
+      });
+    },
+
+    async claimDispatch(id, holder, via) {
+      const approval = records.get(id);
+      if (approval?.state !== 'approved') return false;
+      update(id, { state: 'dispatched', dispatch: { via, holder, at: Date.now() } });
+      return true;
+    },
+
+    async completeDispatch(id, result) {
+      completions.push({ id, ...result });
+      update(id, { state: 'completed' });
+    },
+
+    async claimGrant(agent, fingerprint, holder) {
+      for (const approval of records.values()) {
+        const usable = (approval.grantExpiresAt ?? 0) > Date.now();
+        if (
+          approval.agent === agent &&
+          approval.fingerprint === fingerprint &&
+          approval.state === 'approved' &&
+          usable
+        ) {
+          update(approval.id, { state: 'dispatched', dispatch: { via: 'grant', holder, at: Date.now() } });
+          return records.get(approval.id);
+        }
+      }
+      return undefined;
+    },
+
+    async get(id) {
+      return records.get(id);
+    },
+  };
+
+  return {
+    port,
+    completions,
+    all: () => [...records.values()],
+    /** Decides the approval as the slackbot would after the votes. */
+    settle(id: string, state: Settled, extra: Partial<ApprovalRequest> = {}) {
+      update(id, {
+        state,
+        decidedAt: Date.now(),
+        ...(state === 'approved' ? { grantExpiresAt: Date.now() + (options.grantTtlMs ?? 600_000) } : {}),
+        ...extra,
+      });
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createAuthenticator, hashToken } from '../auth/index.js';
+import { createMetrics } from '../metrics/index.js';
+import type { GatewayAuditEvent, GatewayContext } from '../ports.js';
+import { createGatewayServer } from '../server/index.js';
+import { createFakeApprovals } from './fake-approvals.js';
+import { fakePolicy } from './fake-policy.js';
+import { startRecordingUpstream } from './recording-upstream.js';
+
+export const AGENT_TOKEN = 'agent-token-1';
+
+/** A gateway over plain HTTP with fake policy and approvals in front of a recording upstream. */
+export async function startPipelineHarness(
+  options: {
+    holdTimeoutMs?: number;
+    maxBodyBytes?: number;
+    handler?: Parameters<typeof startRecordingUpstream>[0];
+  } = {},
+) {
+  const upstream = await startRecordingUpstream(options.handler);
+  const approvals = createFakeApprovals();
+  const audit: GatewayAuditEvent[] = [];
+  const metrics = createMetrics();
+  const ctx: GatewayContext = {
+    clusters: new Map([['test', upstream.upstream]]),
+    authenticate: createAuthenticator([
+      { id: 'agent-1', tokenSha256: hashToken(AGENT_TOKEN), owners: ['U0OWNER'] },
+    ]),
+    policy: fakePolicy,
+    approvals: approvals.port,
+    audit: { record: (event) => audit.push(event) },
+    metrics,
+    logger: pino({ level: 'silent' }),
+    clock: { now: () => Date.now() },
+    replicaId: 'replica-a',
+    holdTimeoutMs: options.holdTimeoutMs ?? 60_000,
+    grantTtlMs: 600_000,
+    maxBodyBytes: options.maxBodyBytes ?? 1024,
+  };
+  const gateway = createGatewayServer(ctx, { tls: undefined, ready: async () => true });
+  const server = gateway.server;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    port: (server.address() as AddressInfo).port,
+    ctx,
+    upstream,
+    approvals,
+    audit,
+    metrics,
+    async stop() {
+      await gateway.close();
+      await upstream.stop();
+    },
+  };
+}
