@@ -1,0 +1,118 @@
+{{/* Release-scoped base name, at most 63 characters. */}}
+{{- define "gatehouse.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of one component's objects: (list $ "gateway") */}}
+{{- define "gatehouse.componentName" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" (include "gatehouse.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Selector labels of one component: (list $ "gateway") */}}
+{{- define "gatehouse.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ $root.Chart.Name }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* All labels of one component: (list $ "gateway") */}}
+{{- define "gatehouse.labels" -}}
+{{ include "gatehouse.selectorLabels" . }}
+app.kubernetes.io/version: {{ (index . 0).Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ (index . 0).Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" (index . 0).Chart.Name (index . 0).Chart.Version }}
+{{- end -}}
+
+{{/* image reference: (list $ .Values.gateway.image) */}}
+{{- define "gatehouse.image" -}}
+{{- $image := index . 1 -}}
+{{- printf "%s:%s" $image.repository (default (index . 0).Chart.AppVersion $image.tag) -}}
+{{- end -}}
+
+{{- define "gatehouse.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "gatehouse.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gatehouse.slackSecretName" -}}
+{{- default (include "gatehouse.componentName" (list . "slack")) .Values.slack.existingSecret -}}
+{{- end -}}
+
+{{- define "gatehouse.gatewayTlsSecretName" -}}
+{{- if eq .Values.gateway.tls.mode "secret" -}}
+{{- required "gateway.tls.existingSecret is required when gateway.tls.mode is secret" .Values.gateway.tls.existingSecret -}}
+{{- else -}}
+{{- include "gatehouse.componentName" (list . "gateway-tls") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment both apps share: where the config is, and which Redis to use. */}}
+{{- define "gatehouse.commonEnv" -}}
+- name: GATEHOUSE_CONFIG
+  value: /etc/gatehouse/config/gatehouse.yaml
+{{- if .Values.redis.urlSecret.name }}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.urlSecret.name }}
+      key: {{ .Values.redis.urlSecret.key }}
+{{- else if .Values.redis.url }}
+- name: REDIS_URL
+  value: {{ .Values.redis.url | quote }}
+{{- else if .Values.redis.bundled.enabled }}
+- name: REDIS_URL
+  value: {{ printf "redis://%s:6379" (include "gatehouse.componentName" (list . "redis")) | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod and container security settings shared by the apps (the images' `node` user is 1000). */}}
+{{- define "gatehouse.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+fsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "gatehouse.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
+
+{{/*
+gatehouse.yaml: .Values.config plus what depends on the pod layout (listen addresses,
+TLS files, the data volume). Values given for those fields are overridden.
+*/}}
+{{- define "gatehouse.config" -}}
+{{- $config := deepCopy .Values.config -}}
+{{- $gateway := default dict (get $config "gateway") -}}
+{{- $_ := set $gateway "listen" "0.0.0.0:8443" -}}
+{{- if not (get $gateway "publicUrl") -}}
+{{- $_ := set $gateway "publicUrl" (printf "https://%s.%s.svc:%d" (include "gatehouse.componentName" (list . "gateway")) .Release.Namespace (int .Values.gateway.service.port)) -}}
+{{- end -}}
+{{- if eq .Values.gateway.tls.mode "self-signed" -}}
+{{- $_ := set $gateway "tls" (dict "mode" "self-signed" "dir" "/var/lib/gatehouse/tls") -}}
+{{- else -}}
+{{- $_ := set $gateway "tls" (dict "mode" "files" "certFile" "/etc/gatehouse/tls/tls.crt" "keyFile" "/etc/gatehouse/tls/tls.key") -}}
+{{- end -}}
+{{- $_ := set $config "gateway" $gateway -}}
+{{- if get $config "slack" -}}
+{{- $_ := set (get $config "slack") "listen" "0.0.0.0:3000" -}}
+{{- end -}}
+{{- $audit := default dict (get $config "audit") -}}
+{{- $_ := set $audit "recordingsDir" "/var/lib/gatehouse/recordings" -}}
+{{- $_ := set $config "audit" $audit -}}
+{{- toYaml $config -}}
+{{- end -}}
