@@ -40,10 +40,13 @@ export type PatchType = 'json' | 'merge' | 'strategic' | 'apply' | 'unknown';
 export interface ResourceAction {
   readonly kind: 'resource';
   readonly verb: Verb;
-  /** The HTTP method and raw path/query as received, for rendering and audit. */
-  readonly method: string;
-  readonly path: string;
-  readonly query: string;
+  /**
+   * The HTTP method and raw path/query as received, for rendering and audit. Always set by
+   * `parseAction`; optional so hand-built actions (test fakes) stay valid.
+   */
+  readonly method?: string | undefined;
+  readonly path?: string | undefined;
+  readonly query?: string | undefined;
   /** '' for the core group. */
   readonly apiGroup: string;
   readonly apiVersion: string;
@@ -77,7 +80,8 @@ export interface ResourceAction {
 export interface NonResourceAction {
   readonly kind: 'nonResource';
   readonly verb: Verb;
-  readonly method: string;
+  /** Always set by `parseAction`; optional so hand-built actions stay valid. */
+  readonly method?: string | undefined;
   readonly path: string;
   /** Discovery and schema calls kubectl makes before anything else: never held. */
   readonly discovery: boolean;

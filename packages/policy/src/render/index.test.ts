@@ -102,3 +102,22 @@ describe('renderCommand', () => {
     );
   });
 });
+
+describe('renderCommand on hand-built actions', () => {
+  it('rebuilds the URL when the action carries none', () => {
+    const command = renderCommand({
+      kind: 'resource',
+      verb: 'create',
+      apiGroup: '',
+      apiVersion: 'v1',
+      resource: 'pods',
+      namespace: 'x',
+      name: 'web-1',
+      subresource: 'eviction',
+      dryRun: false,
+      readOnly: false,
+      scaleToZero: false,
+    });
+    expect(command).toBe('kubectl create --raw /api/v1/namespaces/x/pods/web-1/eviction -f -');
+  });
+});

@@ -28,7 +28,7 @@ const RAW_SUBCOMMANDS: Readonly<Record<string, string>> = {
 };
 
 function renderResource(a: ResourceAction): string {
-  const q = new URLSearchParams(a.query);
+  const q = new URLSearchParams(a.query ?? '');
   const one = a.name === undefined ? '' : `${typeName(a.resource, a.apiGroup, true)} ${a.name}`;
   const slashed = a.name === undefined ? '' : `${typeName(a.resource, a.apiGroup, true)}/${a.name}`;
   const many = typeName(a.resource, a.apiGroup, false);
@@ -112,13 +112,31 @@ function commandTail(command: readonly string[] | undefined): string {
   return command === undefined || command.length === 0 ? '' : ` -- ${command.map(quote).join(' ')}`;
 }
 
+/** For hand-built actions without a method. */
+const VERB_METHODS: Readonly<Record<string, string>> = {
+  create: 'POST',
+  update: 'PUT',
+  patch: 'PATCH',
+  delete: 'DELETE',
+  deletecollection: 'DELETE',
+};
+
 function raw(a: ResourceAction): string {
-  const target = a.query === '' ? a.path : `${a.path}?${a.query}`;
-  const subcommand = RAW_SUBCOMMANDS[a.method];
-  const body = a.method === 'POST' || a.method === 'PUT' ? ' -f -' : '';
+  const path = a.path ?? pathOf(a);
+  const target = a.query ? `${path}?${a.query}` : path;
+  const method = a.method ?? VERB_METHODS[a.verb] ?? 'GET';
+  const subcommand = RAW_SUBCOMMANDS[method];
+  const body = method === 'POST' || method === 'PUT' ? ' -f -' : '';
   return subcommand === undefined
-    ? `${a.method} ${target}`
+    ? `${method} ${target}`
     : `kubectl ${subcommand} --raw ${quote(target)}${body}`;
+}
+
+/** The URL of a hand-built action that carries no path. */
+function pathOf(a: ResourceAction): string {
+  const prefix = a.apiGroup === '' ? `/api/${a.apiVersion}` : `/apis/${a.apiGroup}/${a.apiVersion}`;
+  const scope = a.namespace === undefined ? [] : ['namespaces', a.namespace];
+  return [prefix, ...scope, a.resource, a.name ?? [], a.subresource ?? []].flat().join('/');
 }
 
 /** POSIX shell quoting, only when needed, so the line can be pasted. */
