@@ -1,0 +1,201 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApprovals } from '@gatehouse/approvals';
+import type { GatehouseConfig, SlackConfig } from '@gatehouse/config';
+import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { type RetryOptions, retryPolicies } from '@slack/web-api';
+import { Redis } from 'ioredis';
+import { type Logger, pino } from 'pino';
+import { createApproverCheck } from './approvers/index.js';
+import { boltLogger } from './bolt-logger.js';
+import { createCommandService } from './command/index.js';
+import { InvalidOptionsError, NotConfiguredError } from './errors.js';
+import { messageLink } from './links.js';
+import { registerListeners } from './listeners/index.js';
+import { createNotifier } from './notify/index.js';
+import type { ApprovalsPort, AuditPort, AuditTrailPort } from './ports.js';
+import { createPoster } from './post/index.js';
+import { createRefresher } from './refresh/index.js';
+import { createVoteService } from './votes/index.js';
+import { startWorkers, type Workers } from './workers.js';
+
+export interface SlackSecrets {
+  readonly botToken: string;
+  readonly signingSecret: string;
+  /** An app-level token (xapp-…) switches to Socket Mode. */
+  readonly appToken?: string | undefined;
+}
+
+export interface SlackbotOptions {
+  readonly config: GatehouseConfig;
+  readonly secrets: SlackSecrets;
+  /** @defaultValue a store created from `config.redis` and `config.gateway` TTLs, closed on stop */
+  readonly approvals?: ApprovalsPort | undefined;
+  readonly audit?: AuditPort | undefined;
+  readonly trail?: AuditTrailPort | undefined;
+  readonly logger?: Logger | undefined;
+  /**
+   * WebClient retries for network errors, 5xx and 429 (429 waits Retry-After first).
+   * @defaultValue five retries in five minutes (WebClient's own default retries for ~30 minutes)
+   */
+  readonly retryConfig?: RetryOptions | undefined;
+  /** Per Slack API call. @defaultValue 10_000 */
+  readonly slackTimeoutMs?: number | undefined;
+  /** @defaultValue 10 */
+  readonly pendingPageSize?: number | undefined;
+  /** Jobs handled at once per queue. @defaultValue 4 */
+  readonly concurrency?: number | undefined;
+}
+
+export interface Slackbot {
+  readonly mode: 'http' | 'socket';
+  /** Starts listening (HTTP: slack.host:port; the port actually bound is returned) and consuming jobs. */
+  start(): Promise<{ readonly port: number | undefined }>;
+  stop(): Promise<void>;
+}
+
+/** Slack's request path for events, interactivity and slash commands (the manifest points here). */
+export const EVENTS_PATH = '/slack/events';
+
+/** Builds the bot: Bolt app (signature verification always on), listeners, and the queue workers. */
+export function createSlackbot(options: SlackbotOptions): Slackbot {
+  const { config, secrets } = options;
+  const slack: SlackConfig | undefined = config.slack;
+  if (!slack) throw new NotConfiguredError('the configuration');
+  const pageSize = options.pendingPageSize ?? 10;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 40) {
+    throw new InvalidOptionsError(`pendingPageSize must be 1..40 (Slack shows 50 blocks), got ${pageSize}`);
+  }
+  const log = options.logger ?? pino({ name: 'gatehouse-slackbot' });
+  const ownApprovals = options.approvals
+    ? undefined
+    : createApprovals({
+        redis: config.redis.url,
+        prefix: config.redis.keyPrefix,
+        requestTtlMs: config.gateway.requestTtlMs,
+        grantTtlMs: config.gateway.grantTtlMs,
+        onError: (error) => log.error({ err: error }, 'approvals background error'),
+      });
+  const approvals: ApprovalsPort = options.approvals ?? ownApprovals!;
+  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true });
+  const socketMode = Boolean(secrets.appToken);
+  const bolt = boltLogger(log);
+
+  const healthz: CustomRoute = {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_request, response) => {
+      connection.ping().then(
+        () => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end('{"ok":true}');
+        },
+        () => {
+          response.writeHead(503, { 'content-type': 'application/json' });
+          response.end('{"ok":false,"error":"redis unavailable"}');
+        },
+      );
+    },
+  };
+  const receiver = socketMode
+    ? new SocketModeReceiver({
+        appToken: secrets.appToken ?? '',
+        logger: bolt,
+        customRoutes: [healthz],
+        installerOptions: { port: slack.port },
+      })
+    : new HTTPReceiver({
+        signingSecret: secrets.signingSecret,
+        endpoints: [EVENTS_PATH],
+        customRoutes: [healthz],
+        logger: bolt,
+        // Verification stays on: Bolt checks X-Slack-Signature and rejects timestamps older than 5 minutes.
+        signatureVerification: true,
+      });
+  const app = new App({
+    token: secrets.botToken,
+    receiver,
+    logger: bolt,
+    deferInitialization: true,
+    clientOptions: {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: options.retryConfig ?? retryPolicies.fiveRetriesInFiveMinutes,
+      timeout: options.slackTimeoutMs ?? 10_000,
+      rejectRateLimitedCalls: false,
+    },
+  });
+  let workspaceUrl = '';
+  const link = (approval: Parameters<typeof messageLink>[1]) =>
+    workspaceUrl ? messageLink(workspaceUrl, approval) : undefined;
+
+  const approvers = createApproverCheck({
+    groups: config.approverGroups,
+    agents: config.agents,
+    cacheTtlMs: slack.usergroupCacheTtlMs,
+    directory: {
+      async members(usergroup) {
+        const result = await app.client.usergroups.users.list({ usergroup });
+        return result.users ?? [];
+      },
+    },
+  });
+  const votes = createVoteService({ approvals, approvers, audit: options.audit, log });
+  const commands = createCommandService({
+    approvals,
+    trail: options.trail,
+    link,
+    command: slack.command,
+    pageSize,
+    log,
+  });
+  registerListeners(app, { votes, commands, command: slack.command, log });
+  app.error(async (error) => {
+    log.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+
+  let workers: Workers | undefined;
+
+  return {
+    mode: socketMode ? 'socket' : 'http',
+    async start() {
+      await app.init();
+      const auth = await app.client.auth.test();
+      workspaceUrl = auth.url ?? '';
+      await connection.connect();
+      const poster = createPoster({ approvals, client: app.client, channel: slack.approverChannel, log });
+      const notifier = createNotifier({
+        approvals,
+        client: app.client,
+        audit: options.audit,
+        log,
+        permalink: link,
+      });
+      const refresher = createRefresher({
+        approvals,
+        client: app.client,
+        log,
+        // Refresh jobs only run once the workers exist, so `workers` is set by then.
+        onDecided: async (approval) => workers?.notifyOnce(approval.id),
+      });
+      workers = startWorkers(
+        connection,
+        approvals.queueNames,
+        { post: poster, refresh: refresher, notify: notifier },
+        { concurrency: options.concurrency ?? 4, log },
+      );
+      if (socketMode) {
+        await app.start();
+        return { port: slack.port };
+      }
+      const server = (await app.start({ port: slack.port, host: slack.host })) as Server;
+      return { port: (server.address() as AddressInfo).port };
+    },
+    async stop() {
+      await app.stop().catch(() => undefined);
+      await workers?.close();
+      workers = undefined;
+      await connection.quit().catch(() => connection.disconnect());
+      await ownApprovals?.close();
+    },
+  };
+}

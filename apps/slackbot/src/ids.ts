@@ -1,0 +1,22 @@
+/** Block Kit action, block and view ids: one listener each, shared by the renderers and the listeners. */
+export const ActionId = {
+  Approve: 'gatehouse_approve',
+  Deny: 'gatehouse_deny',
+  PendingPage: 'gatehouse_pending_page',
+} as const;
+
+export const ViewId = {
+  /** callback_id of the modal that asks a denier for a reason. */
+  DenyReason: 'gatehouse_deny_reason',
+} as const;
+
+export const BlockId = {
+  Actions: 'gatehouse_actions',
+  DenyReason: 'gatehouse_deny_reason',
+} as const;
+
+/** action_id of the reason input inside the deny modal. */
+export const DENY_REASON_INPUT = 'reason';
+
+/** Message metadata type stamped on every approval message, so a restarted bot can find what it posted. */
+export const METADATA_EVENT_TYPE = 'gatehouse_approval';

@@ -1,0 +1,64 @@
+import type { ApprovalRequest } from '@gatehouse/approvals';
+import type { WebClient } from '@slack/web-api';
+import type { Job } from 'bullmq';
+import type { ApprovalsPort, AuditPort, Log } from '../ports.js';
+import { renderDecisionDm } from '../render/decision.js';
+
+/** Job name on the slack queue: tell the owners (and the audit, for expiry) that a request was decided. */
+export const NOTIFY_JOB = 'notify';
+
+export interface NotifyJobData {
+  readonly id: string;
+}
+
+export type NotifyJob = Pick<Job<NotifyJobData>, 'data' | 'progress' | 'updateProgress'>;
+
+/** What an earlier attempt of the same job already did, so a retry does not repeat it. */
+interface NotifyProgress {
+  readonly audited: boolean;
+  /** Owners already sent the DM. */
+  readonly sent: readonly string[];
+}
+
+export interface NotifierOptions {
+  readonly approvals: Pick<ApprovalsPort, 'get'>;
+  readonly client: WebClient;
+  readonly audit?: AuditPort | undefined;
+  readonly log: Log;
+  readonly permalink: (approval: ApprovalRequest) => string | undefined;
+}
+
+/** The job id that makes "notify once per approval" hold across refreshes, retries and restarts. */
+export const notifyJobId = (approvalId: string) => `notify-${approvalId}`;
+
+/**
+ * DMs the requesting agent's owners the outcome (conversations.open + chat.postMessage), once per
+ * approval; records `approval.expired` for requests that ran out (votes record approve/deny).
+ */
+export function createNotifier(options: NotifierOptions) {
+  const { approvals, client, log } = options;
+  return async function notify(job: NotifyJob): Promise<number> {
+    const approval = await approvals.get(job.data.id);
+    if (!approval || approval.state === 'pending') return 0;
+    const progress = job.progress as Partial<NotifyProgress> | undefined;
+    const sent = new Set(progress?.sent ?? []);
+    if (approval.state === 'expired' && !progress?.audited) {
+      await options.audit?.record({ type: 'approval.expired', approvalId: approval.id });
+      await job.updateProgress({ audited: true, sent: [...sent] } satisfies NotifyProgress);
+    }
+    const message = renderDecisionDm(approval, options.permalink(approval));
+    for (const owner of approval.owners) {
+      if (sent.has(owner)) continue;
+      const dm = await client.conversations.open({ users: owner });
+      if (!dm.channel?.id) continue;
+      await client.chat.postMessage({ channel: dm.channel.id, text: message.text, blocks: message.blocks });
+      sent.add(owner);
+      await job.updateProgress({ audited: true, sent: [...sent] } satisfies NotifyProgress);
+    }
+    log.info(
+      { approvalId: approval.id, state: approval.state, owners: sent.size },
+      'owners told of the decision',
+    );
+    return sent.size;
+  };
+}

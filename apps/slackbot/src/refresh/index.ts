@@ -1,0 +1,56 @@
+import type { ApprovalRequest } from '@gatehouse/approvals';
+import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
+import type { ApprovalsPort, Log } from '../ports.js';
+import { renderApproval } from '../render/approval.js';
+
+export type RefreshOutcome =
+  | 'updated'
+  /** No message yet: the post job renders the current state when it posts. */
+  | 'not-posted'
+  | 'gone'
+  /** Someone deleted the message in Slack; there is nothing to update. */
+  | 'message-deleted';
+
+export interface RefresherOptions {
+  readonly approvals: Pick<ApprovalsPort, 'get'>;
+  readonly client: WebClient;
+  readonly log: Log;
+  /** Called on every refresh that sees a decided request; must be idempotent (it is a job id). */
+  readonly onDecided: (approval: ApprovalRequest) => Promise<void>;
+}
+
+const isPlatformError = (error: unknown, slackError: string): error is WebAPIPlatformError =>
+  (error as WebAPIPlatformError)?.code === ErrorCode.PlatformError &&
+  (error as WebAPIPlatformError).data?.error === slackError;
+
+/**
+ * Re-renders an approval's message from its current state (votes, outcome, expiry) with chat.update.
+ * Refresh jobs are deduplicated per approval and the last one queued during a run runs after it,
+ * so the message converges on the latest state however votes interleave.
+ */
+export function createRefresher(options: RefresherOptions) {
+  const { approvals, client, log } = options;
+  return async function refresh(id: string): Promise<RefreshOutcome> {
+    const approval = await approvals.get(id);
+    if (!approval) return 'gone';
+    if (!approval.slack) return 'not-posted';
+    const message = renderApproval(approval);
+    try {
+      await client.chat.update({
+        channel: approval.slack.channel,
+        ts: approval.slack.ts,
+        text: message.text,
+        blocks: message.blocks,
+      });
+    } catch (error) {
+      if (!isPlatformError(error, 'message_not_found')) throw error;
+      log.warn(
+        { approvalId: id, ...approval.slack },
+        'approval message was deleted in Slack; not updating it',
+      );
+      return 'message-deleted';
+    }
+    if (approval.state !== 'pending') await options.onDecided(approval);
+    return 'updated';
+  };
+}

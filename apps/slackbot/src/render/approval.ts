@@ -1,0 +1,130 @@
+import type { ApprovalRequest, Vote } from '@gatehouse/approvals';
+import type { KnownBlock } from '@slack/web-api';
+import { ActionId, BlockId } from '../ids.js';
+import { code, codeBlock, date, escapeText, mention, truncate } from './mrkdwn.js';
+
+/** A Slack message: blocks plus the plain-text fallback notifications and screen readers use. */
+export interface RenderedMessage {
+  readonly text: string;
+  readonly blocks: KnownBlock[];
+}
+
+const approvalsOf = (approval: ApprovalRequest) =>
+  approval.votes.filter((vote) => vote.decision === 'approve').length;
+
+function namespaceOf(approval: ApprovalRequest): string | undefined {
+  return approval.action.kind === 'resource' ? approval.action.namespace : undefined;
+}
+
+function requester(approval: ApprovalRequest): string {
+  const owners = approval.owners.map(mention).join(', ');
+  return owners ? `${code(approval.agent)} (owned by ${owners})` : code(approval.agent);
+}
+
+function voteLine(vote: Vote): string {
+  if (vote.decision === 'approve')
+    return `:white_check_mark: ${mention(vote.userId)} approved ${date(vote.at)}`;
+  const reason = vote.reason ? `: ${escapeText(truncate(vote.reason, 500))}` : '';
+  return `:no_entry: ${mention(vote.userId)} denied ${date(vote.at)}${reason}`;
+}
+
+/** One line saying where the request stands; the part of the message that changes most. */
+export function outcomeLine(approval: ApprovalRequest): string {
+  const tally = `${approvalsOf(approval)}/${approval.approvalsNeeded}`;
+  const decidedAt = approval.decidedAt === undefined ? '' : ` ${date(approval.decidedAt)}`;
+  const approvers = approval.votes
+    .filter((vote) => vote.decision === 'approve')
+    .map((vote) => mention(vote.userId))
+    .join(', ');
+  switch (approval.state) {
+    case 'pending':
+      return `:hourglass_flowing_sand: *Waiting for approval*: ${tally} from ${code(approval.group)}, expires ${date(approval.expiresAt)}`;
+    case 'approved':
+      return `:white_check_mark: *Approved*${decidedAt} by ${approvers}; the gateway sends it to the cluster next`;
+    case 'denied': {
+      const reason = approval.denyReason ? escapeText(truncate(approval.denyReason, 500)) : 'no reason given';
+      return `:no_entry: *Denied*${decidedAt} by ${mention(approval.deniedBy ?? 'unknown')}: ${reason}. Nothing was sent to the cluster`;
+    }
+    case 'expired':
+      return `:hourglass: *Expired*${decidedAt} with ${tally} approvals; nothing was sent to the cluster. Re-run the command to ask again`;
+    case 'dispatched':
+    case 'completed': {
+      const dispatch = approval.dispatch;
+      const via = dispatch?.via === 'grant' ? "on the agent's retry" : 'on the held connection';
+      const when = dispatch ? ` ${date(dispatch.at)}` : '';
+      const status =
+        dispatch?.status === undefined ? 'waiting for its answer' : `upstream answered ${dispatch.status}`;
+      return `:rocket: *Approved* by ${approvers} and *sent to the cluster*${when} ${via}; ${status}`;
+    }
+  }
+}
+
+/** The approval message: what is asked, why it is held, who voted, the outcome, and buttons while pending. */
+export function renderApproval(approval: ApprovalRequest): RenderedMessage {
+  const tally = `${approvalsOf(approval)}/${approval.approvalsNeeded}`;
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(`Approval needed: ${approval.command}`, 150) },
+    },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Requester*\n${requester(approval)}` },
+        { type: 'mrkdwn', text: `*Cluster*\n${code(approval.cluster)}` },
+        { type: 'mrkdwn', text: `*Namespace*\n${code(namespaceOf(approval) ?? '(cluster-wide)')}` },
+        { type: 'mrkdwn', text: `*Rule*\n${code(approval.rule)}` },
+        { type: 'mrkdwn', text: `*Approvals*\n${tally} from ${code(approval.group)}` },
+        { type: 'mrkdwn', text: `*Expires*\n${date(approval.expiresAt)}` },
+      ],
+    },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Why it is held:* ${escapeText(truncate(approval.reason, 1_000))}` },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: codeBlock(approval.command) } },
+  ];
+  if (approval.votes.length > 0) {
+    blocks.push({
+      type: 'context',
+      // A context block takes at most 10 elements; beyond that the votes share the last one.
+      elements: chunkLines(approval.votes.map(voteLine), 10).map((text) => ({ type: 'mrkdwn', text })),
+    });
+  }
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: outcomeLine(approval) } });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `Request ${code(approval.id)} · asked ${date(approval.createdAt)}` }],
+  });
+  if (approval.state === 'pending') {
+    blocks.push({
+      type: 'actions',
+      block_id: BlockId.Actions,
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.Approve,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+          value: approval.id,
+        },
+        {
+          type: 'button',
+          action_id: ActionId.Deny,
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Deny' },
+          value: approval.id,
+        },
+      ],
+    });
+  }
+  const headline = approval.state === 'pending' ? 'Approval needed' : `Request ${approval.state}`;
+  // The fallback text is mrkdwn too (notifications): escaped like the blocks.
+  const text = `${headline}: ${escapeText(truncate(approval.command, 200))} on ${escapeText(approval.cluster)} (${tally} approvals, request ${escapeText(approval.id)})`;
+  return { text, blocks };
+}
+
+function chunkLines(lines: string[], max: number): string[] {
+  if (lines.length <= max) return lines;
+  return [...lines.slice(0, max - 1), lines.slice(max - 1).join('\n')];
+}

@@ -1,0 +1,175 @@
+import type { ApprovalRequest, VoteResult } from '@gatehouse/approvals';
+import type { ApproverCheck } from '../approvers/index.js';
+import type { ApprovalsPort, AuditEventInput, AuditPort, Log, SlackUserRef } from '../ports.js';
+import { code, date, mention } from '../render/mrkdwn.js';
+
+export interface Ballot {
+  readonly approvalId: string;
+  readonly user: SlackUserRef;
+  readonly decision: 'approve' | 'deny';
+  readonly reason?: string | undefined;
+}
+
+/** What a click came to; `message` is the ephemeral answer for the clicker. */
+export interface BallotResult {
+  /** True only when the vote was recorded (and possibly decided the request). */
+  readonly counted: boolean;
+  readonly outcome: VoteResult['outcome'] | 'not-found' | 'not-eligible';
+  readonly message: string;
+}
+
+/** Before a deny modal opens: may this user vote on this request right now? */
+export type Precheck =
+  | { readonly ok: true; readonly approval: ApprovalRequest }
+  | { readonly ok: false; readonly message: string };
+
+export interface VoteService {
+  precheck(approvalId: string, userId: string): Promise<Precheck>;
+  cast(ballot: Ballot): Promise<BallotResult>;
+}
+
+export interface VoteServiceOptions {
+  readonly approvals: Pick<ApprovalsPort, 'get' | 'vote'>;
+  readonly approvers: ApproverCheck;
+  readonly audit?: AuditPort | undefined;
+  readonly log: Log;
+}
+
+/**
+ * Turns a click into a vote: checks the clicker may vote, lets the approvals store change state
+ * atomically (one script, so concurrent clicks never double-count), audits, and words the answer.
+ */
+export function createVoteService(options: VoteServiceOptions): VoteService {
+  const { approvals, approvers, log } = options;
+
+  const audit = async (event: AuditEventInput) => {
+    try {
+      await options.audit?.record(event);
+    } catch (error) {
+      // The vote already happened in Redis; a lost audit line is logged loudly rather than
+      // turned into a failed click that the user would retry.
+      log.error({ err: error, event: event.type, approvalId: event.approvalId }, 'audit record failed');
+    }
+  };
+
+  async function precheck(approvalId: string, userId: string): Promise<Precheck> {
+    const approval = await approvals.get(approvalId);
+    if (!approval) return { ok: false, message: notFound(approvalId) };
+    if (approval.state !== 'pending') return { ok: false, message: closed(approval) };
+    const eligibility = await approvers.check(approval, userId);
+    if (!eligibility.eligible) return { ok: false, message: eligibility.message };
+    return { ok: true, approval };
+  }
+
+  async function cast(ballot: Ballot): Promise<BallotResult> {
+    const approval = await approvals.get(ballot.approvalId);
+    if (!approval) return { counted: false, outcome: 'not-found', message: notFound(ballot.approvalId) };
+    const refusedVote = (reason: string) =>
+      audit({
+        type: 'vote',
+        approvalId: approval.id,
+        user: ballot.user,
+        group: approval.group,
+        decision: ballot.decision,
+        outcome: 'refused',
+        reason,
+      });
+    // A decided request needs no membership lookup to say so; the store re-checks state atomically.
+    if (approval.state === 'pending') {
+      const eligibility = await approvers.check(approval, ballot.user.id);
+      if (!eligibility.eligible) {
+        await refusedVote(eligibility.refusal);
+        log.info(
+          { approvalId: approval.id, user: ballot.user.id, refusal: eligibility.refusal },
+          'vote refused',
+        );
+        return { counted: false, outcome: 'not-eligible', message: eligibility.message };
+      }
+    }
+    const result = await approvals.vote(approval.id, {
+      userId: ballot.user.id,
+      userName: ballot.user.name,
+      decision: ballot.decision,
+      reason: ballot.reason,
+    });
+    const counted =
+      result.outcome === 'recorded' || result.outcome === 'approved' || result.outcome === 'denied';
+    if (counted) {
+      await audit({
+        type: 'vote',
+        approvalId: approval.id,
+        user: ballot.user,
+        group: approval.group,
+        decision: ballot.decision,
+        outcome: 'accepted',
+        reason: ballot.reason,
+        tally: { approvals: result.approvals, needed: result.needed },
+      });
+    } else {
+      await refusedVote(result.outcome);
+    }
+    if (result.outcome === 'approved') {
+      const approvers = result.approval.votes
+        .filter((vote) => vote.decision === 'approve')
+        .map((vote) => ({ id: vote.userId, name: vote.userName }));
+      await audit({ type: 'approval.approved', approvalId: approval.id, approvers });
+    }
+    if (result.outcome === 'denied') {
+      await audit({
+        type: 'approval.denied',
+        approvalId: approval.id,
+        by: ballot.user,
+        reason: ballot.reason ?? '',
+      });
+    }
+    log.info(
+      { approvalId: approval.id, user: ballot.user.id, decision: ballot.decision, outcome: result.outcome },
+      'vote',
+    );
+    return { counted, outcome: result.outcome, message: answer(ballot, result) };
+  }
+
+  return { precheck, cast };
+}
+
+function notFound(id: string): string {
+  return `Request ${code(id)} does not exist any more (past its retention, or never created). Nothing was recorded.`;
+}
+
+function closed(approval: ApprovalRequest): string {
+  switch (approval.state) {
+    case 'expired':
+      return `Request ${code(approval.id)} expired ${date(approval.decidedAt ?? approval.expiresAt)}; nothing was recorded. The agent has to ask again.`;
+    case 'denied':
+      return `Request ${code(approval.id)} is already denied by ${mention(approval.deniedBy ?? 'unknown')}; nothing was recorded.`;
+    default: {
+      const approvers = approval.votes
+        .filter((vote) => vote.decision === 'approve')
+        .map((vote) => mention(vote.userId));
+      return `Request ${code(approval.id)} is already approved by ${approvers.join(', ')} (${approval.state}); nothing was recorded.`;
+    }
+  }
+}
+
+function answer(ballot: Ballot, result: VoteResult): string {
+  const id = code(result.approval.id);
+  const tally = `${result.approvals}/${result.needed}`;
+  switch (result.outcome) {
+    case 'recorded':
+      return `Your approval of ${id} is recorded: ${tally} approvals so far. It goes through once ${result.needed} people approve.`;
+    case 'approved':
+      return `You approved ${id} (${tally}). The gateway sends it to the cluster now.`;
+    case 'denied':
+      return `You denied ${id}. Nothing reaches the cluster; the requester's owners are told.`;
+    case 'duplicate': {
+      const earlier = result.approval.votes.find((vote) => vote.userId === ballot.user.id);
+      const when = earlier ? ` ${date(earlier.at)}` : '';
+      return `You already voted on ${id}${when}; each person counts once, so nothing changed (${tally}).`;
+    }
+    case 'refused-owner':
+      return `You own agent ${code(result.approval.agent)}, which asked for ${id}, so you cannot vote on it. Nothing was recorded.`;
+    case 'already-decided':
+    case 'expired':
+      return closed(result.approval);
+  }
+}

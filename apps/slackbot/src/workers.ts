@@ -1,0 +1,89 @@
+import { POST_JOB, type PostJobData, REFRESH_JOB, type RefreshJobData } from '@gatehouse/approvals';
+import { type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { NOTIFY_JOB, type NotifyJobData, notifyJobId } from './notify/index.js';
+import type { ApprovalsPort, Log } from './ports.js';
+import type { PostJob, PostOutcome } from './post/index.js';
+import type { RefreshOutcome } from './refresh/index.js';
+
+const WEEK_SECONDS = 7 * 24 * 3600;
+
+export interface WorkerHandlers {
+  readonly post: (job: PostJob) => Promise<PostOutcome>;
+  readonly refresh: (id: string) => Promise<RefreshOutcome>;
+  readonly notify: (job: Job<NotifyJobData>) => Promise<number>;
+}
+
+export interface Workers {
+  /** Enqueue the owners' DM for a decided approval; a no-op after the first time (job id). */
+  notifyOnce(approvalId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The BullMQ consumers: `post` jobs on the approvals queue, `refresh` (and our own `notify`) jobs on
+ * the slack queue. Attempts and backoff of post/refresh jobs are set by the producer (@gatehouse/approvals).
+ */
+export function startWorkers(
+  connection: Redis,
+  queueNames: ApprovalsPort['queueNames'],
+  handlers: WorkerHandlers,
+  options: { readonly concurrency: number; readonly log: Log },
+): Workers {
+  const { log } = options;
+  const slackQueue = new Queue(queueNames.slack, { connection });
+
+  const approvalsWorker = new Worker<PostJobData>(
+    queueNames.approvals,
+    async (job) => {
+      if (job.name !== POST_JOB) throw new Error(`unknown job ${job.name} on ${queueNames.approvals}`);
+      return handlers.post(job);
+    },
+    { connection, concurrency: options.concurrency },
+  );
+  const slackWorker = new Worker<RefreshJobData | NotifyJobData>(
+    queueNames.slack,
+    async (job) => {
+      if (job.name === REFRESH_JOB) return handlers.refresh(job.data.id);
+      if (job.name === NOTIFY_JOB) return handlers.notify(job as Job<NotifyJobData>);
+      throw new Error(`unknown job ${job.name} on ${queueNames.slack}`);
+    },
+    { connection, concurrency: options.concurrency },
+  );
+  for (const worker of [approvalsWorker, slackWorker]) {
+    worker.on('failed', (job, error) =>
+      log.warn(
+        {
+          err: error,
+          queue: worker.name,
+          job: job?.name,
+          approvalId: job?.data.id,
+          attempt: job?.attemptsMade,
+        },
+        'slack job failed; BullMQ retries it with backoff',
+      ),
+    );
+    worker.on('error', (error) => log.error({ err: error, queue: worker.name }, 'worker error'));
+  }
+
+  return {
+    async notifyOnce(approvalId) {
+      await slackQueue.add(
+        NOTIFY_JOB,
+        { id: approvalId },
+        {
+          jobId: notifyJobId(approvalId),
+          attempts: 10,
+          backoff: { type: 'exponential', delay: 1000 },
+          // Kept, so later refreshes of the same decided approval do not notify again.
+          removeOnComplete: { age: WEEK_SECONDS },
+          removeOnFail: { age: WEEK_SECONDS },
+        },
+      );
+    },
+    async close() {
+      await Promise.all([approvalsWorker.close(), slackWorker.close()]);
+      await slackQueue.close();
+    },
+  };
+}
