@@ -189,3 +189,40 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('policy section', () => {
+  it('is validated by the policy engine against the configured approver groups', () => {
+    const config = parseConfig(
+      {
+        ...base,
+        approverGroups: { 'sre-oncall': { members: ['U0BOB'] } },
+        policy: {
+          rules: [
+            {
+              name: 'prod-delete',
+              match: { verbs: ['delete'], namespaces: ['prod-*'] },
+              require: { group: 'sre-oncall', approvals: 1 },
+            },
+          ],
+        },
+      },
+      { baseDir: '/', env: {} },
+    );
+    expect(config.policy.rules.map((rule) => rule.name)).toEqual(['prod-delete']);
+  });
+
+  it('names the rule and field of a bad rule, including an unknown approver group', () => {
+    const error = configError({
+      ...base,
+      policy: {
+        rules: [
+          { name: 'prod-exec', match: { verbs: ['exec'] }, require: { group: 'nobody', approvals: 1 } },
+        ],
+      },
+    });
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatch(
+      /"prod-exec" \(rules\[0\]\): require.group: approver group "nobody" is not in approverGroups/,
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { type PolicySpec, validatePolicySpec } from '@gatehouse/policy';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ConfigErrorCode } from './errors.js';
@@ -48,7 +49,7 @@ export function parseConfig(document: unknown, options: ParseOptions): Gatehouse
   const raw = result.data;
   const problems = crossCheck(raw, env);
   if (problems.length > 0) throw invalid(source, problems);
-  return normalise(raw, options.baseDir, env);
+  return normalise(raw, validatePolicy(raw, source), options.baseDir, env);
 }
 
 function invalid(source: string, issues: string[]): ConfigError {
@@ -100,7 +101,16 @@ function crossCheck(raw: RawConfig, env: Env): string[] {
   return problems;
 }
 
-function normalise(raw: RawConfig, baseDir: string, env: Env): GatehouseConfig {
+/** Rules are checked by the policy engine itself, against the approver groups configured here. */
+function validatePolicy(raw: RawConfig, source: string): PolicySpec {
+  try {
+    return validatePolicySpec(raw.policy, { knownGroups: Object.keys(raw.approverGroups) });
+  } catch (error) {
+    throw invalid(source, [(error as Error).message]);
+  }
+}
+
+function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env): GatehouseConfig {
   const path = (value: string) =>
     isAbsolute(value) ? value : resolve(baseDir, value.replace(/^~(?=\/)/, env.HOME ?? '~'));
   const tls = raw.gateway.tls;
@@ -148,6 +158,6 @@ function normalise(raw: RawConfig, baseDir: string, env: Env): GatehouseConfig {
       bodies: raw.audit.bodies,
       recordingsDir: path(raw.audit.recordingsDir),
     },
-    policy: raw.policy,
+    policy,
   };
 }

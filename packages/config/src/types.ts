@@ -1,3 +1,5 @@
+import type { PolicySpec } from '@gatehouse/policy';
+
 /** The validated configuration both apps run on. Durations are milliseconds, paths are absolute. */
 export interface GatehouseConfig {
   readonly redis: { readonly url: string; readonly keyPrefix: string };
@@ -7,8 +9,8 @@ export interface GatehouseConfig {
   readonly approverGroups: Readonly<Record<string, ApproverGroupConfig>>;
   readonly slack?: SlackConfig | undefined;
   readonly audit: AuditConfig;
-  /** The policy section as written; validated and compiled by @gatehouse/policy. */
-  readonly policy: unknown;
+  /** The policy section, validated by @gatehouse/policy (rules name approver groups above). */
+  readonly policy: PolicySpec;
 }
 
 export interface GatewayConfig {
