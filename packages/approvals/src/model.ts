@@ -12,7 +12,10 @@ export interface HeldRequest {
   readonly query: string;
   /** Allow-listed headers only (content-type, accept, user-agent, kubectl-command...). Never Authorization. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Body bytes, base64, when there is one. */
+  /**
+   * Body bytes, base64, when there is one. Stored until the request leaves pending/approved (then
+   * deleted: bodies may hold Secrets); omitted from `listPending` items to keep listings small.
+   */
   readonly bodyBase64?: string | undefined;
   /** SHA-256 hex of the body ('' body hashes too). */
   readonly bodySha256: string;
@@ -66,4 +69,6 @@ export interface ApprovalRequest {
   readonly grantExpiresAt?: number | undefined;
   readonly dispatch?: DispatchRecord | undefined;
   readonly slack?: { readonly channel: string; readonly ts: string } | undefined;
+  /** Incremented by every change (vote, transition, Slack message); lets consumers drop stale updates. */
+  readonly revision: number;
 }

@@ -1,0 +1,52 @@
+/**
+ * Every Redis key, channel and BullMQ queue name Gatehouse uses, built in one place
+ * (a wrong key order is the classic Lua bug; see each script's KEYS header).
+ */
+export interface Keys {
+  /** Hash: one approval request (all fields but the body). */
+  approval(id: string): string;
+  /** String: the held request body (base64), deleted once it can no longer be dispatched. */
+  body(id: string): string;
+  /** String: id of the latest approval with this fingerprint (join while pending, grant once approved). */
+  fingerprint(fingerprint: string): string;
+  /** Sorted set, all scores 0, members `pendingMember()`: pending approvals in creation order. */
+  readonly pending: string;
+  /** Sorted set, score expiresAt, member id: what the expiry sweeper looks at. */
+  readonly expiries: string;
+  /** Pub/sub channel: one JSON `ApprovalChange` per change. */
+  readonly events: string;
+}
+
+export function keysFor(prefix: string): Keys {
+  return {
+    approval: (id) => `${prefix}:approval:${id}`,
+    body: (id) => `${prefix}:approval:${id}:body`,
+    fingerprint: (fingerprint) => `${prefix}:fingerprint:${fingerprint}`,
+    pending: `${prefix}:pending`,
+    expiries: `${prefix}:expiries`,
+    events: `${prefix}:events`,
+  };
+}
+
+/**
+ * Member of the pending index: fixed-width creation time then id, so lexicographic order is creation
+ * order and a member is a stable pagination cursor (ZRANGE BYLEX), even when many share a millisecond.
+ */
+export function pendingMember(createdAt: number, id: string): string {
+  return `${String(createdAt).padStart(16, '0')}:${id}`;
+}
+
+/** BullMQ queue names; BullMQ keeps its own key prefix (`bull`), so only the name is shared. */
+export interface QueueNames {
+  /** New approval requests; job name `post`, job id = approval id (posted once). */
+  readonly approvals: string;
+  /** Message refreshes after votes and transitions; job name `refresh`, deduplicated per approval. */
+  readonly slack: string;
+}
+
+export function queueNamesFor(prefix: string): QueueNames {
+  return { approvals: `${prefix}-approvals`, slack: `${prefix}-slack` };
+}
+
+/** BullMQ's own key prefix for our queues (its default), for tests that clean up after themselves. */
+export const BULLMQ_PREFIX = 'bull';

@@ -1,0 +1,24 @@
+import type { LuaScript } from './run.js';
+
+/**
+ * complete: dispatched -> completed, recording the upstream status.
+ *
+ * KEYS[1] approval  keys.approval(id)
+ * ARGV[1] id
+ * ARGV[2] upstream HTTP status
+ * ARGV[3] duration ms
+ * ARGV[4] events channel
+ * Returns {1, HGETALL approval} completed | {-1} not found | {-2, state} not dispatched.
+ */
+export const completeScript: LuaScript = {
+  name: 'complete',
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {-1} end
+if state ~= 'dispatched' then return {-2, state} end
+redis.call('HSET', KEYS[1], 'state', 'completed', 'dispatchStatus', ARGV[2], 'dispatchDurationMs', ARGV[3])
+announce(KEYS[1], ARGV[4], ARGV[1], 'completed', 'completed')
+return {1, redis.call('HGETALL', KEYS[1])}
+`,
+};

@@ -1,0 +1,57 @@
+import type { LuaScript } from './run.js';
+
+/** Outcomes of {@link openScript} besides the shared failures in errors.ts. */
+export enum OpenOutcome {
+  Created = 1,
+  Joined = 2,
+}
+
+/**
+ * open: create an approval request, or join the identical pending one. State change: (none) -> pending.
+ *
+ * KEYS[1] fingerprint pointer  keys.fingerprint(fp): id of the latest approval with this fingerprint
+ * KEYS[2] seen approval        keys.approval(seenId), the id the caller read from KEYS[1]
+ *                              (when KEYS[1] was empty: keys.approval(newId), never read)
+ * KEYS[3] new approval         keys.approval(newId)
+ * KEYS[4] new body             keys.body(newId)
+ * KEYS[5] pending index        keys.pending
+ * KEYS[6] expiry index         keys.expiries
+ * ARGV[1] seenId ('' when KEYS[1] was empty)
+ * ARGV[2] newId
+ * ARGV[3] now (epoch ms)
+ * ARGV[4] pointer ttl ms (request ttl + grant ttl: the longest an approval can be joined or granted)
+ * ARGV[5] record ttl ms for the approval and its body
+ * ARGV[6] events channel
+ * ARGV[7] body base64 ('' when none)
+ * ARGV[8] pending index member
+ * ARGV[9] expiresAt (epoch ms)
+ * ARGV[10..] field, value pairs of the new approval hash (state pending, revision 0)
+ * Returns {1, HGETALL new} created | {2, HGETALL seen} joined (seen is pending and not past expiresAt)
+ *       | {-3} retry: KEYS[1] no longer holds seenId | {-5} newId is taken
+ */
+export const openScript: LuaScript = {
+  name: 'open',
+  numberOfKeys: 6,
+  lua: `
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return {-3} end
+local now = tonumber(ARGV[3])
+if current ~= '' then
+  local seen = redis.call('HMGET', KEYS[2], 'state', 'expiresAt')
+  if seen[1] == 'pending' and now < tonumber(seen[2]) then
+    return {2, redis.call('HGETALL', KEYS[2])}
+  end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {-5} end
+local fields = {}
+for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[3], unpack(fields))
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[5]) end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
+redis.call('ZADD', KEYS[5], 0, ARGV[8])
+redis.call('ZADD', KEYS[6], ARGV[9], ARGV[2])
+announce(KEYS[3], ARGV[6], ARGV[2], 'pending', 'created')
+return {1, redis.call('HGETALL', KEYS[3])}
+`,
+};

@@ -1,0 +1,12 @@
+/**
+ * Lua helpers prepended to every script, so the change bookkeeping is written once.
+ * `announce` bumps the approval's revision and publishes one change on the events channel;
+ * every script that changes an approval calls it exactly once, after its writes.
+ */
+export const PRELUDE = `
+local function announce(key, channel, id, state, change)
+  local revision = redis.call('HINCRBY', key, 'revision', 1)
+  redis.call('PUBLISH', channel, cjson.encode({id = id, state = state, revision = revision, change = change}))
+  return revision
+end
+`;

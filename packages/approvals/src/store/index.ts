@@ -1,0 +1,457 @@
+import { Redis } from 'ioredis';
+import { ClosedError, NotFoundError, ScriptFailure, scriptFailureToError } from '../errors.js';
+import { fingerprintOf } from '../fingerprint/index.js';
+import { newApprovalId } from '../ids.js';
+import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
+import type { ApprovalRequest, ApprovalState } from '../model.js';
+import { ChangeFeed } from '../notify/index.js';
+import { ApprovalQueues } from '../queues/index.js';
+import { completeScript } from '../scripts/complete.js';
+import { dispatchScript } from '../scripts/dispatch.js';
+import { expireScript } from '../scripts/expire.js';
+import { OpenOutcome, openScript } from '../scripts/open.js';
+import { ScriptRunner } from '../scripts/run.js';
+import { slackScript } from '../scripts/slack.js';
+import { VoteOutcome, voteScript } from '../scripts/vote.js';
+import { decodeApproval, encodeNew } from './codec.js';
+import { type ResolvedOptions, resolveOptions } from './options.js';
+import type {
+  ApprovalChange,
+  ApprovalsOptions,
+  ChangeKind,
+  CompleteInput,
+  OpenInput,
+  OpenResult,
+  Page,
+  PageInput,
+  VoteInput,
+  VoteResult,
+  WaitOptions,
+} from './types.js';
+import { validateOpen, validatePage, validateVote } from './validate.js';
+
+/** Attempts of the optimistic loops (open, claimGrant) before giving up with ContendedError. */
+const MAX_ATTEMPTS = 8;
+/** Ids the expiry sweeper handles per round trip. */
+const SWEEP_BATCH = 200;
+
+/** Connects to Redis and returns the approvals store. Options are checked before anything connects. */
+export function createApprovals(options: ApprovalsOptions): Approvals {
+  return new Approvals(resolveOptions(options), options.redis);
+}
+
+/** A script reply: `[code, ...rest]`. */
+type Reply = [number, ...unknown[]];
+
+export class Approvals {
+  /** The BullMQ queues the slackbot consumes. */
+  readonly queueNames: QueueNames;
+  readonly #options: ResolvedOptions;
+  readonly #keys: Keys;
+  readonly #client: Redis;
+  readonly #scripts: ScriptRunner;
+  readonly #queues: ApprovalQueues;
+  readonly #feed: ChangeFeed;
+  readonly #sweeper: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  #closed = false;
+
+  constructor(options: ResolvedOptions, redis: ApprovalsOptions['redis']) {
+    this.#options = options;
+    this.#keys = keysFor(options.prefix);
+    this.queueNames = queueNamesFor(options.prefix);
+    this.#client = typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
+    this.#scripts = new ScriptRunner(this.#client);
+    this.#queues = new ApprovalQueues(this.#client, this.queueNames, options.requestTtlMs);
+    this.#feed = new ChangeFeed(() => this.#client.duplicate(), this.#keys.events);
+    if (options.sweepIntervalMs > 0) {
+      this.#sweeper = setInterval(() => void this.#sweepInBackground(), options.sweepIntervalMs);
+      this.#sweeper.unref();
+    }
+  }
+
+  /**
+   * Store a new approval request and enqueue its Slack post, or join the identical pending one
+   * from the same agent (same fingerprint). Concurrent identical opens create exactly one.
+   */
+  async open(input: OpenInput): Promise<OpenResult> {
+    this.#assertOpen();
+    validateOpen(input);
+    const fingerprint = fingerprintOf(input);
+    const pointer = this.#keys.fingerprint(fingerprint);
+    const { requestTtlMs, grantTtlMs, retainMs } = this.#options;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const seenId = (await this.#client.get(pointer)) ?? '';
+      const id = newApprovalId();
+      const createdAt = this.#options.clock.now();
+      const approval: ApprovalRequest = {
+        ...input,
+        owners: [...input.owners],
+        id,
+        fingerprint,
+        createdAt,
+        expiresAt: createdAt + requestTtlMs,
+        state: 'pending',
+        votes: [],
+        revision: 0,
+      };
+      const member = pendingMember(createdAt, id);
+      const [code, flat] = await this.#run(
+        openScript,
+        [
+          pointer,
+          this.#keys.approval(seenId === '' ? id : seenId),
+          this.#keys.approval(id),
+          this.#keys.body(id),
+          this.#keys.pending,
+          this.#keys.expiries,
+        ],
+        [
+          seenId,
+          id,
+          createdAt,
+          requestTtlMs + grantTtlMs,
+          requestTtlMs + grantTtlMs + retainMs,
+          this.#keys.events,
+          input.request.bodyBase64 ?? '',
+          member,
+          approval.expiresAt,
+          ...encodeNew(approval, member),
+        ],
+      );
+      if (code === OpenOutcome.Created || code === OpenOutcome.Joined) {
+        const stored = decodeApproval(flat as unknown[], input.request.bodyBase64);
+        // Re-enqueueing on a join is a no-op while the post job exists, and heals a crash between
+        // creating the approval and enqueueing its post.
+        if (stored.slack === undefined) await this.#queues.post(stored.id);
+        return { approval: stored, joined: code === OpenOutcome.Joined };
+      }
+    }
+    throw scriptFailureToError(ScriptFailure.Retry, fingerprint.slice(0, 12), undefined, 'open');
+  }
+
+  /** The approval with its body, or undefined when there is none with this id. */
+  async get(id: string): Promise<ApprovalRequest | undefined> {
+    this.#assertOpen();
+    const [hash, body] = await Promise.all([
+      this.#client.hgetall(this.#keys.approval(id)),
+      this.#client.get(this.#keys.body(id)),
+    ]);
+    if (Object.keys(hash).length === 0) return undefined;
+    return decodeApproval(Object.entries(hash).flat(), body);
+  }
+
+  /** Pending approvals in creation order, a page at a time (cost grows with the page, not the backlog). */
+  async listPending(page: PageInput): Promise<Page> {
+    this.#assertOpen();
+    validatePage(page);
+    const newest = page.order === 'newest';
+    const cursor = page.cursor;
+    const members = newest
+      ? await this.#client.zrevrangebylex(
+          this.#keys.pending,
+          cursor ? `(${cursor}` : '+',
+          '-',
+          'LIMIT',
+          0,
+          page.limit + 1,
+        )
+      : await this.#client.zrangebylex(
+          this.#keys.pending,
+          cursor ? `(${cursor}` : '-',
+          '+',
+          'LIMIT',
+          0,
+          page.limit + 1,
+        );
+    const more = members.length > page.limit;
+    const shown = members.slice(0, page.limit);
+    const pipeline = this.#client.pipeline();
+    for (const member of shown) pipeline.hgetall(this.#keys.approval(idOfMember(member)));
+    const replies = (await pipeline.exec()) ?? [];
+    const items: ApprovalRequest[] = [];
+    for (const [error, hash] of replies) {
+      if (error) throw error;
+      const fields = hash as Record<string, string>;
+      if (fields.state !== 'pending') continue; // decided between the two reads
+      items.push(decodeApproval(Object.entries(fields).flat()));
+    }
+    return { items, nextCursor: more ? shown[shown.length - 1] : undefined };
+  }
+
+  async countPending(): Promise<number> {
+    this.#assertOpen();
+    return await this.#client.zcard(this.#keys.pending);
+  }
+
+  /**
+   * Record one person's vote (one atomic script). Exactly one caller ever gets `approved` or
+   * `denied` for an approval. Throws NotFoundError for an unknown id.
+   */
+  async vote(id: string, input: VoteInput): Promise<VoteResult> {
+    this.#assertOpen();
+    validateVote(input);
+    const now = this.#options.clock.now();
+    const vote = JSON.stringify({
+      userId: input.userId,
+      userName: input.userName,
+      decision: input.decision,
+      reason: input.reason,
+      at: now,
+    });
+    const [code, approvals, flat] = await this.#run(
+      voteScript,
+      [this.#keys.approval(id), this.#keys.pending, this.#keys.expiries, this.#keys.body(id)],
+      [id, now, input.userId, input.decision, vote, now + this.#options.grantTtlMs, this.#keys.events],
+    );
+    if (code === ScriptFailure.NotFound) throw new NotFoundError(id);
+    const approval = decodeApproval(flat as unknown[]);
+    const base = { approval, approvals: Number(approvals), needed: approval.approvalsNeeded };
+    switch (code as VoteOutcome) {
+      case VoteOutcome.Recorded:
+        await this.#refresh(approval, 'vote');
+        return { ...base, outcome: 'recorded' };
+      case VoteOutcome.Approved:
+        await this.#refresh(approval, 'approved');
+        return { ...base, outcome: 'approved' };
+      case VoteOutcome.Denied:
+        await this.#refresh(approval, 'denied');
+        return { ...base, outcome: 'denied' };
+      case VoteOutcome.ExpiredNow:
+        await this.#refresh(approval, 'expired');
+        return { ...base, outcome: 'expired' };
+      case VoteOutcome.Expired:
+        return { ...base, outcome: 'expired' };
+      case VoteOutcome.Duplicate:
+        return { ...base, outcome: 'duplicate' };
+      case VoteOutcome.RefusedOwner:
+        return { ...base, outcome: 'refused-owner' };
+      case VoteOutcome.AlreadyDecided:
+        return {
+          ...base,
+          outcome: 'already-decided',
+          state: approval.state as Exclude<ApprovalState, 'pending' | 'expired'>,
+          decidedBy: decidedBy(approval),
+        };
+    }
+  }
+
+  /**
+   * approved -> dispatched. True for exactly one caller, and only inside the grant window;
+   * false otherwise (not approved, already dispatched, window over). Throws NotFoundError.
+   */
+  async claimDispatch(id: string, holderId: string, via: 'hold' | 'grant'): Promise<boolean> {
+    this.#assertOpen();
+    const [code, rest] = await this.#dispatch(id, holderId, via, '', '');
+    if (code === ScriptFailure.NotFound) throw new NotFoundError(id);
+    return code === 1 && rest !== undefined;
+  }
+
+  /** dispatched -> completed, with the upstream status. Throws InvalidTransitionError otherwise. */
+  async completeDispatch(id: string, result: CompleteInput): Promise<ApprovalRequest> {
+    this.#assertOpen();
+    const [code, rest] = await this.#run(
+      completeScript,
+      [this.#keys.approval(id)],
+      [id, result.status, result.durationMs, this.#keys.events],
+    );
+    if (code !== 1)
+      throw scriptFailureToError(code as ScriptFailure, id, rest as ApprovalState, 'complete its dispatch');
+    const approval = decodeApproval(rest as unknown[]);
+    await this.#refresh(approval, 'completed');
+    return approval;
+  }
+
+  /** The approved, undispatched approval whose grant is still open for exactly this agent and request. */
+  async findGrant(agent: string, fingerprint: string): Promise<ApprovalRequest | undefined> {
+    this.#assertOpen();
+    const id = await this.#client.get(this.#keys.fingerprint(fingerprint));
+    if (id === null) return undefined;
+    const approval = await this.get(id);
+    const open =
+      approval?.state === 'approved' &&
+      approval.agent === agent &&
+      approval.fingerprint === fingerprint &&
+      this.#options.clock.now() < (approval.grantExpiresAt ?? 0);
+    return open ? approval : undefined;
+  }
+
+  /** Claim the grant for this agent and request: approved -> dispatched (via 'grant'), at most once. */
+  async claimGrant(
+    agent: string,
+    fingerprint: string,
+    holderId: string,
+  ): Promise<ApprovalRequest | undefined> {
+    this.#assertOpen();
+    const id = await this.#client.get(this.#keys.fingerprint(fingerprint));
+    if (id === null) return undefined;
+    const [code, rest] = await this.#dispatch(id, holderId, 'grant', agent, fingerprint);
+    return code === 1 ? decodeApproval(rest as unknown[]) : undefined;
+  }
+
+  /** pending -> expired once expiresAt has passed. Throws InvalidTransitionError when decided or not due. */
+  async expire(id: string): Promise<ApprovalRequest> {
+    this.#assertOpen();
+    const [code, rest] = await this.#expire(id);
+    if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, rest as ApprovalState, 'expire it');
+    return decodeApproval(rest as unknown[]);
+  }
+
+  /** Expire every pending approval past its expiry; returns how many this call expired. */
+  async sweepExpired(): Promise<number> {
+    this.#assertOpen();
+    let expired = 0;
+    for (;;) {
+      const now = this.#options.clock.now();
+      const ids = await this.#client.zrangebyscore(this.#keys.expiries, '-inf', now, 'LIMIT', 0, SWEEP_BATCH);
+      for (const id of ids) {
+        const [code] = await this.#expire(id);
+        if (code === 1) expired++;
+      }
+      if (ids.length < SWEEP_BATCH) return expired;
+    }
+  }
+
+  /** Remember the Slack message of an approval; enqueues a refresh (votes may have come meanwhile). */
+  async setSlackMessage(id: string, message: { channel: string; ts: string }): Promise<ApprovalRequest> {
+    this.#assertOpen();
+    const [code, rest] = await this.#run(
+      slackScript,
+      [this.#keys.approval(id)],
+      [id, message.channel, message.ts, this.#keys.events],
+    );
+    if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, undefined, 'set its Slack message');
+    const approval = decodeApproval(rest as unknown[]);
+    await this.#refresh(approval, 'slack');
+    return approval;
+  }
+
+  /**
+   * Resolves with the approval once its state leaves pending (decided by any process), or with the
+   * still-pending approval when `timeoutMs` passes. Rejects with the signal's reason on abort and
+   * with NotFoundError for an unknown id.
+   */
+  async waitForDecision(id: string, options: WaitOptions): Promise<ApprovalRequest> {
+    this.#assertOpen();
+    options.signal?.throwIfAborted();
+    await this.#feed.ready();
+    return await new Promise<ApprovalRequest>((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        off();
+        clearTimeout(timer);
+        clearInterval(poll);
+        options.signal?.removeEventListener('abort', onAbort);
+        outcome();
+      };
+      const check = (resolvePending: boolean): void => {
+        this.get(id).then(
+          (approval) => {
+            if (approval === undefined) finish(() => reject(new NotFoundError(id)));
+            else if (approval.state !== 'pending' || resolvePending) finish(() => resolve(approval));
+          },
+          (error: unknown) => finish(() => reject(error)),
+        );
+      };
+      const onAbort = (): void => finish(() => reject(options.signal?.reason));
+      const off = this.#feed.on((change) => {
+        if (change.id === id && change.state !== 'pending') check(false);
+      });
+      const timer = setTimeout(() => check(true), options.timeoutMs);
+      const poll = setInterval(() => check(false), this.#options.pollIntervalMs);
+      options.signal?.addEventListener('abort', onAbort);
+      // The signal may have fired while we were subscribing.
+      if (options.signal?.aborted) onAbort();
+      // Subscribed before this read, so a decision made just before is seen here, and one made
+      // just after arrives as a message.
+      check(false);
+    });
+  }
+
+  /** Every change, from any process; returns the function that stops listening. */
+  async onChange(listener: (change: ApprovalChange) => void): Promise<() => void> {
+    this.#assertOpen();
+    await this.#feed.ready();
+    return this.#feed.on(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    await this.#queues.close();
+    await this.#feed.close();
+    await this.#client.quit().catch(() => this.#client.disconnect());
+  }
+
+  async #dispatch(
+    id: string,
+    holderId: string,
+    via: 'hold' | 'grant',
+    agent: string,
+    fingerprint: string,
+  ): Promise<Reply> {
+    const reply = await this.#run(
+      dispatchScript,
+      [this.#keys.approval(id), this.#keys.body(id)],
+      [id, this.#options.clock.now(), holderId, via, agent, fingerprint, this.#keys.events],
+    );
+    if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'dispatched');
+    return reply;
+  }
+
+  async #expire(id: string): Promise<Reply> {
+    const reply = await this.#run(
+      expireScript,
+      [this.#keys.approval(id), this.#keys.pending, this.#keys.expiries, this.#keys.body(id)],
+      [id, this.#options.clock.now(), this.#keys.events],
+    );
+    if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'expired');
+    return reply;
+  }
+
+  async #sweepInBackground(): Promise<void> {
+    if (this.#sweeping || this.#closed) return;
+    this.#sweeping = true;
+    try {
+      await this.sweepExpired();
+    } catch (error) {
+      this.#options.onError(asError(error));
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  /** A failed enqueue is reported, not thrown: it must not fail a vote that is already recorded. */
+  async #refresh(approval: ApprovalRequest, change: ChangeKind): Promise<void> {
+    try {
+      await this.#queues.refresh(approval.id, approval.revision, change);
+    } catch (error) {
+      this.#options.onError(asError(error));
+    }
+  }
+
+  async #run(...args: Parameters<ScriptRunner['run']>): Promise<Reply> {
+    return (await this.#scripts.run(...args)) as Reply;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+}
+
+function idOfMember(member: string): string {
+  return member.slice(member.indexOf(':') + 1);
+}
+
+/** Who decided: the denier, or the approvers in vote order. */
+function decidedBy(approval: ApprovalRequest): string[] {
+  if (approval.deniedBy !== undefined) return [approval.deniedBy];
+  return approval.votes.filter((vote) => vote.decision === 'approve').map((vote) => vote.userId);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

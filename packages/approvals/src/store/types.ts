@@ -1,0 +1,145 @@
+import type { Action } from '@gatehouse/policy';
+import type { RedisOptions } from 'ioredis';
+import type { ApprovalRequest, ApprovalState, HeldRequest } from '../model.js';
+
+/** Time source; tests pass a fake to move through expiry without sleeping. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export interface ApprovalsOptions {
+  /** A `redis://` URL or ioredis options. */
+  readonly redis: string | RedisOptions;
+  /** Namespace of every key and queue name (the config's `redis.keyPrefix`, e.g. 'gatehouse'). */
+  readonly prefix: string;
+  /** @defaultValue the system clock */
+  readonly clock?: Clock | undefined;
+  /** How long a request waits for votes before it expires. */
+  readonly requestTtlMs: number;
+  /** How long an approved request not dispatched on its held connection stays claimable by a retry. */
+  readonly grantTtlMs: number;
+  /** How long a record is kept after its last possible use (for `show` and audits). @defaultValue 7 days */
+  readonly retainMs?: number | undefined;
+  /** Expiry sweep period; 0 turns the sweeper off (call `sweepExpired()` yourself). @defaultValue 1000 */
+  readonly sweepIntervalMs?: number | undefined;
+  /**
+   * `waitForDecision` re-reads this often besides listening, so a pub/sub message lost to a
+   * reconnect only delays a decision. @defaultValue 5000
+   */
+  readonly pollIntervalMs?: number | undefined;
+  /** Background failures (sweeper, refresh enqueue). @defaultValue process.emitWarning */
+  readonly onError?: ((error: Error) => void) | undefined;
+}
+
+export interface OpenInput {
+  readonly cluster: string;
+  readonly agent: string;
+  /** Slack user ids owning the agent; none of them may vote on its requests. */
+  readonly owners: readonly string[];
+  readonly action: Action;
+  readonly command: string;
+  readonly request: HeldRequest;
+  readonly rule: string;
+  readonly reason: string;
+  readonly group: string;
+  readonly approvalsNeeded: number;
+}
+
+export interface OpenResult {
+  readonly approval: ApprovalRequest;
+  /** True when an identical pending request from the same agent already existed. */
+  readonly joined: boolean;
+}
+
+export interface VoteInput {
+  readonly userId: string;
+  readonly userName?: string | undefined;
+  readonly decision: 'approve' | 'deny';
+  readonly reason?: string | undefined;
+}
+
+interface VoteResultBase {
+  /** The approval right after this vote (or unchanged, for refusals). */
+  readonly approval: ApprovalRequest;
+  /** Distinct approve votes so far, and how many are needed. */
+  readonly approvals: number;
+  readonly needed: number;
+}
+
+export type VoteResult =
+  | (VoteResultBase & { readonly outcome: 'recorded' })
+  /** The same person voted before; nothing changed. */
+  | (VoteResultBase & { readonly outcome: 'duplicate' })
+  /** This vote completed N: exactly one caller ever sees this for an approval. */
+  | (VoteResultBase & { readonly outcome: 'approved' })
+  /** This vote denied: exactly one caller ever sees this for an approval. */
+  | (VoteResultBase & { readonly outcome: 'denied' })
+  /** The voter owns the requesting agent; nothing changed. */
+  | (VoteResultBase & { readonly outcome: 'refused-owner' })
+  /** Decided before this vote; `decidedBy` are the approvers, or the denier. */
+  | (VoteResultBase & {
+      readonly outcome: 'already-decided';
+      readonly state: Exclude<ApprovalState, 'pending' | 'expired'>;
+      readonly decidedBy: readonly string[];
+    })
+  /** Past its expiry (possibly expired by this very call); nothing recorded. */
+  | (VoteResultBase & { readonly outcome: 'expired' });
+
+export interface PageInput {
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string | undefined;
+  /** 1..1000 */
+  readonly limit: number;
+  /** @defaultValue 'oldest' */
+  readonly order?: 'oldest' | 'newest' | undefined;
+}
+
+export interface Page {
+  /** Pending approvals; `request.bodyBase64` is omitted to keep pages small (use `get`). */
+  readonly items: readonly ApprovalRequest[];
+  /** Absent on the last page. */
+  readonly nextCursor?: string | undefined;
+}
+
+export type ChangeKind =
+  | 'created'
+  | 'vote'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'dispatched'
+  | 'completed'
+  | 'slack';
+
+/** Published on the events channel after every change; `revision` orders changes of one approval. */
+export interface ApprovalChange {
+  readonly id: string;
+  readonly state: ApprovalState;
+  readonly revision: number;
+  readonly change: ChangeKind;
+}
+
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  /** Aborting rejects with the signal's reason (the client went away). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface CompleteInput {
+  /** Upstream HTTP status (101 for a switched protocol). */
+  readonly status: number;
+  readonly durationMs: number;
+}
+
+/** Data of the `post` job on the approvals queue: post one Slack message for this approval. */
+export interface PostJobData {
+  readonly id: string;
+}
+
+/** Data of the `refresh` job on the slack queue: re-render the message from the current state. */
+export interface RefreshJobData {
+  readonly id: string;
+  readonly revision: number;
+  readonly change: ChangeKind;
+}
