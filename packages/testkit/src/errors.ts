@@ -4,7 +4,8 @@ export enum TestkitErrorCode {
   ProcessNotReady = 'TESTKIT_PROCESS_NOT_READY',
   ProcessExited = 'TESTKIT_PROCESS_EXITED',
   KubectlTimeout = 'TESTKIT_KUBECTL_TIMEOUT',
-  UpstreamNotListening = 'TESTKIT_UPSTREAM_NOT_LISTENING',
+  KubeStatus = 'TESTKIT_KUBE_STATUS',
+  WaitTimeout = 'TESTKIT_WAIT_TIMEOUT',
   EksTokenMalformed = 'TESTKIT_EKS_TOKEN_MALFORMED',
 }
 
@@ -16,5 +17,26 @@ export class TestkitError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** The body of a Kubernetes `Status` failure, as the API server sends it. */
+export interface KubeStatus {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  code: number;
+  details?: { name?: string; group?: string; kind?: string; causes?: { reason: string; message: string }[] };
+}
+
+/** Thrown inside the fake Kubernetes upstream; the HTTP layer answers with its `status` body. */
+export class KubeStatusError extends Error {
+  override readonly name = 'KubeStatusError';
+  readonly code = TestkitErrorCode.KubeStatus;
+  constructor(readonly status: KubeStatus) {
+    super(status.message);
   }
 }

@@ -1,0 +1,162 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { runCommand, type ShellCommand } from './shell.js';
+
+/** Subprotocols spoken, best first. v5 adds channel 255 so the client can close stdin. */
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+
+const STDIN = 0;
+const STDOUT = 1;
+const STDERR = 2;
+const ERROR = 3;
+const RESIZE = 4;
+const CLOSE = 255;
+
+/** One exec or attach session, kept so tests can assert what crossed the wire. */
+export interface ExecSession {
+  readonly kind: 'exec' | 'attach';
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string | undefined;
+  readonly command: readonly string[];
+  readonly protocol: string;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  resizes: { Width: number; Height: number }[];
+  /** Undefined until the command ends. */
+  exitCode: number | undefined;
+}
+
+/** The status the API server sends on channel 3 when the command ends. */
+function exitStatus(code: number) {
+  if (code === 0) return { metadata: {}, status: 'Success' };
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: exit status ${code}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+  };
+}
+
+/** Stdin as an async iterable fed by channel-0 frames and ended by a v5 close frame or disconnect. */
+class StdinQueue implements AsyncIterable<Buffer> {
+  #chunks: Buffer[] = [];
+  #closed = false;
+  #wake: (() => void) | undefined;
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#wake?.();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (;;) {
+      const chunk = this.#chunks.shift();
+      if (chunk) yield chunk;
+      else if (this.#closed) return;
+      else await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+}
+
+export interface ExecTarget {
+  kind: 'exec' | 'attach';
+  namespace: string;
+  pod: string;
+  query: URLSearchParams;
+}
+
+/** Serves exec/attach over WebSocket with the Kubernetes channel protocol and a tiny shell. */
+export class ExecServer {
+  readonly sessions: ExecSession[] = [];
+  #wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+  });
+
+  constructor(private readonly commands: Record<string, ShellCommand>) {}
+
+  /** Whether the client offers a subprotocol this server speaks. */
+  static speaks(req: IncomingMessage): boolean {
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    return EXEC_PROTOCOLS.some((p) => offered.includes(p));
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: ExecTarget): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      void this.#run(ws, target);
+    });
+  }
+
+  close(): void {
+    for (const client of this.#wss.clients) client.terminate();
+    this.#wss.close();
+  }
+
+  async #run(ws: WebSocket, target: ExecTarget): Promise<void> {
+    const { query } = target;
+    const session: ExecSession = {
+      kind: target.kind,
+      namespace: target.namespace,
+      pod: target.pod,
+      container: query.get('container') ?? undefined,
+      command: target.kind === 'exec' ? query.getAll('command') : [],
+      protocol: ws.protocol,
+      stdin: '',
+      stdout: '',
+      stderr: '',
+      resizes: [],
+      exitCode: undefined,
+    };
+    this.sessions.push(session);
+    const stdin = new StdinQueue();
+    if (query.get('stdin') !== 'true') stdin.close();
+    const aborted = new AbortController();
+
+    ws.on('message', (data: Buffer) => {
+      const channel = data[0];
+      const payload = data.subarray(1);
+      if (channel === STDIN) {
+        session.stdin += payload.toString('utf8');
+        stdin.push(Buffer.from(payload));
+      } else if (channel === CLOSE && payload[0] === STDIN) stdin.close();
+      else if (channel === RESIZE) session.resizes.push(JSON.parse(payload.toString('utf8')));
+    });
+    ws.on('close', () => {
+      stdin.close();
+      aborted.abort();
+    });
+
+    const send = (channel: number, data: string | Buffer) => {
+      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
+    };
+    const context = {
+      namespace: target.namespace,
+      pod: target.pod,
+      stdin,
+      signal: aborted.signal,
+      stdout: (data: string | Buffer) => {
+        session.stdout += data.toString();
+        send(STDOUT, data);
+      },
+      stderr: (data: string | Buffer) => {
+        session.stderr += data.toString();
+        send(STDERR, data);
+      },
+    };
+    // attach joins the container's main process; here that process echoes stdin like `cat`.
+    const argv = target.kind === 'exec' ? session.command : ['cat'];
+    const code = await runCommand(argv, context, this.commands);
+    session.exitCode = code;
+    send(ERROR, JSON.stringify(exitStatus(code)));
+    ws.close(1000);
+  }
+}

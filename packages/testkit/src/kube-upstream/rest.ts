@@ -1,0 +1,140 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { applyPatch, parseBody, patchTypeOf } from './body.js';
+import { apiVersionOf } from './resources.js';
+import type { ResourceRoute } from './routes.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { badRequest, methodNotAllowed, notFound } from './status.js';
+import type { KubeObject, ObjectStore } from './store.js';
+import { toTable, wantsTable } from './table.js';
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+const target = (r: ResourceRoute, name: string | undefined) => ({
+  kind: r.type.resource,
+  group: r.type.group || undefined,
+  name,
+});
+
+/** Labels and fields from `labelSelector` / `fieldSelector`, as one predicate. */
+export function selectorOf(query: URLSearchParams): (o: KubeObject) => boolean {
+  const labels = parseLabelSelector(query.get('labelSelector'));
+  const fields = parseFieldSelector(query.get('fieldSelector'));
+  return (o) => labels(o.metadata.labels ?? {}) && fields(o);
+}
+
+function listOf(r: ResourceRoute, store: ObjectStore, req: ApiRequest): ApiResponse {
+  const items = store.list(r.type, r.namespace).filter(selectorOf(req.query));
+  const resourceVersion = String(store.resourceVersion);
+  if (wantsTable(req.headers.accept)) {
+    return { status: 200, body: toTable(items, resourceVersion, req.query.get('includeObject')) };
+  }
+  return {
+    status: 200,
+    body: {
+      kind: `${r.type.kind}List`,
+      apiVersion: apiVersionOf(r.type),
+      metadata: { resourceVersion },
+      items,
+    },
+  };
+}
+
+function one(object: KubeObject, store: ObjectStore, req: ApiRequest, status = 200): ApiResponse {
+  if (wantsTable(req.headers.accept) && req.method === 'GET') {
+    return { status, body: toTable([object], String(store.resourceVersion), req.query.get('includeObject')) };
+  }
+  return { status, body: object };
+}
+
+function existing(r: ResourceRoute, store: ObjectStore, name: string): KubeObject {
+  const object = store.get(r.type, r.namespace, name);
+  if (!object) throw notFound(target(r, name));
+  return object;
+}
+
+const dryRun = (req: ApiRequest): boolean => req.query.getAll('dryRun').includes('All');
+
+/** Keeps identity fields the client may not change through a patch or update. */
+function pinIdentity(r: ResourceRoute, object: unknown, name: string): KubeObject {
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+    throw badRequest('the object must be a JSON object');
+  }
+  const o = object as KubeObject;
+  return {
+    ...o,
+    metadata: { ...(o.metadata ?? {}), name, ...(r.namespace ? { namespace: r.namespace } : {}) },
+  };
+}
+
+/** GET/POST/PUT/PATCH/DELETE on a collection or an object (subresources are handled elsewhere). */
+export function handleObjects(r: ResourceRoute, store: ObjectStore, req: ApiRequest): ApiResponse {
+  const { name } = r;
+  if (name === undefined) {
+    switch (req.method) {
+      case 'GET':
+        return listOf(r, store, req);
+      case 'POST': {
+        const object = parseBody(req.body, req.headers['content-type']) as KubeObject;
+        if (!object?.metadata?.name) throw badRequest('metadata.name: Required value: name is required');
+        const pinned = pinIdentity(r, object, object.metadata.name);
+        if (dryRun(req)) return { status: 201, body: pinned };
+        return { status: 201, body: store.create(r.type, r.namespace, pinned) };
+      }
+      case 'DELETE': {
+        const doomed = store.list(r.type, r.namespace).filter(selectorOf(req.query));
+        const deleted = dryRun(req)
+          ? doomed
+          : doomed.map((o) => store.delete(r.type, o.metadata.namespace, o.metadata.name));
+        const list = {
+          kind: `${r.type.kind}List`,
+          apiVersion: apiVersionOf(r.type),
+          metadata: {},
+          items: deleted,
+        };
+        return { status: 200, body: list };
+      }
+      default:
+        throw methodNotAllowed(req.method, req.path);
+    }
+  }
+  switch (req.method) {
+    case 'GET':
+      return one(existing(r, store, name), store, req);
+    case 'PUT': {
+      const object = pinIdentity(r, parseBody(req.body, req.headers['content-type']), name);
+      if (dryRun(req)) return { status: 200, body: object };
+      return { status: 200, body: store.update(r.type, r.namespace, object) };
+    }
+    case 'PATCH': {
+      const type = patchTypeOf(req.headers['content-type']);
+      const current = store.get(r.type, r.namespace, name);
+      if (!current && type !== 'apply') throw notFound(target(r, name));
+      const patched = pinIdentity(
+        r,
+        applyPatch(current ?? {}, type, req.body, req.headers['content-type']),
+        name,
+      );
+      if (dryRun(req)) return { status: current ? 200 : 201, body: patched };
+      // Server-side apply creates what does not exist yet, answering 201 like the API server.
+      if (!current) return { status: 201, body: store.create(r.type, r.namespace, patched) };
+      return { status: 200, body: store.update(r.type, r.namespace, patched) };
+    }
+    case 'DELETE': {
+      const object = existing(r, store, name);
+      return { status: 200, body: dryRun(req) ? object : store.delete(r.type, r.namespace, name) };
+    }
+    default:
+      throw methodNotAllowed(req.method, req.path);
+  }
+}

@@ -1,0 +1,311 @@
+import { once } from 'node:events';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TLSSocket } from 'node:tls';
+import { issueServerCert, sharedTestCa } from '../ca/index.js';
+import { KubeStatusError } from '../errors.js';
+import { ExecServer, type ExecSession } from './exec.js';
+import { bearerTokenOf, readBody } from './http.js';
+import { type InterceptAction, Intercepts, injectedStatus } from './intercepts.js';
+import { PodLogs } from './logs.js';
+import { type RecordedRequest, type RequestFilter, RequestRecorder } from './recorder.js';
+import type { ApiRequest } from './rest.js';
+import { route } from './routes.js';
+import { serveApi } from './serve.js';
+import { BUILTIN_COMMANDS, type ShellCommand } from './shell.js';
+import { badRequest, internal, notFound, unauthorized } from './status.js';
+import { ObjectStore } from './store.js';
+import { Watches } from './watch.js';
+
+export interface KubeUpstreamTls {
+  cert: string;
+  key: string;
+  /** CA that client certificates must chain to. @defaultValue the shared test CA */
+  ca?: string;
+  /** Refuse the TLS handshake without a client certificate signed by `ca`. */
+  requireClientCert?: boolean;
+}
+
+export interface ClientCertSubject {
+  commonName: string;
+  organizations: string[];
+}
+
+/** What the upstream accepts; a request failing a check is recorded and answered 401 `Status`. */
+export interface KubeUpstreamAuth {
+  /** The only token accepted, or a predicate over the token sent (undefined when none was). */
+  bearerToken?: string | ((token: string | undefined, request: RecordedRequest) => boolean);
+  /** A predicate over the client certificate subject (undefined when none was presented). */
+  clientCert?: (subject: ClientCertSubject | undefined) => boolean;
+}
+
+export interface KubeUpstreamOptions {
+  /**
+   * TLS material. @defaultValue a certificate for 127.0.0.1 and localhost from {@link sharedTestCa}.
+   * `false` serves plain HTTP (kubectl then sends no bearer token).
+   */
+  tls?: KubeUpstreamTls | false;
+  auth?: KubeUpstreamAuth;
+  /** Commands added to (or replacing) the tiny shell's built-ins for exec. */
+  commands?: Record<string, ShellCommand>;
+  /**
+   * 'auto' answers aggregated discovery when the Accept header asks for it (kubectl 1.32 does);
+   * 'legacy' always answers the per-group-version documents, as an older API server would.
+   * @defaultValue 'auto'
+   */
+  discovery?: 'auto' | 'legacy';
+  /** @defaultValue 0 (a free port) */
+  port?: number;
+}
+
+/** A recording, in-memory Kubernetes API server for tests. */
+export interface KubeUpstream {
+  /** `https://127.0.0.1:<port>` (or http:// with `tls: false`). */
+  readonly url: string;
+  readonly port: number;
+  /** PEM of the CA behind the server certificate, for kubeconfigs and HTTP clients. */
+  readonly caPem: string | undefined;
+  readonly store: ObjectStore;
+  readonly logs: PodLogs;
+  /** Every request received, in arrival order, including refused and intercepted ones. */
+  readonly requests: readonly RecordedRequest[];
+  readonly execSessions: readonly ExecSession[];
+  /** Number of watch streams still open. */
+  readonly openWatches: number;
+  received(filter?: RequestFilter): RecordedRequest[];
+  /** The first matching request, waiting up to `timeoutMs` for it to arrive. */
+  waitFor(filter: RequestFilter, timeoutMs?: number): Promise<RecordedRequest>;
+  /** Makes matching requests slow, fail or hang; returns the remover. */
+  intercept(filter: RequestFilter, action: InterceptAction, options?: { times?: number }): () => void;
+  /** Ends every open watch stream, as the API server's watch timeout would. */
+  endWatches(): void;
+  /** Forgets recorded requests and exec sessions and removes intercepts; the store is kept. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+function clientCertOf(req: IncomingMessage): ClientCertSubject | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const subject = socket.getPeerCertificate()?.subject;
+  if (!subject?.CN) return undefined;
+  const o = subject.O as string | string[] | undefined;
+  return { commonName: String(subject.CN), organizations: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+}
+
+function recordOf(req: IncomingMessage, body: Buffer, upgrade: boolean): RecordedRequest {
+  const url = new URL(req.url ?? '/', 'http://upstream');
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers: req.headers,
+    bearerToken: bearerTokenOf(req.headers.authorization),
+    clientCert: clientCertOf(req),
+    body,
+    upgrade,
+    receivedAt: new Date(),
+    status: undefined,
+  };
+}
+
+function authorized(auth: KubeUpstreamAuth | undefined, recorded: RecordedRequest): boolean {
+  const expected = auth?.bearerToken;
+  if (typeof expected === 'string' && recorded.bearerToken !== expected) return false;
+  if (typeof expected === 'function' && !expected(recorded.bearerToken, recorded)) return false;
+  if (auth?.clientCert && !auth.clientCert(recorded.clientCert)) return false;
+  return true;
+}
+
+function rawResponse(socket: Duplex, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 101 ? 'Switching Protocols' : 'Error'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+}
+
+/** Starts the fake API server on 127.0.0.1; close it in afterAll/afterEach. */
+export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Promise<KubeUpstream> {
+  const tls = options.tls === undefined ? defaultTls() : options.tls;
+  const store = new ObjectStore();
+  const logs = new PodLogs();
+  const watches = new Watches();
+  const recorder = new RequestRecorder();
+  const intercepts = new Intercepts();
+  const exec = new ExecServer({ ...BUILTIN_COMMANDS, ...options.commands });
+  const hung = new Set<Duplex>();
+  const discovery = options.discovery ?? 'auto';
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const recorded = recordOf(req, await readBody(req), false);
+    recorder.record(recorded);
+    res.once('finish', () => {
+      recorded.status = res.statusCode;
+    });
+    try {
+      if (!authorized(options.auth, recorded)) throw unauthorized();
+      const action = intercepts.take(recorded);
+      if (action && !('delayMs' in action)) return await misbehave(action, req, res, recorded);
+      if (action) await sleep(action.delayMs);
+      const apiRequest: ApiRequest = recorded;
+      serveApi(route(recorded.path), apiRequest, res, { store, logs, watches, discovery });
+      if (res.headersSent) recorded.status = res.statusCode;
+    } catch (error) {
+      const status = error instanceof KubeStatusError ? error : internal(String(error));
+      if (res.headersSent) res.destroy();
+      else {
+        const text = JSON.stringify(status.status);
+        res.writeHead(status.status.code, { 'Content-Type': 'application/json' }).end(text);
+      }
+    }
+  }
+
+  async function misbehave(
+    action: Exclude<InterceptAction, { delayMs: number }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    recorded: RecordedRequest,
+  ): Promise<void> {
+    if ('respond' in action) {
+      const { status, body, headers } = action.respond;
+      const text = typeof body === 'string' ? body : JSON.stringify(body ?? injectedStatus(status));
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(text);
+    } else if ('hang' in action) {
+      hung.add(req.socket);
+      req.socket.once('close', () => hung.delete(req.socket));
+    } else if ('destroy' in action) req.socket.destroy();
+    else await action.handle(req, res, recorded);
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const recorded = recordOf(req, Buffer.alloc(0), true);
+    recorder.record(recorded);
+    const refuse = (error: KubeStatusError) => {
+      recorded.status = error.status.code;
+      rawResponse(socket, error.status.code, error.status);
+    };
+    if (!authorized(options.auth, recorded)) return refuse(unauthorized());
+    const action = intercepts.take(recorded);
+    if (action && 'respond' in action) {
+      recorded.status = action.respond.status;
+      return rawResponse(
+        socket,
+        action.respond.status,
+        action.respond.body ?? injectedStatus(action.respond.status),
+      );
+    }
+    if (action && 'hang' in action) {
+      hung.add(socket);
+      socket.once('close', () => hung.delete(socket));
+      return;
+    }
+    if (action && 'destroy' in action) return void socket.destroy();
+    if (action && 'delayMs' in action) await sleep(action.delayMs);
+
+    const r = route(recorded.path);
+    const streaming = r.kind === 'resource' && (r.subresource === 'exec' || r.subresource === 'attach');
+    if (!streaming || r.type.resource !== 'pods' || !r.name) {
+      return refuse(
+        badRequest(`the testkit upstream upgrades only pods/exec and pods/attach, not ${recorded.path}`),
+      );
+    }
+    if (!store.get(r.type, r.namespace, r.name)) return refuse(notFound({ kind: 'pods', name: r.name }));
+    const protocol = String(req.headers.upgrade ?? '').toLowerCase();
+    if (protocol !== 'websocket' || !ExecServer.speaks(req)) {
+      return refuse(
+        badRequest(
+          `the testkit upstream does not speak ${req.headers.upgrade} ` +
+            `(${req.headers['x-stream-protocol-version'] ?? req.headers['sec-websocket-protocol'] ?? 'no protocol'}); ` +
+            'it serves exec and attach over WebSocket with v5.channel.k8s.io or v4.channel.k8s.io only',
+        ),
+      );
+    }
+    recorded.status = 101;
+    exec.upgrade(req, socket, head, {
+      kind: r.subresource as 'exec' | 'attach',
+      namespace: r.namespace ?? 'default',
+      pod: r.name,
+      query: recorded.query,
+    });
+  }
+
+  const server: Server = tls
+    ? createHttpsServer({
+        cert: tls.cert,
+        key: tls.key,
+        ca: tls.ca ?? sharedTestCa().certPem,
+        requestCert: Boolean(tls.requireClientCert || options.auth?.clientCert),
+        rejectUnauthorized: Boolean(tls.requireClientCert),
+      })
+    : createHttpServer();
+  server.on('request', (req, res) => void onRequest(req, res));
+  server.on('upgrade', (req, socket, head) => void onUpgrade(req, socket, head));
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port,
+    caPem: options.tls === undefined ? sharedTestCa().certPem : options.tls ? options.tls.ca : undefined,
+    store,
+    logs,
+    get requests() {
+      return recorder.requests;
+    },
+    get execSessions() {
+      return exec.sessions;
+    },
+    get openWatches() {
+      return watches.size;
+    },
+    received: (filter) => recorder.received(filter),
+    waitFor: (filter, timeoutMs) => recorder.waitFor(filter, timeoutMs),
+    intercept: (filter, action, interceptOptions) => intercepts.add(filter, action, interceptOptions?.times),
+    endWatches: () => watches.endAll(),
+    reset() {
+      recorder.reset();
+      exec.sessions.length = 0;
+      intercepts.clear();
+    },
+    async close() {
+      watches.endAll();
+      logs.endFollowers();
+      exec.close();
+      const closed = once(server, 'close');
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      for (const socket of hung) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+let defaultCert: { cert: string; key: string } | undefined;
+
+/** One server certificate per process for 127.0.0.1 and localhost, from the shared CA. */
+function defaultTls(): KubeUpstreamTls {
+  if (!defaultCert) {
+    const issued = issueServerCert(sharedTestCa(), { hosts: ['127.0.0.1', 'localhost'] });
+    defaultCert = { cert: issued.certPem, key: issued.keyPem };
+  }
+  return defaultCert;
+}

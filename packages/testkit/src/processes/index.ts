@@ -1,0 +1,12 @@
+export { stopAllProcesses } from './cleanup.js';
+export type { BackgroundKubectl, KubectlOptions, KubectlResult } from './kubectl.js';
+export { KUBECTL, runKubectl, startKubectl } from './kubectl.js';
+export type {
+  ExitStatus,
+  ManagedProcess,
+  Readiness,
+  StartNodeOptions,
+  StartProcessOptions,
+} from './spawn.js';
+export { startNode, startProcess } from './spawn.js';
+export { waitUntil } from './wait.js';

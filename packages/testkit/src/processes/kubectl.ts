@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { TestkitError, TestkitErrorCode } from '../errors.js';
+import { track } from './cleanup.js';
+
+/** Where the real kubectl lives on the test machine. */
+export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+
+export interface KubectlOptions {
+  kubeconfig: string;
+  /** Kill kubectl and fail after this long. @defaultValue 30000 */
+  timeoutMs?: number;
+  /** Written to kubectl's stdin, which is then closed. Without it stdin is closed at once. */
+  stdin?: string | Buffer;
+  env?: Record<string, string>;
+}
+
+export interface KubectlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BackgroundKubectl {
+  readonly pid: number;
+  readonly args: readonly string[];
+  /** True while kubectl has not exited: a held request keeps it here. */
+  running(): boolean;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when kubectl exits; throws a coded error after `timeoutMs`, killing it. */
+  result(timeoutMs?: number): Promise<KubectlResult>;
+  /** Kills kubectl (SIGTERM) and resolves with what it printed. */
+  kill(): Promise<KubectlResult>;
+}
+
+/** Starts kubectl without waiting, so a test can assert that it is still blocked, then await it. */
+export function startKubectl(args: readonly string[], options: KubectlOptions): BackgroundKubectl {
+  const child = spawn(KUBECTL, ['--kubeconfig', options.kubeconfig, ...args], {
+    env: { ...process.env, ...options.env, KUBECONFIG: options.kubeconfig },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  // kubectl may exit before reading its stdin; that is not a test failure.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(options.stdin);
+  let finished: KubectlResult | undefined;
+  const done = new Promise<KubectlResult>((resolve) => {
+    child.once('close', (code) => {
+      finished = { code, stdout, stderr };
+      resolve(finished);
+    });
+    child.once('error', (error) => {
+      finished = { code: null, stdout, stderr: `${stderr}\n[spawn error] ${error.message}` };
+      resolve(finished);
+    });
+  });
+  const kill = async () => {
+    if (!finished) child.kill('SIGTERM');
+    return done;
+  };
+  track(child, kill);
+
+  return {
+    pid: child.pid ?? -1,
+    args,
+    running: () => finished === undefined,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    kill,
+    async result(timeoutMs = options.timeoutMs ?? 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          void kill();
+          reject(
+            new TestkitError(
+              TestkitErrorCode.KubectlTimeout,
+              `kubectl ${args.join(' ')} did not finish within ${timeoutMs} ms (killed); stdout:\n${stdout}\nstderr:\n${stderr}`,
+            ),
+          );
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([done, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Runs kubectl to completion: `runKubectl(['get', 'pods'], { kubeconfig })` → { code, stdout, stderr }. */
+export function runKubectl(args: readonly string[], options: KubectlOptions): Promise<KubectlResult> {
+  return startKubectl(args, options).result();
+}
