@@ -1,0 +1,2 @@
+export type { TestRedis, TestRedisOptions } from './test-redis.js';
+export { DEFAULT_REDIS_URL, testRedis } from './test-redis.js';
