@@ -304,9 +304,11 @@ func checkWorkload(source string, obj object, raw []byte) []string {
 		}
 		for _, probe := range []string{"startupProbe", "livenessProbe", "readinessProbe"} {
 			spec, _ := generic.Spec.Template.Spec.Containers[i][probe].(map[string]interface{})
-			get, _ := spec["httpGet"].(map[string]interface{})
-			if port, named := get["port"].(string); named && !ports[port] {
-				problems = append(problems, fmt.Sprintf("%s: %s of %s uses undeclared port %s", source, probe, container.Name, port))
+			for _, handler := range []string{"httpGet", "tcpSocket"} {
+				target, _ := spec[handler].(map[string]interface{})
+				if port, named := target["port"].(string); named && !ports[port] {
+					problems = append(problems, fmt.Sprintf("%s: %s of %s uses undeclared port %s", source, probe, container.Name, port))
+				}
 			}
 		}
 	}
