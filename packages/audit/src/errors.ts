@@ -26,12 +26,12 @@ export class InvalidEventError extends AuditError {
   readonly code = AuditErrorCode.InvalidEvent;
 }
 
-/** Other writers kept moving the chain head for every attempt; the events were not written. */
+/** The batch found no place in the chain in time (other writers, or a stuck turn); the events were not written. */
 export class ContendedError extends AuditError {
   override readonly name = 'ContendedError';
   readonly code = AuditErrorCode.Contended;
-  constructor(readonly attempts: number) {
-    super(`audit chain head moved on each of ${attempts} attempts; events not written, record them again`);
+  constructor(readonly waitedMs: number) {
+    super(`audit events found no place in the chain within ${waitedMs} ms; not written, record them again`);
   }
 }
 

@@ -41,7 +41,7 @@ export type {
 export { AUDIT_EVENT_TYPES } from './events.js';
 export type { AuditedRecorder, AuditLog } from './log/index.js';
 export { createAuditLog } from './log/index.js';
-export type { AuditLogOptions, AuditSinkConfig } from './log/options.js';
+export type { AuditLogOptions } from './log/options.js';
 export type { RecordingOptions } from './recording/asciicast.js';
 export type { BodyMode } from './redact/index.js';
 export { REDACTED } from './redact/index.js';

@@ -2,6 +2,8 @@
 export interface AuditKeys {
   /** Hash {seq, hash}: the chain head every writer compares-and-sets. */
   readonly head: string;
+  /** The writer whose turn it is after losing a compare-and-set (see store/append-script.ts). */
+  readonly turn: string;
   /** Stream of serialised events, field `e`, in chain order. */
   readonly log: string;
   /** List of stream ids of one approval's events, so `show` need not scan the log. */
@@ -12,6 +14,7 @@ export function auditKeys(prefix: string): AuditKeys {
   const base = `${prefix}:audit`;
   return {
     head: `${base}:head`,
+    turn: `${base}:turn`,
     log: `${base}:log`,
     approval: (approvalId) => `${base}:approval:${approvalId}`,
   };

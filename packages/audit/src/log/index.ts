@@ -50,7 +50,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: false }) : options.redis;
   const store = new ChainStore(redis, auditKeys(resolved.prefix), {
     stream: resolved.stream,
-    maxAttempts: resolved.maxAttempts,
+    maxWaitMs: resolved.maxWaitMs,
   });
   const sinks: AuditSink[] = resolved.sinks.map((sink) => {
     if ('write' in sink) return sink;

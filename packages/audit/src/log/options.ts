@@ -1,13 +1,8 @@
+import type { AuditSinkConfig } from '@gatehouse/config';
 import type { Redis } from 'ioredis';
 import { InvalidOptionsError } from '../errors.js';
 import type { BodyMode } from '../redact/index.js';
 import type { AuditSink } from '../sinks/types.js';
-
-/** The `audit.sinks` entries of gatehouse.yaml. */
-export type AuditSinkConfig =
-  | { readonly type: 'redis' }
-  | { readonly type: 'file'; readonly path: string }
-  | { readonly type: 'stdout' };
 
 export interface AuditLogOptions {
   /** A connection shared with the app, or a URL the log connects to (and disconnects on close). */
@@ -26,8 +21,8 @@ export interface AuditLogOptions {
   readonly recordingsDir?: string | undefined;
   /** Most events per compare-and-set round trip. @defaultValue 500 */
   readonly maxBatch?: number | undefined;
-  /** Compare-and-set attempts before a batch fails with ContendedError. @defaultValue 100 */
-  readonly maxAttempts?: number | undefined;
+  /** How long a batch may wait for its place in the chain before failing with ContendedError. @defaultValue 5000 */
+  readonly maxWaitMs?: number | undefined;
   /** Epoch milliseconds; events are stamped when recorded. @defaultValue Date.now */
   readonly clock?: (() => number) | undefined;
   /** A secondary sink failed (the event is in the chain already). @defaultValue writes a line to stderr */
@@ -41,7 +36,7 @@ export interface ResolvedOptions {
   readonly bodies: BodyMode;
   readonly recordingsDir: string;
   readonly maxBatch: number;
-  readonly maxAttempts: number;
+  readonly maxWaitMs: number;
   readonly clock: () => number;
   readonly onSinkError: (error: unknown, sink: string) => void;
 }
@@ -51,10 +46,10 @@ export function resolveOptions(options: AuditLogOptions): ResolvedOptions {
   if (sinks.length === 0)
     throw new InvalidOptionsError('audit.sinks is empty; list at least one of redis, file, stdout');
   const maxBatch = options.maxBatch ?? 500;
-  const maxAttempts = options.maxAttempts ?? 100;
+  const maxWaitMs = options.maxWaitMs ?? 5000;
   for (const [name, value] of [
     ['maxBatch', maxBatch],
-    ['maxAttempts', maxAttempts],
+    ['maxWaitMs', maxWaitMs],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new InvalidOptionsError(`audit ${name} must be a positive integer, got ${value}`);
@@ -82,7 +77,7 @@ export function resolveOptions(options: AuditLogOptions): ResolvedOptions {
     bodies,
     recordingsDir: options.recordingsDir ?? '.gatehouse/recordings',
     maxBatch,
-    maxAttempts,
+    maxWaitMs,
     clock: options.clock ?? Date.now,
     onSinkError:
       options.onSinkError ??

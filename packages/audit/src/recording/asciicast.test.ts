@@ -17,7 +17,10 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 type CastEvent = [number, 'o' | 'i' | 'r', string];
 
 async function readCast(path: string) {
-  const [header, ...events] = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line));
+  const [header, ...events] = (await readFile(path, 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   return { header: header as Record<string, unknown>, events: events as CastEvent[] };
 }
 
@@ -35,7 +38,12 @@ function replay(events: readonly CastEvent[], code: 'o' | 'i'): string {
 
 describe('startAsciicast', () => {
   it('writes a v2 header and i/o events that replay in order', async () => {
-    const recorder = await startAsciicast(dir, { approvalId: 'apv-1', command: 'sh', width: 120, height: 40 });
+    const recorder = await startAsciicast(dir, {
+      approvalId: 'apv-1',
+      command: 'sh',
+      width: 120,
+      height: 40,
+    });
     const euro = Buffer.from('€', 'utf8');
     recorder.output(Buffer.from('$ '));
     recorder.input(Buffer.from('ls\r'));
@@ -64,7 +72,9 @@ describe('startAsciicast', () => {
   });
 
   it('refuses an approval id that would escape the directory', async () => {
-    await expect(startAsciicast(dir, { approvalId: '../etc', command: 'sh' })).rejects.toThrow(RecordingFailedError);
+    await expect(startAsciicast(dir, { approvalId: '../etc', command: 'sh' })).rejects.toThrow(
+      RecordingFailedError,
+    );
   });
 });
 

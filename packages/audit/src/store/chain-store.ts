@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { ChainHead, TimedEvent } from '../chain/link.js';
 import { EMPTY_HEAD, GENESIS_HASH, linkEvents, serialiseEvent } from '../chain/link.js';
@@ -9,8 +11,19 @@ import { APPEND_SCRIPT, APPEND_SCRIPT_SHA1 } from './append-script.js';
 export interface ChainStoreOptions {
   /** XADD events to the log stream (the `redis` sink); without it Redis keeps only the head. */
   readonly stream: boolean;
-  /** Compare-and-set attempts before giving up with ContendedError. */
-  readonly maxAttempts: number;
+  /** How long a batch may wait for its place in the chain before failing with ContendedError. */
+  readonly maxWaitMs: number;
+}
+
+/** A turn outlives its holder by this much at most; a live holder retries within one round trip. */
+const TURN_TTL_MS = 200;
+/** Pause before asking again while another writer holds the turn. */
+const TURN_POLL_MS = 1;
+
+enum Reply {
+  HeadMoved = 0,
+  Appended = 1,
+  NotOurTurn = 2,
 }
 
 /**
@@ -20,6 +33,7 @@ export interface ChainStoreOptions {
  */
 export class ChainStore {
   private head: ChainHead | undefined;
+  private readonly writerId = randomUUID();
 
   constructor(
     private readonly redis: Redis,
@@ -28,19 +42,24 @@ export class ChainStore {
   ) {}
 
   async append(events: readonly TimedEvent[]): Promise<StoredEvent[]> {
+    const deadline = performance.now() + this.options.maxWaitMs;
     let head = this.head ?? (await this.readHead());
-    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt += 1) {
-      const linked = linkEvents(head, events);
-      const moved = await this.compareAndSet(head, linked);
-      if (!moved) {
+    let linked = linkEvents(head, events);
+    while (performance.now() < deadline) {
+      const [reply, current] = await this.compareAndSet(head, linked);
+      if (reply === Reply.Appended) {
         const last = linked[linked.length - 1];
         this.head = last ? { seq: last.seq, hash: last.hash } : head;
         return linked;
       }
-      head = moved;
+      if (reply === Reply.NotOurTurn) await sleep(TURN_POLL_MS);
+      if (current.seq !== head.seq || current.hash !== head.hash) {
+        head = current;
+        linked = linkEvents(head, events);
+      }
     }
     this.head = undefined;
-    throw new ContendedError(this.options.maxAttempts);
+    throw new ContendedError(this.options.maxWaitMs);
   }
 
   async readHead(): Promise<ChainHead> {
@@ -48,14 +67,11 @@ export class ChainStore {
     return seq && hash ? { seq: Number(seq), hash } : EMPTY_HEAD;
   }
 
-  /** Returns undefined when written, or the head that moved under us. */
-  private async compareAndSet(
-    head: ChainHead,
-    linked: readonly StoredEvent[],
-  ): Promise<ChainHead | undefined> {
+  /** The script's answer and the head as it found it. */
+  private async compareAndSet(head: ChainHead, linked: readonly StoredEvent[]): Promise<[Reply, ChainHead]> {
     const last = linked[linked.length - 1];
-    if (!last) return undefined;
-    const keys = [this.keys.head, this.keys.log];
+    if (!last) return [Reply.Appended, head];
+    const keys = [this.keys.head, this.keys.log, this.keys.turn];
     const pairs: string[] = [];
     for (const event of linked) {
       const approvalId = 'approvalId' in event ? event.approvalId : undefined;
@@ -63,6 +79,8 @@ export class ChainStore {
       pairs.push(serialiseEvent(event), String(index));
     }
     const args = [
+      this.writerId,
+      String(TURN_TTL_MS),
       String(head.seq),
       head.hash,
       this.options.stream ? '1' : '0',
@@ -70,10 +88,14 @@ export class ChainStore {
       last.hash,
       ...pairs,
     ];
-    const reply = (await this.call(() => this.runScript(keys, args))) as [number, string?, string?];
-    if (reply[0] === 1) return undefined;
-    const seq = Number(reply[1] ?? 0);
-    return seq === 0 ? EMPTY_HEAD : { seq, hash: reply[2] ?? GENESIS_HASH };
+    const [reply, seq, hash] = (await this.call(() => this.runScript(keys, args))) as [
+      Reply,
+      string?,
+      string?,
+    ];
+    if (reply === Reply.Appended) return [reply, head];
+    const current = Number(seq ?? 0) === 0 ? EMPTY_HEAD : { seq: Number(seq), hash: hash ?? GENESIS_HASH };
+    return [reply, current];
   }
 
   private async runScript(keys: readonly string[], args: readonly string[]): Promise<unknown> {

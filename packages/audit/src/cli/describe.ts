@@ -1,0 +1,72 @@
+import type { SlackUser, StoredEvent } from '../events.js';
+
+const who = (user: SlackUser) => (user.name ? `${user.name} (${user.id})` : user.id);
+
+/** One line saying what happened, for `tail` and `show`. */
+export function describe(event: StoredEvent): string {
+  switch (event.type) {
+    case 'request.received': {
+      const { decision } = event;
+      const rule = decision.rule ? ` by rule ${decision.rule}` : '';
+      const reason = decision.reason ? `: ${decision.reason}` : '';
+      return `${event.agent} on ${event.cluster}: ${event.command} -> ${decision.effect}${rule}${reason}`;
+    }
+    case 'approval.requested':
+      return `needs ${event.approvalsNeeded} approval(s) from ${event.group} (rule ${event.rule}), expires ${event.expiresAt}`;
+    case 'vote': {
+      const tally = event.tally ? ` (${event.tally.approvals}/${event.tally.needed})` : '';
+      const reason = event.reason ? `: ${event.reason}` : '';
+      return `${who(event.user)} voted ${event.decision}, ${event.outcome}${tally}${reason}`;
+    }
+    case 'approval.approved':
+      return `approved by ${event.approvers.map(who).join(', ')}`;
+    case 'approval.denied':
+      return `denied by ${who(event.by)}: ${event.reason}`;
+    case 'approval.expired':
+      return 'expired without a decision';
+    case 'dispatch':
+      return `sent to the cluster via ${event.via}${event.holder ? ` by ${event.holder}` : ''}`;
+    case 'upstream.response':
+      return `cluster ${event.cluster} answered ${event.status} in ${event.durationMs} ms`;
+    case 'grant.used':
+      return `${event.agent} retried and used the grant`;
+    case 'session.recorded': {
+      const error = event.error ? `, stopped early: ${event.error}` : '';
+      return `session "${event.command}" recorded to ${event.path} (${event.durationMs} ms, ${event.bytesIn} bytes in, ${event.bytesOut} out${error})`;
+    }
+  }
+}
+
+/** `tail` line: time, seq, approval, type, what happened. */
+export function formatLine(event: StoredEvent): string {
+  const approvalId = 'approvalId' in event && event.approvalId ? event.approvalId : '-';
+  return `${event.time}  #${event.seq}  ${approvalId}  ${event.type.padEnd(18)} ${describe(event)}`;
+}
+
+/** `show`: the story of one approval, oldest first, ending with who decided when and what the cluster answered. */
+export function formatStory(approvalId: string, events: readonly StoredEvent[]): string {
+  const request = events.find(
+    (event) => event.type === 'request.received' || event.type === 'approval.requested',
+  );
+  const heading = request
+    ? [`Approval ${approvalId}: ${request.agent} on cluster ${request.cluster}`, `  ${request.command}`]
+    : [`Approval ${approvalId}`];
+  const steps = events.map((event) => `${event.time}  #${String(event.seq).padEnd(6)} ${describe(event)}`);
+  return [...heading, '', ...steps, '', `Outcome: ${outcome(events)}`, ''].join('\n');
+}
+
+function outcome(events: readonly StoredEvent[]): string {
+  const parts: string[] = [];
+  for (const event of events) {
+    if (event.type === 'approval.approved') {
+      parts.push(`approved by ${event.approvers.map(who).join(', ')} at ${event.time}`);
+    } else if (event.type === 'approval.denied') {
+      parts.push(`denied by ${who(event.by)} at ${event.time} (${event.reason})`);
+    } else if (event.type === 'approval.expired') {
+      parts.push(`expired at ${event.time}`);
+    } else if (event.type === 'upstream.response') {
+      parts.push(`the cluster answered ${event.status} at ${event.time}`);
+    }
+  }
+  return parts.length > 0 ? parts.join('; ') : 'still pending';
+}

@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { type VerifyResult, verifyChain } from '../chain/verify.js';
+import { BadArgumentError, NotFoundError, StoreFailedError } from '../errors.js';
+import type { StoredEvent } from '../events.js';
+import { type AuditKeys, auditKeys } from '../keys.js';
+import { followLog, type LogEntry, readApproval, readLast, readLog } from '../store/log-reader.js';
+import { verifyLog } from '../store/verify-log.js';
+import { formatLine, formatStory } from './describe.js';
+import { parseSince } from './since.js';
+import { type Env, resolveTarget } from './target.js';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: Env;
+  /** Ends `tail -f`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Epoch milliseconds, for `--since 90m`. */
+  readonly now?: (() => number) | undefined;
+}
+
+/** 0: done (verify: intact); 1: verify found a broken link; 2: bad usage or an error. */
+export type ExitCode = 0 | 1 | 2;
+
+export const USAGE = `Usage: gatehouse-audit <command> [options]
+
+Commands:
+  show <approval-id>          the story of one request: who asked, who voted and decided when, what the cluster answered
+  tail [-n 20] [-f]           the latest events, one line each; -f keeps following
+  export --since <time>       JSON Lines on stdout; <time> is ISO 8601 (2026-11-26T01:00:00Z) or a duration (90m, 7d)
+  verify [--file <path>]...   recompute the hash chain; exit 0 when intact, 1 with the first broken link.
+                              --file checks JSON Lines from file sinks instead of Redis (several files merge by seq)
+
+Options:
+  --config <path>     gatehouse.yaml (default: $GATEHOUSE_CONFIG)
+  --redis-url <url>   default: $REDIS_URL, then redis.url from the config, then redis://127.0.0.1:6379
+  --prefix <prefix>   default: $GATEHOUSE_PREFIX, then redis.keyPrefix from the config, then gatehouse
+  --json              show/tail: print stored events as JSON Lines
+`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  'redis-url': { type: 'string' },
+  prefix: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  lines: { type: 'string', short: 'n' },
+  json: { type: 'boolean' },
+  since: { type: 'string' },
+  file: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+interface Context {
+  readonly redis: Redis;
+  readonly keys: AuditKeys;
+  readonly flags: Flags;
+  readonly io: CliIo;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let parsed: { values: Flags; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: flags, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (flags.help || command === undefined) {
+    (flags.help ? io.stdout : io.stderr).write(USAGE);
+    return flags.help ? 0 : 2;
+  }
+  let redis: Redis | undefined;
+  try {
+    if (command === 'verify' && flags.file) return report(await verifyFiles(flags.file), io);
+    const target = resolveTarget(
+      { config: flags.config, redisUrl: flags['redis-url'], prefix: flags.prefix },
+      io.env,
+    );
+    redis = await connect(target.redisUrl);
+    const ctx: Context = { redis, keys: auditKeys(target.prefix), flags, io };
+    switch (command) {
+      case 'show':
+        return await show(ctx, rest[0]);
+      case 'tail':
+        return await tail(ctx);
+      case 'export':
+        return await exportSince(ctx);
+      case 'verify':
+        return report(await verifyLog(redis, ctx.keys), io);
+      default:
+        throw new BadArgumentError(`unknown command ${JSON.stringify(command)}; see gatehouse-audit --help`);
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(
+      `gatehouse-audit: ${message}${error instanceof BadArgumentError ? `\n\n${USAGE}` : '\n'}`,
+    );
+    return 2;
+  } finally {
+    redis?.disconnect();
+  }
+}
+
+async function show({ redis, keys, flags, io }: Context, approvalId: string | undefined): Promise<ExitCode> {
+  if (!approvalId)
+    throw new BadArgumentError('show needs an approval id: gatehouse-audit show <approval-id>');
+  const entries = await readApproval(redis, keys, approvalId);
+  if (entries.length === 0) throw new NotFoundError(approvalId);
+  if (flags.json) {
+    io.stdout.write(entries.map((entry) => `${entry.line}\n`).join(''));
+    return 0;
+  }
+  const events = entries.map(parseEntry);
+  const readable = events.filter((event): event is StoredEvent => typeof event !== 'string');
+  io.stdout.write(formatStory(approvalId, readable));
+  for (const problem of events.filter((event) => typeof event === 'string')) io.stdout.write(`${problem}\n`);
+  return 0;
+}
+
+async function tail({ redis, keys, flags, io }: Context): Promise<ExitCode> {
+  const count = Number(flags.lines ?? 20);
+  if (!Number.isSafeInteger(count) || count < 1)
+    throw new BadArgumentError(`-n ${flags.lines} is not a positive number`);
+  const print = (entry: LogEntry) => {
+    const event = parseEntry(entry);
+    io.stdout.write(`${flags.json || typeof event === 'string' ? entry.line : formatLine(event)}\n`);
+  };
+  const last = await readLast(redis, keys, count);
+  last.forEach(print);
+  if (!flags.follow) return 0;
+  const follower = redis.duplicate();
+  try {
+    const signal = io.signal ?? new AbortController().signal;
+    for await (const entry of followLog(follower, keys, last[last.length - 1]?.id ?? '0-0', signal))
+      print(entry);
+  } finally {
+    follower.disconnect();
+  }
+  return 0;
+}
+
+/** Clocks of writers and Redis differ a little; the stream is read from this much earlier, then filtered on event time. */
+const CLOCK_SKEW_MS = 60_000;
+
+async function exportSince({ redis, keys, flags, io }: Context): Promise<ExitCode> {
+  if (!flags.since) throw new BadArgumentError('export needs --since <ISO time or duration>');
+  const since = parseSince(flags.since, (io.now ?? Date.now)());
+  const start = since - CLOCK_SKEW_MS > 0 ? String(since - CLOCK_SKEW_MS) : '-';
+  for await (const entry of readLog(redis, keys, start)) {
+    const event = parseEntry(entry);
+    if (typeof event === 'string' || Date.parse(event.time) >= since) io.stdout.write(`${entry.line}\n`);
+  }
+  return 0;
+}
+
+/** One file is checked in its line order; several (one per writer process) are merged by seq first. */
+async function verifyFiles(paths: readonly string[]): Promise<VerifyResult> {
+  const files = await Promise.all(paths.map((path) => readFile(path, 'utf8')));
+  const lines = files.flatMap((text) => text.split('\n').filter((line) => line.trim() !== ''));
+  if (paths.length === 1) return verifyChain(lines);
+  const seqOf = (line: string) => {
+    const match = /^\{"seq":(\d+),/.exec(line);
+    return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;
+  };
+  return verifyChain(lines.sort((a, b) => seqOf(a) - seqOf(b)));
+}
+
+function report(result: VerifyResult, io: CliIo): ExitCode {
+  if (result.ok) {
+    io.stdout.write(
+      `audit log intact: ${result.count} events, head seq ${result.head.seq} (${result.head.hash})\n`,
+    );
+    return 0;
+  }
+  io.stdout.write(
+    `audit log BROKEN at seq ${result.seq} (entry ${result.position}, ${result.problem}): ${result.message}\n`,
+  );
+  return 1;
+}
+
+/** Fails fast when Redis is down instead of retrying forever; names the server without its password. */
+async function connect(url: string): Promise<Redis> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await redis.connect();
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    const reason = (lastError ?? (error as Error)).message;
+    throw new StoreFailedError(
+      `cannot reach Redis at ${new URL(url).host} (${reason}); check --redis-url or REDIS_URL`,
+      error,
+    );
+  }
+}
+
+/** The stored event, or a line saying why it cannot be read (verify says more). */
+function parseEntry(entry: LogEntry): StoredEvent | string {
+  try {
+    return JSON.parse(entry.line) as StoredEvent;
+  } catch {
+    return `entry ${entry.id} is not valid JSON; run gatehouse-audit verify`;
+  }
+}
