@@ -59,13 +59,15 @@ function renderResource(a: ResourceAction): string {
       return sub === undefined ? `kubectl create -f -${ns}${dry}  # ${many}` : raw(a);
     case 'update':
       if (sub === 'scale' && a.replicas !== undefined) return scale(a, slashed, ns, dry);
-      return sub === undefined ? `kubectl replace -f -${ns}${dry}  # ${slashed}${replicasNote(a)}` : raw(a);
+      return sub === undefined
+        ? `kubectl replace -f -${ns}${dry}  # ${[slashed, ...replicasNote(a)].join(', ')}`
+        : raw(a);
     case 'patch':
       if (sub === 'scale' && a.replicas !== undefined) return scale(a, slashed, ns, dry);
       if (a.patchType === 'apply' && sub === undefined) {
-        return `kubectl apply --server-side -f -${ns}${dry}  # ${slashed}${replicasNote(a)}`;
+        return `kubectl apply --server-side -f -${ns}${dry}  # ${[slashed, ...replicasNote(a)].join(', ')}`;
       }
-      return `kubectl patch ${one}${ns}${sub === undefined ? '' : ` --subresource=${sub}`} --type=${a.patchType}${dry}${replicasNote(a)}`;
+      return patch(a, one, ns, dry);
     case 'delete':
       return sub === undefined ? `kubectl delete ${one}${ns}${dry}` : raw(a);
     case 'deletecollection': {
@@ -88,9 +90,18 @@ function scale(a: ResourceAction, slashed: string, ns: string, dry: string): str
   return `kubectl scale ${slashed} --replicas=${a.replicas}${ns}${dry}`;
 }
 
-function replicasNote(a: ResourceAction): string {
-  if (a.replicas !== undefined) return `  # sets spec.replicas=${a.replicas}`;
-  return a.scaleToZero ? '  # body unreadable: may set spec.replicas=0' : '';
+function patch(a: ResourceAction, one: string, ns: string, dry: string): string {
+  const subresource = a.subresource === undefined ? '' : ` --subresource=${a.subresource}`;
+  const note = replicasNote(a)
+    .map((n) => `  # ${n}`)
+    .join('');
+  return `kubectl patch ${one}${ns}${subresource} --type=${a.patchType}${dry}${note}`;
+}
+
+/** What the body does to spec.replicas, as a comment for humans ([] when nothing). */
+function replicasNote(a: ResourceAction): string[] {
+  if (a.replicas !== undefined) return [`sets spec.replicas=${a.replicas}`];
+  return a.scaleToZero ? ['body unreadable: may set spec.replicas=0'] : [];
 }
 
 function selectors(a: ResourceAction): string {
