@@ -65,13 +65,18 @@ function decodeVotes(json: string): Vote[] {
   // Lua's cjson writes an empty table as `{}`; only non-empty arrays are ever written back.
   const parsed: unknown = JSON.parse(json);
   if (!Array.isArray(parsed)) return [];
-  return parsed.map((raw: Record<string, unknown>) => ({
-    userId: String(raw.userId),
-    userName: typeof raw.userName === 'string' ? raw.userName : undefined,
-    decision: raw.decision === 'deny' ? 'deny' : 'approve',
-    reason: typeof raw.reason === 'string' ? raw.reason : undefined,
-    at: Number(raw.at),
-  }));
+  return parsed.map((raw: Record<string, unknown>) => {
+    if (raw.decision !== 'approve' && raw.decision !== 'deny') {
+      throw new Error(`stored vote has decision ${JSON.stringify(raw.decision)}`);
+    }
+    return {
+      userId: String(raw.userId),
+      userName: typeof raw.userName === 'string' ? raw.userName : undefined,
+      decision: raw.decision,
+      reason: typeof raw.reason === 'string' ? raw.reason : undefined,
+      at: Number(raw.at),
+    };
+  });
 }
 
 function decodeDispatch(f: ReadonlyMap<string, string>): DispatchRecord | undefined {

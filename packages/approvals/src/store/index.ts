@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { ClosedError, NotFoundError, ScriptFailure, scriptFailureToError } from '../errors.js';
-import { fingerprintOf } from '../fingerprint/index.js';
+import { type FingerprintInput, fingerprintOf } from '../fingerprint/index.js';
 import { newApprovalId } from '../ids.js';
 import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
 import type { ApprovalRequest, ApprovalState } from '../model.js';
@@ -128,6 +128,17 @@ export class Approvals {
       }
     }
     throw scriptFailureToError(ScriptFailure.Retry, fingerprint.slice(0, 12), undefined, 'open');
+  }
+
+  /** {@link fingerprintOf}, for callers that hold only the store (the gateway's approvals port). */
+  fingerprint(input: FingerprintInput): string {
+    return fingerprintOf(input);
+  }
+
+  /** Resolves when Redis answers (readiness checks). */
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    await this.#client.ping();
   }
 
   /** The approval with its body, or undefined when there is none with this id. */
