@@ -86,19 +86,18 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
     all += chunk;
     for (const wake of lineWaiters) wake();
   });
+  let status: ExitStatus | undefined;
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once('exit', (code, signal) => {
-      resolve({ code, signal });
+      status = { code, signal };
+      resolve(status);
       for (const wake of lineWaiters) wake();
     });
     child.once('error', (error) => {
       all += `\n[spawn error] ${error.message}`;
-      resolve({ code: null, signal: null });
+      status = { code: null, signal: null };
+      resolve(status);
     });
-  });
-  let status: ExitStatus | undefined;
-  void exited.then((s) => {
-    status = s;
   });
 
   const stop = async (graceMs = 5000): Promise<ExitStatus> => {
