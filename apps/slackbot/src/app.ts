@@ -10,6 +10,8 @@ import { createApproverCheck } from './approvers/index.js';
 import { boltLogger } from './bolt-logger.js';
 import { createCommandService } from './command/index.js';
 import { InvalidOptionsError, NotConfiguredError } from './errors.js';
+import { createRequestGuard, type SeenStore } from './guard/index.js';
+import { createSlackHttpServer } from './http-server.js';
 import { messageLink } from './links.js';
 import { registerListeners } from './listeners/index.js';
 import { createNotifier } from './notify/index.js';
@@ -81,35 +83,22 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   const socketMode = Boolean(secrets.appToken);
   const bolt = boltLogger(log);
 
-  const healthz: CustomRoute = {
-    path: '/healthz',
-    method: ['GET'],
-    handler: (_request, response) => {
-      connection.ping().then(
-        () => {
-          response.writeHead(200, { 'content-type': 'application/json' });
-          response.end('{"ok":true}');
-        },
-        () => {
-          response.writeHead(503, { 'content-type': 'application/json' });
-          response.end('{"ok":false,"error":"redis unavailable"}');
-        },
-      );
-    },
-  };
+  // Workers block on this connection (BullMQ wants no per-request retry limit); the request guard
+  // and /healthz use their own, which fails fast when Redis is down.
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const healthy = async () => (await redis.ping()) === 'PONG';
   const receiver = socketMode
     ? new SocketModeReceiver({
         appToken: secrets.appToken ?? '',
         logger: bolt,
-        customRoutes: [healthz],
+        customRoutes: [healthRoute(healthy)],
         installerOptions: { port: slack.port },
       })
     : new HTTPReceiver({
         signingSecret: secrets.signingSecret,
         endpoints: [EVENTS_PATH],
-        customRoutes: [healthz],
         logger: bolt,
-        // Verification stays on: Bolt checks X-Slack-Signature and rejects timestamps older than 5 minutes.
+        // Verification stays on: Bolt checks the signature again after our guard.
         signatureVerification: true,
       });
   const app = new App({
@@ -154,6 +143,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   });
 
   let workers: Workers | undefined;
+  let server: Server | undefined;
 
   return {
     mode: socketMode ? 'socket' : 'http',
@@ -183,19 +173,69 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
         { post: poster, refresh: refresher, notify: notifier },
         { concurrency: options.concurrency ?? 4, log },
       );
+      await redis.connect();
       if (socketMode) {
         await app.start();
         return { port: slack.port };
       }
-      const server = (await app.start({ port: slack.port, host: slack.host })) as Server;
+      server = createSlackHttpServer({
+        eventsPath: EVENTS_PATH,
+        guard: createRequestGuard({
+          signingSecret: secrets.signingSecret,
+          seen: seenIn(redis, config.redis.keyPrefix),
+        }),
+        bolt: (receiver as HTTPReceiver).requestListener,
+        healthy,
+        log,
+      });
+      await new Promise<void>((resolve, reject) => {
+        server?.once('error', reject);
+        server?.listen(slack.port, slack.host, resolve);
+      });
       return { port: (server.address() as AddressInfo).port };
     },
     async stop() {
-      await app.stop().catch(() => undefined);
+      if (socketMode) await app.stop().catch(() => undefined);
+      if (server) {
+        const closing = server;
+        server = undefined;
+        closing.closeAllConnections();
+        await new Promise((resolve) => closing.close(resolve));
+      }
       await workers?.close();
       workers = undefined;
       await connection.quit().catch(() => connection.disconnect());
+      await redis.quit().catch(() => redis.disconnect());
       await ownApprovals?.close();
+    },
+  };
+}
+
+/** Accepted Slack signatures, shared by every replica through Redis. */
+function seenIn(redis: Redis, keyPrefix: string): SeenStore {
+  return {
+    async firstSeen(key, ttlMs) {
+      return (await redis.set(`${keyPrefix}:slackbot:seen:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+    },
+  };
+}
+
+/** /healthz for Socket Mode, where Bolt runs the HTTP server. */
+function healthRoute(healthy: () => Promise<boolean>): CustomRoute {
+  return {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_request, response) => {
+      healthy().then(
+        (ok) => {
+          response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ ok }));
+        },
+        () => {
+          response.writeHead(503, { 'content-type': 'application/json' });
+          response.end('{"ok":false}');
+        },
+      );
     },
   };
 }

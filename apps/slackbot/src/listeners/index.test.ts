@@ -8,7 +8,8 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const hasButtons = (blocks: unknown[]) => blocks.some((block) => (block as { type: string }).type === 'actions');
+const hasButtons = (blocks: unknown[]) =>
+  blocks.some((block) => (block as { type: string }).type === 'actions');
 const votesOf = async (id: string) => (await h.approvals.get(id))?.votes ?? [];
 
 describe('who may approve', () => {
@@ -32,7 +33,12 @@ describe('who may approve', () => {
     await h.slack.waitFor('the owner DM', () => h.slack.messages(dm).length === 1);
     expect(h.slack.messages(dm)[0]!.text).toContain('approved');
     expect(h.audit).toEqual([
-      expect.objectContaining({ type: 'vote', approvalId: approval.id, outcome: 'accepted', decision: 'approve' }),
+      expect.objectContaining({
+        type: 'vote',
+        approvalId: approval.id,
+        outcome: 'accepted',
+        decision: 'approve',
+      }),
       { type: 'approval.approved', approvalId: approval.id, approvers: [{ id: 'U0BOB', name: 'bob' }] },
     ]);
   });
@@ -49,7 +55,12 @@ describe('who may approve', () => {
     expect(h.messageText(approval)).toContain('0/1');
     expect(hasButtons(h.slack.message(approval.slack.channel, approval.slack.ts)!.blocks)).toBe(true);
     expect(h.audit).toEqual([
-      expect.objectContaining({ type: 'vote', outcome: 'refused', reason: 'not-member', user: { id: 'U0MALLORY', name: 'mallory' } }),
+      expect.objectContaining({
+        type: 'vote',
+        outcome: 'refused',
+        reason: 'not-member',
+        user: { id: 'U0MALLORY', name: 'mallory' },
+      }),
     ]);
   });
 
@@ -80,7 +91,11 @@ describe('votes and decisions', () => {
     const approval = await h.posted((await h.open({ approvalsNeeded: 2 })).id);
 
     expect(await h.approve(USERS.bob, approval)).toContain('1/2 approvals so far');
-    await h.waitForMessage(approval, 'shows 1/2', (text) => text.includes('1/2') && text.includes('<@U0BOB> approved'));
+    await h.waitForMessage(
+      approval,
+      'shows 1/2',
+      (text) => text.includes('1/2') && text.includes('<@U0BOB> approved'),
+    );
     expect(hasButtons(h.slack.message(approval.slack.channel, approval.slack.ts)!.blocks)).toBe(true);
 
     expect(await h.approve(USERS.bob, approval)).toContain('You already voted');
@@ -106,7 +121,11 @@ describe('votes and decisions', () => {
     expect(opened.view.callback_id).toBe(ViewId.DenyReason);
     expect(answer).toContain('You denied');
     const stored = await h.approvals.get(approval.id);
-    expect(stored).toMatchObject({ state: 'denied', deniedBy: 'U0CAROL', denyReason: 'change freeze until Monday' });
+    expect(stored).toMatchObject({
+      state: 'denied',
+      deniedBy: 'U0CAROL',
+      denyReason: 'change freeze until Monday',
+    });
     await h.waitForMessage(approval, 'shows the denial', (text) => text.includes('*Denied*'));
     expect(h.messageText(approval)).toContain('<@U0CAROL>');
     expect(h.messageText(approval)).toContain('change freeze until Monday');

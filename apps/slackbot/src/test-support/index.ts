@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Approvals, type ApprovalRequest, createApprovals, type OpenInput } from '@gatehouse/approvals';
+import { type ApprovalRequest, type Approvals, createApprovals, type OpenInput } from '@gatehouse/approvals';
 import type { GatehouseConfig } from '@gatehouse/config';
 import {
   blockActionsPayload,
@@ -259,14 +259,24 @@ export class Harness {
   async submitDeny(person: Person, view: FakeView, reason: string | null): Promise<string> {
     const ephemeralsBefore = this.slack.ephemerals().length;
     const body = interactiveBody(
-      viewSubmissionPayload({ user: person, view, values: { [BlockId.DenyReason]: { [DENY_REASON_INPUT]: reason } } }),
+      viewSubmissionPayload({
+        user: person,
+        view,
+        values: { [BlockId.DenyReason]: { [DENY_REASON_INPUT]: reason } },
+      }),
     );
     const response = await postToSlackApp(this.url, body, { signingSecret: SIGNING_SECRET });
     if (response.status !== 200) throw new Error(`deny submission answered ${response.status}`);
     await this.slack.waitFor('the ephemeral answer to the denier', () =>
-      this.slack.ephemerals().slice(ephemeralsBefore).some((ephemeral) => ephemeral.user === person.id),
+      this.slack
+        .ephemerals()
+        .slice(ephemeralsBefore)
+        .some((ephemeral) => ephemeral.user === person.id),
     );
-    return this.slack.ephemerals().slice(ephemeralsBefore).find((ephemeral) => ephemeral.user === person.id)!.text;
+    return this.slack
+      .ephemerals()
+      .slice(ephemeralsBefore)
+      .find((ephemeral) => ephemeral.user === person.id)!.text;
   }
 
   /** A signed slash command; resolves with the ephemeral answer body. */
