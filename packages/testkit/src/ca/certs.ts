@@ -47,11 +47,20 @@ function generateKeys(): forge.pki.KeyPair {
   return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
 }
 
+/**
+ * 16 random bytes as a DER INTEGER that Go's strict parser (kubectl) accepts: positive (top bit
+ * clear) and minimal (first byte non-zero, so no leading 0x00 is needed or allowed).
+ */
+export function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  return bytes.toString('hex');
+}
+
 function newCertificate(publicKey: forge.pki.PublicKey, validDays: number): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  // A positive serial: a leading 0x00..0x7f byte keeps the DER integer from reading as negative.
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`;
+  cert.serialNumber = serialNumber();
   const now = Date.now();
   // Backdated a minute so a peer with a slightly different clock still accepts it.
   cert.validity.notBefore = new Date(now - 60_000);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serialNumber } from './certs.js';
 import { createTestCa, issueClientCert, issueServerCert, sharedTestCa, writeKubeconfig } from './index.js';
 
 async function handshake(
@@ -64,6 +65,19 @@ describe('test CA', () => {
     expect(x509.subject).toContain('O=devs');
     expect(x509.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
     expect(x509.verify(new X509Certificate(createTestCa().certPem).publicKey)).toBe(false);
+  });
+
+  it('uses serial numbers Go accepts: positive and minimally encoded (no leading zero byte)', () => {
+    for (let i = 0; i < 2000; i++) {
+      const serial = serialNumber();
+      expect(serial).toMatch(/^[0-9a-f]{32}$/);
+      const first = Number.parseInt(serial.slice(0, 2), 16);
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThan(0x80);
+    }
+    const cert = new X509Certificate(issueServerCert(sharedTestCa()).certPem);
+    expect(cert.serialNumber).toMatch(/^[0-7][0-9A-F]{31}$/);
+    expect(cert.serialNumber.startsWith('00')).toBe(false);
   });
 
   it('returns the same shared CA within a process', () => {
