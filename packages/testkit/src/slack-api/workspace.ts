@@ -52,14 +52,14 @@ export class Workspace {
   readonly responses: FakeResponse[] = [];
   /** DM channel id per user, created by conversations.open. */
   readonly dms = new Map<string, string>();
-  private clock = 1_700_000_000_000_000;
+  private lastMicros = 0;
   private sequence = 0;
 
-  /** Slack timestamps are unique per channel, "seconds.micros"; ours only need to be unique and ordered. */
+  /** Slack timestamps are "seconds.micros" of the posting time, unique per channel; ours are unique and ordered. */
   nextTs(): string {
-    this.clock += 1;
-    const text = String(this.clock);
-    return `${text.slice(0, 10)}.${text.slice(10)}`;
+    this.lastMicros = Math.max(Date.now() * 1000, this.lastMicros + 1);
+    const text = String(this.lastMicros);
+    return `${text.slice(0, -6)}.${text.slice(-6)}`;
   }
 
   nextId(prefix: string): string {
