@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../errors.js';
+import { keysFor } from '../keys.js';
 import type { ApprovalChange } from '../store/types.js';
 import { type Harness, harness, openInput } from '../test-support/index.js';
 
@@ -50,6 +51,15 @@ describe('waitForDecision', () => {
       ]);
       expect(decided.state).toBe('approved');
     }
+  });
+
+  it('still sees a decision whose message was lost (a subscriber reconnecting), by polling', async () => {
+    const polling = h.replica({ pollIntervalMs: 20 });
+    const { approval } = await polling.open(openInput());
+    const waiting = polling.waitForDecision(approval.id, { timeoutMs: 60_000 });
+    // Decide without publishing, as if the message went out while the subscriber was away.
+    await h.redis.hset(keysFor(h.prefix).approval(approval.id), 'state', 'denied', 'deniedBy', 'U0BOB');
+    expect(await waiting).toMatchObject({ state: 'denied', deniedBy: 'U0BOB' });
   });
 
   it('returns the still-pending approval when the timeout passes', async () => {

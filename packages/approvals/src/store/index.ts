@@ -60,10 +60,16 @@ export class Approvals {
     this.#options = options;
     this.#keys = keysFor(options.prefix);
     this.queueNames = queueNamesFor(options.prefix);
+    // Two calls: ioredis's overloads take a URL or options, not their union.
     this.#client = typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
+    // Without a listener ioredis prints every reconnect failure itself; route them to onError.
+    this.#client.on('error', options.onError);
     this.#scripts = new ScriptRunner(this.#client);
     this.#queues = new ApprovalQueues(this.#client, this.queueNames, options.requestTtlMs);
-    this.#feed = new ChangeFeed(() => this.#client.duplicate(), this.#keys.events);
+    this.#feed = new ChangeFeed(
+      () => this.#client.duplicate().on('error', options.onError),
+      this.#keys.events,
+    );
     if (options.sweepIntervalMs > 0) {
       this.#sweeper = setInterval(() => void this.#sweepInBackground(), options.sweepIntervalMs);
       this.#sweeper.unref();
@@ -357,27 +363,33 @@ export class Approvals {
         options.signal?.removeEventListener('abort', onAbort);
         outcome();
       };
-      const check = (resolvePending: boolean): void => {
-        this.get(id).then(
-          (approval) => {
-            if (approval === undefined) finish(() => reject(new NotFoundError(id)));
-            else if (approval.state !== 'pending' || resolvePending) finish(() => resolve(approval));
-          },
-          (error: unknown) => finish(() => reject(error)),
-        );
+      // Reads the state alone (a held body may be megabytes) and the whole approval only at the end.
+      // A failed read before the deadline is reported and retried by the next poll: a Redis blip
+      // must not drop a held request; at the deadline it rejects.
+      const check = async (deadline: boolean): Promise<void> => {
+        try {
+          const state = await this.#client.hget(this.#keys.approval(id), 'state');
+          if (settled || (state === 'pending' && !deadline)) return;
+          const approval = state === null ? undefined : await this.get(id);
+          if (approval === undefined) finish(() => reject(new NotFoundError(id)));
+          else finish(() => resolve(approval));
+        } catch (error) {
+          if (deadline) finish(() => reject(error));
+          else this.#options.onError(asError(error));
+        }
       };
       const onAbort = (): void => finish(() => reject(options.signal?.reason));
       const off = this.#feed.on((change) => {
-        if (change.id === id && change.state !== 'pending') check(false);
+        if (change.id === id && change.state !== 'pending') void check(false);
       });
-      const timer = setTimeout(() => check(true), options.timeoutMs);
-      const poll = setInterval(() => check(false), this.#options.pollIntervalMs);
+      const timer = setTimeout(() => void check(true), options.timeoutMs);
+      const poll = setInterval(() => void check(false), this.#options.pollIntervalMs);
       options.signal?.addEventListener('abort', onAbort);
       // The signal may have fired while we were subscribing.
       if (options.signal?.aborted) onAbort();
       // Subscribed before this read, so a decision made just before is seen here, and one made
       // just after arrives as a message.
-      check(false);
+      void check(false);
     });
   }
 
