@@ -6,7 +6,7 @@ import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/
 import { type RetryOptions, retryPolicies } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
-import { createApproverCheck } from './approvers/index.js';
+import { type Clock, createApproverCheck } from './approvers/index.js';
 import { boltLogger } from './bolt-logger.js';
 import { createCommandService } from './command/index.js';
 import { InvalidOptionsError, NotConfiguredError } from './errors.js';
@@ -45,6 +45,8 @@ export interface SlackbotOptions {
   readonly slackTimeoutMs?: number | undefined;
   /** @defaultValue 10 */
   readonly pendingPageSize?: number | undefined;
+  /** Time for ages and expiries in `pending` (pass the approvals store's clock). @defaultValue the system clock */
+  readonly clock?: Clock | undefined;
   /** Jobs handled at once per queue. @defaultValue 4 */
   readonly concurrency?: number | undefined;
 }
@@ -135,6 +137,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     link,
     command: slack.command,
     pageSize,
+    now: () => (options.clock ?? Date).now(),
     log,
   });
   registerListeners(app, { votes, commands, command: slack.command, log });

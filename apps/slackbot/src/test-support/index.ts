@@ -170,6 +170,7 @@ export class Harness {
       approvals: this.#options.wrapApprovals ? this.#options.wrapApprovals(this.approvals) : this.approvals,
       audit: { record: async (event) => void this.audit.push(event) },
       logger: pino({ level: 'silent' }),
+      clock: this.clock,
       // Small and explicit: WebClient's default retries for about thirty minutes.
       retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 50 },
       slackTimeoutMs: 5_000,
