@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CHART=deploy/helm/gatehouse
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-check-deploy"
+CACHE="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gatehouse-check-deploy"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$CACHE"
