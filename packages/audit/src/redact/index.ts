@@ -90,7 +90,8 @@ function decodeUtf8(bytes: Buffer): string | undefined {
 
 /** Replaces credentials at any depth; the input is plain JSON already. */
 function scrub(value: unknown, key = ''): unknown {
-  if (typeof value === 'string') return SECRET_KEY.test(key) || SECRET_VALUE.test(value) ? REDACTED : value;
+  if (SECRET_KEY.test(key) && value !== null) return REDACTED;
+  if (typeof value === 'string') return SECRET_VALUE.test(value) ? REDACTED : value;
   if (Array.isArray(value)) return value.map((item) => scrub(item));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, scrub(item, name)]));

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { InvalidEventError } from '../errors.js';
+import type { AuditEventInput, RequestReceivedInput } from '../events.js';
+import { prepareEvent, REDACTED } from './index.js';
+
+function received(
+  request: Partial<RequestReceivedInput['request']>,
+  resource = 'configmaps',
+): RequestReceivedInput {
+  return {
+    type: 'request.received',
+    agent: 'agent-oncall',
+    cluster: 'prod',
+    command: 'kubectl apply -f cm.yaml',
+    action: { kind: 'resource', verb: 'create', resource, namespace: 'prod' },
+    decision: { effect: 'allow', rule: null },
+    request: { method: 'POST', path: `/api/v1/namespaces/prod/${resource}`, query: '', ...request },
+  };
+}
+
+describe('prepareEvent', () => {
+  it('keeps only the hash and size of a body by default', () => {
+    const body = '{"kind":"ConfigMap","data":{"a":"b"}}';
+    const event = prepareEvent(received({ body }), 'hash');
+    expect(event).toMatchObject({
+      request: { body: { sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length } },
+    });
+    expect(JSON.stringify(event)).not.toContain('ConfigMap');
+  });
+
+  it('keeps body content with bodies: full, as text or base64', () => {
+    expect(prepareEvent(received({ body: '{"kind":"ConfigMap"}' }), 'full')).toMatchObject({
+      request: { body: { text: '{"kind":"ConfigMap"}' } },
+    });
+    const binary = new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0xff, 0xfe]);
+    expect(prepareEvent(received({ body: binary }), 'full')).toMatchObject({
+      request: { body: { base64: Buffer.from(binary).toString('base64'), bytes: 6 } },
+    });
+  });
+
+  it('withholds Secret and token bodies with bodies: full, however they arrive', () => {
+    const secretYaml = 'apiVersion: v1\nkind: Secret\ndata:\n  password: aHVudGVyMg==\n';
+    const cases: RequestReceivedInput[] = [
+      received({ body: '{"data":{"password":"aHVudGVyMg=="}}' }, 'secrets'),
+      received({
+        body: '{"spec":{"audiences":["api"]}}',
+        path: '/api/v1/namespaces/prod/serviceaccounts/ci/token',
+      }),
+      received({ body: secretYaml, path: '/apis/custom.io/v1/things' }),
+      received({
+        body: '{"kind": "Secret","data":{"password":"aHVudGVyMg=="}}',
+        path: '/apis/custom.io/v1/things',
+      }),
+    ];
+    for (const input of cases) {
+      const event = prepareEvent(input, 'full');
+      expect(event).toMatchObject({ request: { body: { withheld: 'secret' } } });
+      expect(JSON.stringify(event)).not.toContain('aHVudGVyMg');
+      expect(JSON.stringify(event)).not.toContain('audiences');
+    }
+  });
+
+  it('redacts credentials in headers, at any depth and in bearer values', () => {
+    const event = prepareEvent(
+      received({
+        headers: {
+          Authorization: 'Bearer abc.def',
+          'Proxy-Authorization': 'Basic dXNlcjpwdw==',
+          Cookie: ['a=1', 'b=2'],
+          'X-Forwarded-For': '10.0.0.1',
+        },
+      }),
+      'hash',
+    );
+    expect(event).toMatchObject({
+      request: {
+        headers: {
+          authorization: REDACTED,
+          'proxy-authorization': REDACTED,
+          cookie: REDACTED,
+          'x-forwarded-for': '10.0.0.1',
+        },
+      },
+    });
+    const vote = prepareEvent(
+      {
+        type: 'vote',
+        approvalId: 'a',
+        user: { id: 'U1' },
+        group: 'sre',
+        decision: 'deny',
+        outcome: 'accepted',
+        reason: 'bearer eyJhbGciOi.payload.sig',
+      },
+      'hash',
+    );
+    expect(vote).toMatchObject({ reason: REDACTED });
+  });
+
+  it('stores plain JSON: no undefined members', () => {
+    const event = prepareEvent({ type: 'dispatch', approvalId: 'a', via: 'hold', holder: undefined }, 'hash');
+    expect(Object.keys(event)).toEqual(['type', 'approvalId', 'via']);
+  });
+
+  it('rejects an unknown event type', () => {
+    expect(() => prepareEvent({ type: 'request.sent' } as unknown as AuditEventInput, 'hash')).toThrow(
+      InvalidEventError,
+    );
+  });
+});
