@@ -464,3 +464,17 @@ describe('parseAction: scale to zero from the body', () => {
     expect(action.patchType).toBe('apply');
   });
 });
+
+describe('parseAction: PUT bodies', () => {
+  it('a PUT on a scale target without a Content-Type is unreadable (the API server answers 415)', () => {
+    const body = new TextEncoder().encode(JSON.stringify({ spec: { replicas: 3 } }));
+    const action = parseAction({
+      method: 'PUT',
+      path: '/apis/apps/v1/namespaces/p/deployments/web',
+      query: '',
+      headers: {},
+      body,
+    });
+    expect(action).toMatchObject({ scaleToZero: true, replicas: undefined });
+  });
+});

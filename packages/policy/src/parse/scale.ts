@@ -53,8 +53,9 @@ export function replicaEffect(req: KubeRequest, kind: BodyKind): ReplicaEffect {
 /** PUT bodies kubectl sends are JSON; YAML is accepted by the server too; protobuf/CBOR we cannot read. */
 function putFormat(req: KubeRequest): BodyFormat | undefined {
   const type = mediaType(req);
-  if (type === 'application/json' || type === '') return 'json';
+  if (type === 'application/json') return 'json';
   if (type === 'application/yaml') return 'yaml';
+  // Absent (the API server answers 415), ambiguous, protobuf or CBOR.
   return undefined;
 }
 

@@ -84,7 +84,7 @@ describe('renderCommand', () => {
     expect(render('PATCH', url, merge, { spec: { replicas: 0 } })).toBe(
       'kubectl scale deployment/web --replicas=0 -n prod',
     );
-    expect(render('PUT', url, {}, { spec: { replicas: 3 } })).toBe(
+    expect(render('PUT', url, { 'content-type': 'application/json' }, { spec: { replicas: 3 } })).toBe(
       'kubectl scale deployment/web --replicas=3 -n prod',
     );
   });
