@@ -3,10 +3,12 @@
  * are wired to them in `startup/`; tests pass plain objects.
  */
 import type { ApprovalRequest, HeldRequest } from '@gatehouse/approvals';
+import type { AuditEventInput } from '@gatehouse/audit';
 import type { AgentConfig } from '@gatehouse/config';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/index.js';
+import type { RecentRefusals } from './hold/refusals.js';
 import type { GatewayMetrics } from './metrics/index.js';
 import type { ClusterUpstream } from './upstream/index.js';
 
@@ -32,7 +34,7 @@ export interface OpenApprovalInput {
 export interface ApprovalsPort {
   /** Creates an approval request, or joins the identical pending one (`joined`). */
   open(input: OpenApprovalInput): Promise<{ approval: ApprovalRequest; joined: boolean }>;
-  /** Resolves with the approval once it leaves `pending`, or as it is when the wait times out or is aborted. */
+  /** Resolves with the approval once it leaves `pending`, or still pending when the wait times out; rejects on abort. */
   waitForDecision(id: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<ApprovalRequest>;
   /** approved → dispatched, at most once; false when someone else claimed it or it is no longer approved. */
   claimDispatch(id: string, holder: string, via: 'hold' | 'grant'): Promise<boolean>;
@@ -48,56 +50,10 @@ export interface ApprovalsPort {
   }): string;
 }
 
-/** Audit events the gateway writes; the shapes are @gatehouse/audit's. */
+/** Where the gateway records what happened (@gatehouse/audit); recording must not hold up a request. */
 export interface AuditPort {
-  record(event: GatewayAuditEvent): void;
+  record(event: AuditEventInput): void;
 }
-
-export type GatewayAuditEvent =
-  | {
-      readonly type: 'request.received';
-      readonly requestId: string;
-      readonly approvalId?: string | undefined;
-      readonly agent: string;
-      readonly cluster: string;
-      readonly action: Action;
-      readonly command: string;
-      readonly decision: Decision;
-      readonly request: {
-        readonly method: string;
-        readonly path: string;
-        readonly query: string;
-        readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
-        readonly body?: Uint8Array | undefined;
-      };
-    }
-  | {
-      readonly type: 'approval.requested';
-      readonly approvalId: string;
-      readonly agent: string;
-      readonly cluster: string;
-      readonly command: string;
-      readonly rule: string;
-      readonly reason: string;
-      readonly group: string;
-      readonly approvalsNeeded: number;
-      readonly expiresAt: string;
-    }
-  | {
-      readonly type: 'dispatch';
-      readonly approvalId: string;
-      readonly via: 'hold' | 'grant';
-      readonly holder: string;
-    }
-  | { readonly type: 'grant.used'; readonly approvalId: string; readonly agent: string }
-  | {
-      readonly type: 'upstream.response';
-      readonly requestId: string;
-      readonly approvalId?: string | undefined;
-      readonly cluster: string;
-      readonly status: number;
-      readonly durationMs: number;
-    };
 
 export interface Clock {
   now(): number;
@@ -119,4 +75,5 @@ export interface GatewayContext {
   /** How long an approval whose requester left stays usable by the retry (for messages). */
   readonly grantTtlMs: number;
   readonly maxBodyBytes: number;
+  readonly recentRefusals: RecentRefusals;
 }

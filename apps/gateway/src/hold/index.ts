@@ -10,6 +10,8 @@ type RequireDecision = Extract<Decision, { effect: 'require' }>;
 /** Status recorded for a dispatch whose client went away before the upstream answered (nginx's convention). */
 const CLIENT_CLOSED = 499;
 
+const CONNECT_VERBS = new Set(['exec', 'attach', 'portforward']);
+
 /**
  * A request the policy gates. A grant from an earlier approval lets it through at once;
  * otherwise it opens (or joins) an approval and is held on its connection until the
@@ -38,6 +40,9 @@ export async function holdForApproval(
     await dispatch(judged, granted.id, 'grant', ctx);
     return;
   }
+
+  const connect = CONNECT_VERBS.has(judged.action.verb);
+  if (connect && (await answerRecentRefusal(judged, fingerprint, ctx))) return;
 
   const { approval, joined } = await approvals.open({
     cluster,
@@ -70,26 +75,10 @@ export async function holdForApproval(
     'holding request for approval',
   );
 
-  const started = ctx.clock.now();
-  ctx.metrics.held.inc();
-  let settled: ApprovalRequest;
-  try {
-    settled = await approvals.waitForDecision(approval.id, {
-      timeoutMs: ctx.holdTimeoutMs,
-      signal: judged.exchange.signal,
-    });
-  } finally {
-    ctx.metrics.held.dec();
-  }
-  const outcome = judged.exchange.signal.aborted ? 'client-gone' : settled.state;
-  ctx.metrics.approvalWait.observe({ outcome }, (ctx.clock.now() - started) / 1000);
-
-  if (judged.exchange.signal.aborted) {
+  const settled = await wait(judged, approval.id, ctx);
+  if (!settled) {
     // Nothing is sent without a live requester; once approved the approval is a grant for the retry.
-    logger.info(
-      { requestId: judged.id, approvalId: approval.id, state: settled.state },
-      'client left while held',
-    );
+    logger.info({ requestId: judged.id, approvalId: approval.id }, 'client left while held');
     return;
   }
   switch (settled.state) {
@@ -103,19 +92,75 @@ export async function holdForApproval(
       return;
     }
     case 'denied':
-      judged.exchange.reject(kubeStatus('Forbidden', deniedMessage(settled)));
-      return;
     case 'expired':
-      judged.exchange.reject(kubeStatus('Forbidden', expiredMessage(settled)));
+      if (connect) ctx.recentRefusals.remember(fingerprint, settled.id);
+      judged.exchange.reject(
+        kubeStatus(
+          'Forbidden',
+          settled.state === 'denied' ? deniedMessage(settled) : expiredMessage(settled),
+        ),
+      );
       return;
     case 'pending':
-      judged.exchange.reject(kubeStatus('Forbidden', stillPendingMessage(settled, ctx.grantTtlMs)));
+      // Past its expiry the sweeper will mark it expired any moment; say what it is.
+      judged.exchange.reject(
+        kubeStatus(
+          'Forbidden',
+          ctx.clock.now() >= settled.expiresAt
+            ? expiredMessage(settled)
+            : stillPendingMessage(settled, ctx.grantTtlMs),
+        ),
+      );
       return;
     case 'dispatched':
     case 'completed':
       judged.exchange.reject(kubeStatus('Conflict', alreadyUsedMessage(settled)));
       return;
   }
+}
+
+/** Holds the connection until a decision, the hold timeout, or the client leaving (undefined). */
+async function wait(
+  judged: JudgedRequest,
+  id: string,
+  ctx: GatewayContext,
+): Promise<ApprovalRequest | undefined> {
+  const { signal } = judged.exchange;
+  const started = ctx.clock.now();
+  ctx.metrics.held.inc();
+  try {
+    const settled = await ctx.approvals.waitForDecision(id, { timeoutMs: ctx.holdTimeoutMs, signal });
+    ctx.metrics.approvalWait.observe(
+      { outcome: signal.aborted ? 'client-gone' : settled.state },
+      (ctx.clock.now() - started) / 1000,
+    );
+    return signal.aborted ? undefined : settled;
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    ctx.metrics.approvalWait.observe({ outcome: 'client-gone' }, (ctx.clock.now() - started) / 1000);
+    return undefined;
+  } finally {
+    ctx.metrics.held.dec();
+  }
+}
+
+/** The SPDY retry of a just-refused exec gets the refusal again instead of a second approval. */
+async function answerRecentRefusal(
+  judged: JudgedRequest,
+  fingerprint: string,
+  ctx: GatewayContext,
+): Promise<boolean> {
+  const id = ctx.recentRefusals.recall(fingerprint);
+  const approval = id ? await ctx.approvals.get(id) : undefined;
+  if (approval?.state !== 'denied' && approval?.state !== 'expired') return false;
+  ctx.logger.info(
+    { requestId: judged.id, approvalId: approval.id },
+    'retry of a refused request answered again',
+  );
+  judged.exchange.reject(
+    kubeStatus('Forbidden', approval.state === 'denied' ? deniedMessage(approval) : expiredMessage(approval)),
+  );
+  return true;
 }
 
 /** Sends a claimed, approved request and records the result against its approval. */

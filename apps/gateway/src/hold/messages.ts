@@ -4,6 +4,13 @@ import type { ApprovalRequest } from '@gatehouse/approvals';
 
 const iso = (ms: number | undefined) => (ms === undefined ? 'unknown' : new Date(ms).toISOString());
 
+function duration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 120) return `${seconds} seconds`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 120 ? `${minutes} minutes` : `${Math.round(minutes / 60)} hours`;
+}
+
 function denier(approval: ApprovalRequest): string {
   const vote = approval.votes.find((v) => v.decision === 'deny' && v.userId === approval.deniedBy);
   const name = vote?.userName;
@@ -32,7 +39,7 @@ export function stillPendingMessage(approval: ApprovalRequest, grantTtlMs: numbe
     `\`${approval.command}\` is waiting for approval ${approval.id} (rule ${approval.rule}: ${approval.reason}); ` +
     `it needs ${approval.approvalsNeeded} approval(s) from group ${approval.group} (${votes} so far) ` +
     `and expires at ${iso(approval.expiresAt)}. Nothing was sent to cluster ${approval.cluster} yet. ` +
-    `Once it is approved, re-run the same command: it will pass once, within ${Math.round(grantTtlMs / 60_000)} minute(s) of the approval.`
+    `Once it is approved, re-run the same command: it will pass once, within ${duration(grantTtlMs)} of the approval.`
   );
 }
 

@@ -70,6 +70,8 @@ async function run(exchange: Exchange, ctx: GatewayContext): Promise<void> {
 
 export interface GatewayServer {
   readonly server: Server;
+  /** Serves a new certificate to new connections (no-op for plain HTTP). */
+  setKeyPair(pair: KeyPair): void;
   /** Stops listening and drops every connection, held and upgraded ones included. */
   close(): Promise<void>;
 }
@@ -83,9 +85,10 @@ export function createGatewayServer(ctx: GatewayContext, options: ServerOptions)
       if (!served) return run(httpExchange(req, res), ctx);
     });
   };
-  const server: Server = options.tls
+  const https = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
-    : createHttpServer(onRequest);
+    : undefined;
+  const server: Server = https ?? createHttpServer(onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket);
     socket.on('close', () => upgraded.delete(socket));
@@ -96,6 +99,7 @@ export function createGatewayServer(ctx: GatewayContext, options: ServerOptions)
   server.headersTimeout = 60_000;
   return {
     server,
+    setKeyPair: (pair) => https?.setSecureContext({ cert: pair.cert, key: pair.key }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -54,18 +54,25 @@ export function createFakeApprovals(options: { grantTtlMs?: number; ttlMs?: numb
     },
 
     waitForDecision(id, { timeoutMs, signal }) {
-      return new Promise((resolve) => {
-        const done = () => {
+      return new Promise((resolve, reject) => {
+        const finish = () => {
           clearTimeout(timer);
           waiters.get(id)?.delete(check);
-          signal.removeEventListener('abort', done);
+          signal.removeEventListener('abort', abort);
+        };
+        const done = () => {
+          finish();
           resolve(records.get(id)!);
+        };
+        const abort = () => {
+          finish();
+          reject(signal.reason);
         };
         const check = () => {
           if (records.get(id)?.state !== 'pending') done();
         };
         const timer = setTimeout(done, timeoutMs);
-        signal.addEventListener('abort', done);
+        signal.addEventListener('abort', abort);
         if (!waiters.has(id)) waiters.set(id, new Set());
         waiters.get(id)!.add(check);
         check();

@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import type { AuditEventInput } from '@gatehouse/audit';
 import pino from 'pino';
 import { createAuthenticator, hashToken } from '../auth/index.js';
+import { RecentRefusals } from '../hold/refusals.js';
 import { createMetrics } from '../metrics/index.js';
-import type { GatewayAuditEvent, GatewayContext } from '../ports.js';
+import type { GatewayContext } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
 import { createFakeApprovals } from './fake-approvals.js';
 import { fakePolicy } from './fake-policy.js';
@@ -20,7 +22,7 @@ export async function startPipelineHarness(
 ) {
   const upstream = await startRecordingUpstream(options.handler);
   const approvals = createFakeApprovals();
-  const audit: GatewayAuditEvent[] = [];
+  const audit: AuditEventInput[] = [];
   const metrics = createMetrics();
   const ctx: GatewayContext = {
     clusters: new Map([['test', upstream.upstream]]),
@@ -37,6 +39,7 @@ export async function startPipelineHarness(
     holdTimeoutMs: options.holdTimeoutMs ?? 60_000,
     grantTtlMs: 600_000,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
+    recentRefusals: new RecentRefusals({ now: () => Date.now() }),
   };
   const gateway = createGatewayServer(ctx, { tls: undefined, ready: async () => true });
   const server = gateway.server;

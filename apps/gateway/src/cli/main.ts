@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type GatehouseConfig, loadConfig } from '@gatehouse/config';
+import { pino } from 'pino';
+import { createAuthenticator, generateToken, hashToken } from '../auth/index.js';
+import { GatewayError, GatewayErrorCode } from '../errors.js';
+import { selfSignedFiles } from '../server-tls/index.js';
+import { startGateway } from '../startup/index.js';
+import { renderKubeconfig } from './kubeconfig.js';
+
+/** The process's streams and environment, injected so the CLI can be tested in-process. */
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
+  readonly stopSignal: () => Promise<string>;
+}
+
+export const USAGE = `usage: gatehouse-gateway [command] [options]
+
+commands:
+  serve                       run the gateway (default)
+  kubeconfig --agent <id> --cluster <name> --token <token|-> [--server https://host:port] [--ca <pem file>]
+                              print a ready kubeconfig for an agent
+  hash-token [<token>|-]      print the SHA-256 of a token, for agents[].tokenSha256
+  token --agent <id>          generate a random token and print it with its hash
+
+options:
+  --config <path>             gatehouse.yaml (default: $GATEHOUSE_CONFIG, else ./gatehouse.yaml)
+`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  agent: { type: 'string' },
+  cluster: { type: 'string' },
+  token: { type: 'string' },
+  server: { type: 'string' },
+  ca: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function usageError(message: string): GatewayError {
+  return new GatewayError(GatewayErrorCode.UsageInvalid, `${message}\n\n${USAGE}`);
+}
+
+function configPath(values: { config?: string | undefined }, env: NodeJS.ProcessEnv): string {
+  return resolve(values.config ?? env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml');
+}
+
+async function readSecret(value: string | undefined, io: CliIo, what: string): Promise<string> {
+  const raw = value === undefined || value === '-' ? await io.readStdin() : value;
+  const secret = raw.trim();
+  if (!secret) throw usageError(`no ${what} given (pass it as an argument, or - to read stdin)`);
+  return secret;
+}
+
+/** The URL agents reach the gateway at, when --server does not say. */
+function defaultServer(config: GatehouseConfig): string {
+  if (config.gateway.publicUrl) return config.gateway.publicUrl;
+  const host = ['0.0.0.0', '::'].includes(config.gateway.host) ? 'localhost' : config.gateway.host;
+  const scheme = config.gateway.tls.mode === 'plain-http' ? 'http' : 'https';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${config.gateway.port}`;
+}
+
+async function kubeconfigCommand(
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<void> {
+  const agentId = values.agent as string | undefined;
+  const cluster = values.cluster as string | undefined;
+  if (!agentId || !cluster) throw usageError('kubeconfig needs --agent and --cluster');
+  const config = loadConfig(configPath(values, io.env), io.env);
+  const agent = config.agents.find((candidate) => candidate.id === agentId);
+  if (!agent)
+    throw usageError(
+      `agent ${agentId} is not in the config; known agents: ${config.agents.map((a) => a.id).join(', ')}`,
+    );
+  if (!config.clusters.some((candidate) => candidate.name === cluster)) {
+    throw usageError(
+      `cluster ${cluster} is not in the config; known clusters: ${config.clusters.map((c) => c.name).join(', ')}`,
+    );
+  }
+  const token = await readSecret(values.token as string | undefined, io, 'token');
+  // A kubeconfig with a token the gateway would refuse only moves the failure to the agent.
+  if (createAuthenticator([agent])(`Bearer ${token}`) === undefined) {
+    throw usageError(
+      `that token does not match agents[${agentId}].tokenSha256 (check it with: gatehouse-gateway hash-token -)`,
+    );
+  }
+  const caFile =
+    (values.ca as string | undefined) ??
+    (config.gateway.tls.mode === 'self-signed' ? selfSignedFiles(config.gateway.tls.dir).caFile : undefined);
+  let caPem: string | undefined;
+  if (caFile) {
+    try {
+      caPem = await readFile(caFile, 'utf8');
+    } catch (error) {
+      throw new GatewayError(
+        GatewayErrorCode.TlsUnreadable,
+        `cannot read the gateway CA ${caFile}: ${(error as Error).message}; start the gateway once so it creates it, or pass --ca`,
+        { cause: error },
+      );
+    }
+  }
+  const server = (values.server as string | undefined) ?? defaultServer(config);
+  io.stdout(renderKubeconfig({ agent: agentId, cluster, server, token, caPem }));
+}
+
+async function serve(values: { config?: string | undefined }, io: CliIo): Promise<void> {
+  const config = loadConfig(configPath(values, io.env), io.env);
+  const logger = pino({
+    level: io.env.LOG_LEVEL ?? 'info',
+    base: { service: 'gatehouse-gateway' },
+    redact: {
+      paths: ['authorization', '*.authorization', 'headers.authorization', 'token', '*.token'],
+      censor: '[REDACTED]',
+    },
+  });
+  const gateway = await startGateway({ config, env: io.env, logger });
+  const signal = await io.stopSignal();
+  logger.info({ signal }, 'stopping');
+  await gateway.close();
+}
+
+/** Runs one CLI invocation; resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true });
+    const [command = 'serve', ...rest] = positionals;
+    if (values.help) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    switch (command) {
+      case 'serve':
+        await serve(values, io);
+        return 0;
+      case 'kubeconfig':
+        await kubeconfigCommand(values, io);
+        return 0;
+      case 'hash-token':
+        io.stdout(`${hashToken(await readSecret(rest[0] ?? values.token, io, 'token'))}\n`);
+        return 0;
+      case 'token': {
+        const agent = values.agent ?? 'agent-id';
+        const token = generateToken();
+        io.stdout(
+          `token:       ${token}\n` +
+            `tokenSha256: ${hashToken(token)}\n\n` +
+            `# gatehouse.yaml\nagents:\n  - { id: ${agent}, tokenSha256: ${hashToken(token)}, owners: [] }\n`,
+        );
+        return 0;
+      }
+      default:
+        throw usageError(`unknown command ${command}`);
+    }
+  } catch (error) {
+    const coded = error as { code?: unknown; message?: unknown };
+    const code = typeof coded.code === 'string' ? coded.code : 'GATEWAY_ERROR';
+    io.stderr(`gatehouse-gateway: ${code}: ${String(coded.message ?? error)}\n`);
+    return code === GatewayErrorCode.UsageInvalid ? 2 : 1;
+  }
+}

@@ -1,0 +1,208 @@
+import { namespace, pod } from '@gatehouse/testkit/kube-upstream';
+import { runKubectl, startKubectl, waitUntil } from '@gatehouse/testkit/processes';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type E2e, type E2eOptions, startE2e, UPSTREAM_TOKEN } from '../testing/e2e.js';
+
+let env: E2e | undefined;
+afterEach(async () => {
+  await env?.stop();
+  env = undefined;
+});
+
+async function start(options?: E2eOptions) {
+  env = await startE2e(options);
+  env.upstream.store.put(namespace('payments-staging'));
+  env.upstream.store.put(pod({ name: 'web-0', namespace: 'default' }));
+  env.upstream.store.put(pod({ name: 'api-0', namespace: 'prod-payments' }));
+  return env;
+}
+
+const deletes = (e: E2e) =>
+  e.upstream.received({ method: 'DELETE', path: '/api/v1/namespaces/payments-staging' });
+
+/** Waits for the one pending approval the running kubectl caused. */
+async function pendingApproval(e: E2e) {
+  const [approval] = await waitUntil(
+    'a pending approval',
+    async () => {
+      const pending = await e.pending();
+      return pending.length === 1 && pending;
+    },
+    20_000,
+  );
+  return approval!;
+}
+
+describe('kubectl through the gateway', () => {
+  it('passes `kubectl get` straight through with the cluster credential', async () => {
+    const e = await start();
+    const result = await runKubectl(['get', 'pods', '-n', 'default'], { kubeconfig: e.kubeconfig });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('web-0');
+    const calls = e.upstream.received({ path: '/api/v1/namespaces/default/pods' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.bearerToken).toBe(UPSTREAM_TOKEN);
+    expect(await e.pending()).toEqual([]);
+  });
+
+  it('refuses a bad token with a 401 Status and forwards nothing', async () => {
+    const e = await start();
+    const result = await runKubectl(['get', 'pods'], { kubeconfig: e.badKubeconfig });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Unauthorized|must be logged in/);
+    expect(e.upstream.requests).toEqual([]);
+  });
+
+  it('never forwards impersonation asked for by the client', async () => {
+    const e = await start();
+    const result = await runKubectl(['get', 'pods', '--as', 'system:admin', '--as-group', 'system:masters'], {
+      kubeconfig: e.kubeconfig,
+    });
+    expect(result.code).toBe(0);
+    expect(e.upstream.requests.length).toBeGreaterThan(0);
+    for (const request of e.upstream.requests) {
+      expect(Object.keys(request.headers).filter((name) => name.startsWith('impersonate-'))).toEqual([]);
+      expect(request.bearerToken).toBe(UPSTREAM_TOKEN);
+    }
+  });
+
+  it('holds `kubectl delete namespace` until approved, then the upstream receives exactly one DELETE', async () => {
+    const e = await start();
+    const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
+    const approval = await pendingApproval(e);
+    expect(approval).toMatchObject({
+      agent: 'agent-oncall',
+      cluster: 'kind',
+      rule: 'namespace-delete',
+      group: 'sre',
+    });
+    expect(approval.command).toContain('delete');
+    expect(kubectl.running()).toBe(true);
+    expect(deletes(e)).toEqual([]);
+
+    const vote = await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
+    expect(vote.outcome).toBe('approved');
+    const result = await kubectl.result(30_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('namespace "payments-staging" deleted');
+    expect(deletes(e)).toHaveLength(1);
+    await waitUntil('completion', async () => (await e.slackbot.get(approval.id))?.state === 'completed');
+    expect((await e.slackbot.get(approval.id))?.dispatch).toMatchObject({ via: 'hold', status: 200 });
+  });
+
+  it('prints the denial (who and why) and sends nothing', async () => {
+    const e = await start();
+    const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
+    const approval = await pendingApproval(e);
+    await e.slackbot.vote(approval.id, {
+      userId: 'U0BOB',
+      userName: 'bob',
+      decision: 'deny',
+      reason: 'payments freeze',
+    });
+    const result = await kubectl.result(30_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('denied by bob (U0BOB): payments freeze');
+    expect(result.stderr).toContain(approval.id);
+    expect(deletes(e)).toEqual([]);
+  });
+
+  it('prints that the approval expired and sends nothing', async () => {
+    // The hold lasts as long as the request may wait, so the request expires while held.
+    const e = await start({ requestTtl: '1s', holdTimeout: '1s', grantTtl: '1s' });
+    const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
+    const approval = await pendingApproval(e);
+    const result = await kubectl.result(30_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`approval ${approval.id} .* expired at`));
+    expect(deletes(e)).toEqual([]);
+    // Too late to approve now.
+    await waitUntil('expiry', () =>
+      e.slackbot.expire(approval.id).then(
+        () => true,
+        (error: { code?: string }) => error.code === 'APPROVALS_INVALID_TRANSITION',
+      ),
+    );
+    expect((await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' })).outcome).toBe(
+      'expired',
+    );
+    expect(deletes(e)).toEqual([]);
+  });
+
+  it('answers a hold timeout with what to do; the retry after approval passes once and only once', async () => {
+    const e = await start({ holdTimeout: '1s' });
+    const first = await runKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
+    expect(first.code).not.toBe(0);
+    const [approval] = await e.pending();
+    expect(first.stderr).toContain(`approval ${approval!.id}`);
+    expect(first.stderr).toContain('group sre');
+    expect(first.stderr).toContain('re-run the same command');
+    expect(deletes(e)).toEqual([]);
+
+    await e.slackbot.vote(approval!.id, { userId: 'U0CAROL', decision: 'approve' });
+    const retry = await runKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
+    expect(retry.stderr).toBe('');
+    expect(retry.code).toBe(0);
+    expect(deletes(e)).toHaveLength(1);
+    expect((await e.slackbot.get(approval!.id))?.dispatch).toMatchObject({ via: 'grant' });
+
+    // Spent: the same command asks again instead of passing a second time.
+    e.upstream.store.put(namespace('payments-staging'));
+    const third = await runKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
+    expect(third.code).not.toBe(0);
+    expect(deletes(e)).toHaveLength(1);
+    expect((await e.pending()).map((a) => a.id)).not.toContain(approval!.id);
+  });
+
+  it('delivers a decision to the replica holding the connection when two gateways share Redis', async () => {
+    const e = await start({ replicas: 2 });
+    const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], {
+      kubeconfig: e.kubeconfigs[1]!,
+    });
+    const approval = await pendingApproval(e);
+    await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
+    const result = await kubectl.result(30_000);
+    expect(result.code).toBe(0);
+    expect(deletes(e)).toHaveLength(1);
+    const done = await e.slackbot.get(approval.id);
+    expect(done?.dispatch?.holder).toBe(e.gateways[1]!.replicaId);
+  });
+});
+
+describe('kubectl exec through the gateway', () => {
+  it('runs an allowed exec interactively, stdin included', async () => {
+    const e = await start();
+    const result = await runKubectl(['exec', '-i', 'web-0', '-n', 'default', '--', 'cat'], {
+      kubeconfig: e.kubeconfig,
+      stdin: 'hello through the gateway\n',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('hello through the gateway\n');
+    const exec = e.upstream.received({ path: '/api/v1/namespaces/default/pods/web-0/exec' });
+    expect(exec[0]?.upgrade).toBe(true);
+    expect(exec[0]?.bearerToken).toBe(UPSTREAM_TOKEN);
+  });
+
+  it('maps a held WebSocket exec and its SPDY retry to one approval', async () => {
+    const e = await start({ holdTimeout: '1s' });
+    const result = await runKubectl(['exec', 'api-0', '-n', 'prod-payments', '--', 'hostname'], {
+      kubeconfig: e.kubeconfig,
+    });
+    expect(result.code).not.toBe(0);
+    const pending = await e.pending();
+    expect(pending).toHaveLength(1);
+    expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toEqual([]);
+
+    // Approved: the retry (WebSocket first) passes once via the grant.
+    await e.slackbot.vote(pending[0]!.id, { userId: 'U0BOB', decision: 'approve' });
+    const retry = await runKubectl(['exec', 'api-0', '-n', 'prod-payments', '--', 'hostname'], {
+      kubeconfig: e.kubeconfig,
+    });
+    expect(retry.stderr).toBe('');
+    expect(retry.stdout).toBe('api-0\n');
+    expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toHaveLength(1);
+  });
+});

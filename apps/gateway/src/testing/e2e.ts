@@ -1,0 +1,140 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Approvals, createApprovals } from '@gatehouse/approvals';
+import { parseConfig } from '@gatehouse/config';
+import { writeKubeconfig } from '@gatehouse/testkit/ca';
+import { type KubeUpstream, startKubeUpstream } from '@gatehouse/testkit/kube-upstream';
+import { type TestRedis, testRedis } from '@gatehouse/testkit/redis';
+import { pino } from 'pino';
+import { hashToken } from '../auth/index.js';
+import { renderKubeconfig } from '../cli/kubeconfig.js';
+import { type RunningGateway, startGateway } from '../startup/index.js';
+
+export const AGENT = { id: 'agent-oncall', token: 'gh_agent-oncall-token', owners: ['U0ALICE'] };
+export const UPSTREAM_TOKEN = 'upstream-service-account-token';
+
+/** The policy the end-to-end tests run: what the issue's scenarios need, nothing more. */
+export const E2E_POLICY = {
+  default: 'allow',
+  rules: [
+    {
+      name: 'namespace-delete',
+      match: { verbs: ['delete'], resources: ['namespaces'] },
+      require: { group: 'sre', approvals: 1, reason: 'deleting a namespace deletes everything in it' },
+    },
+    {
+      name: 'prod-exec',
+      match: { verbs: ['exec', 'attach', 'portforward'], namespaces: ['prod-*'] },
+      require: { group: 'sre', approvals: 1 },
+    },
+    {
+      name: 'no-secrets',
+      match: { resources: ['secrets'], verbs: ['get', 'list'] },
+      deny: { reason: 'agents never read secrets' },
+    },
+  ],
+};
+
+export interface E2eOptions {
+  readonly replicas?: number;
+  readonly holdTimeout?: string;
+  readonly requestTtl?: string;
+  readonly grantTtl?: string;
+}
+
+/**
+ * The real thing on loopback: a recording Kubernetes API (TLS, bearer auth), gateways with
+ * a self-signed CA in a temp dir sharing one Redis prefix, an agent kubeconfig made by the
+ * gateway's own kubeconfig renderer, and an approvals client acting as the slackbot.
+ */
+export async function startE2e(options: E2eOptions = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-'));
+  const redis: TestRedis = await testRedis();
+  const upstream: KubeUpstream = await startKubeUpstream({ auth: { bearerToken: UPSTREAM_TOKEN } });
+  const upstreamKubeconfig = writeKubeconfig({
+    server: upstream.url,
+    caPem: upstream.caPem!,
+    credentials: { token: UPSTREAM_TOKEN },
+    dir,
+    name: 'upstream',
+  });
+  const document = {
+    redis: { url: redis.url, keyPrefix: redis.prefix },
+    gateway: {
+      listen: '127.0.0.1:0',
+      tls: { mode: 'self-signed', dir: join(dir, 'tls') },
+      holdTimeout: options.holdTimeout ?? '2m',
+      requestTtl: options.requestTtl ?? '30m',
+      grantTtl: options.grantTtl ?? '10m',
+    },
+    clusters: [{ name: 'kind', type: 'kubeconfig', kubeconfig: upstreamKubeconfig.path }],
+    agents: [{ id: AGENT.id, tokenSha256: hashToken(AGENT.token), owners: AGENT.owners }],
+    approverGroups: { sre: { members: ['U0BOB', 'U0CAROL'] } },
+    audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
+    policy: E2E_POLICY,
+  };
+  const config = parseConfig(document, { baseDir: dir, env: {} });
+  const logger = pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' });
+  const gateways: RunningGateway[] = [];
+  for (let i = 0; i < (options.replicas ?? 1); i++) {
+    gateways.push(await startGateway({ config, env: {}, logger: logger.child({ replica: i }) }));
+  }
+  const caPem = await readFile(gateways[0]!.caFile!, 'utf8');
+  const kubeconfigs: string[] = [];
+  for (const [i, gateway] of gateways.entries()) {
+    const path = join(dir, `agent-${i}.kubeconfig`);
+    await writeFile(
+      path,
+      renderKubeconfig({ agent: AGENT.id, cluster: 'kind', server: gateway.url, token: AGENT.token, caPem }),
+    );
+    kubeconfigs.push(path);
+  }
+  const badKubeconfig = join(dir, 'bad.kubeconfig');
+  await writeFile(
+    badKubeconfig,
+    renderKubeconfig({
+      agent: AGENT.id,
+      cluster: 'kind',
+      server: gateways[0]!.url,
+      token: 'not-a-token',
+      caPem,
+    }),
+  );
+  // The slackbot's side: votes go through the approvals package like its click handlers do.
+  const slackbot: Approvals = createApprovals({
+    redis: redis.url,
+    prefix: redis.prefix,
+    requestTtlMs: config.gateway.requestTtlMs,
+    grantTtlMs: config.gateway.grantTtlMs,
+    sweepIntervalMs: 0,
+  });
+
+  return {
+    dir,
+    config,
+    redis,
+    upstream,
+    gateways,
+    /** Agent kubeconfig per gateway replica. */
+    kubeconfigs,
+    kubeconfig: kubeconfigs[0]!,
+    badKubeconfig,
+    caPem,
+    slackbot,
+    /** The single pending approval, once it exists. */
+    async pending() {
+      const page = await slackbot.listPending({ limit: 10 });
+      return page.items;
+    },
+    async stop() {
+      await slackbot.close();
+      for (const gateway of gateways) await gateway.close();
+      await upstream.close();
+      await redis.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type E2e = Awaited<ReturnType<typeof startE2e>>;
