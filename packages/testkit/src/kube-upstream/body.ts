@@ -1,11 +1,11 @@
 import { parse as parseYaml } from 'yaml';
 import { jsonPatch, mergePatch } from './patch.js';
+import { decodeKubeProtobuf } from './protobuf.js';
 import { badRequest, unsupportedMediaType } from './status.js';
 
 /** Parses a request body as JSON (or YAML when the content type says so). */
 export function parseBody(body: Buffer, contentType: string | undefined): unknown {
-  // Protobuf is refused with 415, as a server without it would: client-go then falls back to JSON.
-  if ((contentType ?? '').includes('protobuf')) throw unsupportedMediaType(contentType ?? '');
+  if ((contentType ?? '').includes('protobuf')) return decodeKubeProtobuf(body, contentType ?? '');
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty');
   try {

@@ -1,4 +1,4 @@
-import { groupVersions, OBJECT_VERBS, RESOURCE_TYPES, type ResourceType } from './resources.js';
+import { groupVersions, RESOURCE_TYPES, type ResourceType } from './resources.js';
 
 /** Content type of aggregated discovery; kubectl 1.32 asks for v2 (then v2beta1) before plain JSON. */
 export const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -26,6 +26,20 @@ export function aggregatedVersionAccepted(accept: string | undefined): 'v2' | 'v
 
 export const aggregatedContentType = (version: 'v2' | 'v2beta1'): string =>
   version === 'v2' ? AGGREGATED_V2 : AGGREGATED_V2BETA1;
+
+/** The resources `kubectl get all` covers, as on a real cluster. */
+const IN_ALL = new Set([
+  'pods',
+  'services',
+  'replicationcontrollers',
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'daemonsets',
+  'jobs',
+  'cronjobs',
+  'horizontalpodautoscalers',
+]);
 
 const typesIn = (group: string, version: string): ResourceType[] =>
   RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
@@ -73,9 +87,9 @@ export function resourceList(group: string, version: string) {
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: [...OBJECT_VERBS],
+      verbs: t.verbs,
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
-      ...(t.group === '' || t.group === 'apps' || t.group === 'batch' ? { categories: ['all'] } : {}),
+      ...(IN_ALL.has(t.resource) ? { categories: ['all'] } : {}),
     },
     ...t.subresources.map((s) => ({
       name: `${t.resource}/${s.name}`,
@@ -95,9 +109,9 @@ function discoveryResource(t: ResourceType) {
     responseKind: { group: t.group, version: t.version, kind: t.kind },
     scope: t.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: t.singular,
-    verbs: [...OBJECT_VERBS],
+    verbs: t.verbs,
     ...(t.shortNames ? { shortNames: t.shortNames } : {}),
-    ...(t.group === '' || t.group === 'apps' || t.group === 'batch' ? { categories: ['all'] } : {}),
+    ...(IN_ALL.has(t.resource) ? { categories: ['all'] } : {}),
     ...(t.subresources.length
       ? {
           subresources: t.subresources.map((s) => ({

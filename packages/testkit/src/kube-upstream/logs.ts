@@ -61,6 +61,8 @@ export class PodLogs {
       text = Number(tail) === 0 ? '' : lines.slice(-Number(tail)).join('');
     }
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    // Headers go out now: a client waits for them before it reads any (possibly much later) event.
+    res.flushHeaders();
     res.write(text);
     if (req.query.get('follow') !== 'true' || stream.ended) {
       res.end();

@@ -9,6 +9,9 @@ export interface ResourceType {
   readonly namespaced: boolean;
   readonly shortNames?: readonly string[];
   readonly subresources: readonly SubresourceType[];
+  readonly verbs: readonly string[];
+  /** A review (access review): created, answered, never stored. */
+  readonly review: boolean;
 }
 
 export interface SubresourceType {
@@ -46,7 +49,7 @@ function type(
   resource: string,
   kind: string,
   namespaced: boolean,
-  extra: { shortNames?: string[]; subresources?: SubresourceType[] } = {},
+  extra: { shortNames?: string[]; subresources?: SubresourceType[]; review?: boolean } = {},
 ): ResourceType {
   const [group, version] = gv.includes('/') ? (gv.split('/') as [string, string]) : ['', gv];
   return {
@@ -58,6 +61,8 @@ function type(
     namespaced,
     shortNames: extra.shortNames,
     subresources: extra.subresources ?? [],
+    verbs: extra.review ? ['create'] : OBJECT_VERBS,
+    review: extra.review ?? false,
   };
 }
 
@@ -139,6 +144,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('autoscaling/v1', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, {
     shortNames: ['hpa'],
     subresources: [status('autoscaling', 'v1', 'HorizontalPodAutoscaler')],
+  }),
+  type('authorization.k8s.io/v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, {
+    review: true,
   }),
   type('rbac.authorization.k8s.io/v1', 'roles', 'Role', true),
   type('rbac.authorization.k8s.io/v1', 'rolebindings', 'RoleBinding', true),

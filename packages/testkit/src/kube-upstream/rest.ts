@@ -63,7 +63,21 @@ function existing(r: ResourceRoute, store: ObjectStore, name: string): KubeObjec
   return object;
 }
 
-const dryRun = (req: ApiRequest): boolean => req.query.getAll('dryRun').includes('All');
+/** `?dryRun=All`, or (for DELETE and eviction) `dryRun: ["All"]` in the DeleteOptions body as kubectl sends it. */
+export function dryRun(req: ApiRequest): boolean {
+  if (req.query.getAll('dryRun').includes('All')) return true;
+  if (req.body.length === 0 || !(req.headers['content-type'] ?? '').includes('json')) return false;
+  try {
+    const options = JSON.parse(req.body.toString('utf8')) as {
+      dryRun?: unknown;
+      deleteOptions?: { dryRun?: unknown };
+    };
+    const values = options.dryRun ?? options.deleteOptions?.dryRun;
+    return Array.isArray(values) && values.includes('All');
+  } catch {
+    return false;
+  }
+}
 
 /** Keeps identity fields the client may not change through a patch or update. */
 function pinIdentity(r: ResourceRoute, object: unknown, name: string): KubeObject {
@@ -77,6 +91,16 @@ function pinIdentity(r: ResourceRoute, object: unknown, name: string): KubeObjec
   };
 }
 
+function allowedReview(r: ResourceRoute) {
+  return {
+    apiVersion: apiVersionOf(r.type),
+    kind: r.type.kind,
+    metadata: {},
+    spec: {},
+    status: { allowed: true, reason: 'the testkit upstream authorizes every request' },
+  };
+}
+
 /** GET/POST/PUT/PATCH/DELETE on a collection or an object (subresources are handled elsewhere). */
 export function handleObjects(r: ResourceRoute, store: ObjectStore, req: ApiRequest): ApiResponse {
   const { name } = r;
@@ -85,6 +109,8 @@ export function handleObjects(r: ResourceRoute, store: ObjectStore, req: ApiRequ
       case 'GET':
         return listOf(r, store, req);
       case 'POST': {
+        // An access review (`kubectl auth can-i`): everything is allowed, whatever was asked.
+        if (r.type.review) return { status: 201, body: allowedReview(r) };
         const object = parseBody(req.body, req.headers['content-type']) as KubeObject;
         if (!object?.metadata?.name) throw badRequest('metadata.name: Required value: name is required');
         const pinned = pinIdentity(r, object, object.metadata.name);

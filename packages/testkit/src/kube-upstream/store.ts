@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { converge } from './controllers.js';
 import { apiVersionOf, RESOURCE_TYPES, type ResourceType, resourceTypeForObject } from './resources.js';
 import { alreadyExists, badRequest, conflict, gone, notFound } from './status.js';
 
@@ -206,7 +207,7 @@ export class ObjectStore {
     if (!t.namespaced) delete metadata.namespace;
     const stored: KubeObject = { ...copy, apiVersion: apiVersionOf(t), kind: t.kind, metadata };
     if (t.group === '' && t.resource === 'namespaces') stored.status ??= { phase: 'Active' };
-    return stored;
+    return converge(t, stored);
   }
 
   #write(t: ResourceType, object: KubeObject, eventType: WatchEventType): void {

@@ -1,5 +1,5 @@
 import { applyPatch, parseBody, patchTypeOf } from './body.js';
-import type { ApiRequest, ApiResponse } from './rest.js';
+import { type ApiRequest, type ApiResponse, dryRun } from './rest.js';
 import type { ResourceRoute } from './routes.js';
 import { badRequest, methodNotAllowed, notFound } from './status.js';
 import type { KubeObject, ObjectStore } from './store.js';
@@ -37,8 +37,6 @@ function changed(req: ApiRequest, current: unknown): unknown {
   }
   throw methodNotAllowed(req.method, req.path);
 }
-
-const dryRun = (req: ApiRequest): boolean => req.query.getAll('dryRun').includes('All');
 
 /** `scale` (reads and writes spec.replicas), `status` (only the status stanza) and `eviction` (deletes the pod). */
 export function handleSubresource(r: ResourceRoute, store: ObjectStore, req: ApiRequest): ApiResponse {

@@ -70,6 +70,8 @@ export function serveWatch(
   }
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  // Headers go out now: a client waits for them before it reads any (possibly much later) event.
+  res.flushHeaders();
   for (const line of backlog) res.write(line);
   if (req.query.get('sendInitialEvents') === 'true') {
     const bookmark = {
