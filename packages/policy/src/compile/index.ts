@@ -1,3 +1,4 @@
+import { printable } from '../render/printable.js';
 import type { PolicySpec, RequireSpec } from '../spec/schema.js';
 import { type ValidateOptions, validatePolicySpec } from '../spec/validate.js';
 import type { Decision, PolicyContext } from '../types.js';
@@ -56,7 +57,7 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
   const decide = (ctx: PolicyContext): Decision => {
     const action = ctx.action;
     if (action.kind === 'unclassified') {
-      const why = `gatehouse could not classify ${action.method} ${action.path} (${action.reason})`;
+      const why = `gatehouse could not classify ${printable(action.method)} ${printable(action.path)} (${action.reason})`;
       return spec.unclassified === 'deny'
         ? { effect: 'deny', rule: null, reason: `${why}; such requests are refused` }
         : requireDecision(UNCLASSIFIED_RULE, spec.unclassified.require, `${why}; it needs approval`);

@@ -30,7 +30,7 @@ export function parseAction(req: KubeRequest): Action {
 
 function classify(req: KubeRequest): Action {
   const method = String(req.method);
-  if (!METHODS.has(method)) return unclassified(req, `unsupported method ${JSON.stringify(method)}`);
+  if (!METHODS.has(method)) return unclassified(req, 'unsupported method');
   const override = METHOD_OVERRIDES.find((h) => req.headers[h] !== undefined);
   if (override !== undefined) return unclassified(req, `method override header ${override}`);
 

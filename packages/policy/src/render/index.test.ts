@@ -121,3 +121,14 @@ describe('renderCommand on hand-built actions', () => {
     expect(command).toBe('kubectl create --raw /api/v1/namespaces/x/pods/web-1/eviction -f -');
   });
 });
+
+describe('renderCommand on hostile unclassified requests', () => {
+  it('escapes what is not printable ASCII and cuts very long paths', () => {
+    const action = parseAction({ method: 'GET\n', path: '/x\n<!channel> ü', query: '', headers: {} });
+    expect(renderCommand(action)).toBe('GET%0A /x%0A<!channel>%20%C3%BC');
+    const long = renderCommand(
+      parseAction({ method: 'GET', path: `/${'a'.repeat(5000)}`, query: '', headers: {} }),
+    );
+    expect(long.length).toBeLessThan(300);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Action, ResourceAction } from '../types.js';
 import { isClusterScoped, typeName } from './names.js';
+import { printable } from './printable.js';
 
 /**
  * A kubectl-style one-liner for humans (the Slack message, the audit log): what the
@@ -10,7 +11,7 @@ import { isClusterScoped, typeName } from './names.js';
 export function renderCommand(action: Action): string {
   switch (action.kind) {
     case 'unclassified':
-      return `${action.method} ${action.path}`;
+      return `${printable(action.method)} ${printable(action.path)}`;
     case 'nonResource':
       return `kubectl get --raw ${quote(action.path)}`;
     case 'resource':
