@@ -5,11 +5,20 @@
 #   2. each Dockerfile runs the entry point its package.json declares;
 #   3. the Helm chart, rendered with every deploy/helm/gatehouse/ci/*-values.yaml by `helm` when
 #      present, else by deploy/helm/render (Go text/template + sprig from Debian), and checked;
-#   4. the example gatehouse.yaml and the chart's ConfigMaps against the real config loader.
+#   4. the example gatehouse.yaml and the chart's ConfigMaps against the real config loader;
+#   5. with --images: each app's production-only install (`pnpm deploy --prod`, as in its
+#      Dockerfile) starts its image entry point without a module loading error. Needs `pnpm build`.
 # Installs what it needs with apt-get when missing; a part whose tool cannot be installed is
 # SKIPPED with a message. Any validation error exits non-zero. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+images=false
+for arg in "$@"; do
+  case "$arg" in
+    --images) images=true ;;
+    *) echo "usage: scripts/check-deploy.sh [--images]" >&2; exit 2 ;;
+  esac
+done
 
 CHART=deploy/helm/gatehouse
 CACHE="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gatehouse-check-deploy"
@@ -143,6 +152,26 @@ if [ -x node_modules/.bin/tsx ] && [ -f packages/config/src/index.ts ]; then
 else
   skipped+=(config)
   say "SKIP config: run pnpm install first (needs tsx and packages/config)"
+fi
+
+# --- 5. production installs load (--images) ------------------------------------------------------
+if $images; then
+  for app in gateway slackbot; do
+    entry=$(sed -n 's/^ENTRYPOINT \["node", "\/app\/\([^"]*\)".*/\1/p' "apps/$app/Dockerfile")
+    [ -f "apps/$app/$entry" ] || die "apps/$app/$entry is missing; run pnpm build first"
+    pnpm --filter="@gatehouse/$app" --prod deploy --legacy "$WORK/image-$app" >"$WORK/deploy-$app.log" 2>&1 ||
+      die "pnpm deploy of @gatehouse/$app failed: $(tail -5 "$WORK/deploy-$app.log")"
+    # No config and no secrets: the app must get far enough to complain about those, or print usage.
+    status=0
+    (cd "$WORK/image-$app" && env -u SLACK_BOT_TOKEN -u SLACK_SIGNING_SECRET -u SLACK_APP_TOKEN \
+      GATEHOUSE_CONFIG=/nonexistent/gatehouse.yaml NODE_ENV=production \
+      timeout 20 node "$entry" --help >"$WORK/run-$app.log" 2>&1) || status=$?
+    if grep -qE 'ERR_MODULE_NOT_FOUND|ERR_REQUIRE_ESM|SyntaxError|Cannot find (module|package)' "$WORK/run-$app.log"; then
+      die "the $app image's entry point does not load with production dependencies only:
+$(head -12 "$WORK/run-$app.log")"
+    fi
+    say "ok   $app: production install ($(du -sh "$WORK/image-$app" | cut -f1)) loads $entry (exit $status)"
+  done
 fi
 
 if [ ${#skipped[@]} -gt 0 ]; then
