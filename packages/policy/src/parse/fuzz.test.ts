@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compilePolicy } from '../compile/index.js';
 import { renderCommand } from '../render/index.js';
 import type { KubeRequest } from '../types.js';
 import { parseAction } from './index.js';
@@ -123,6 +124,28 @@ describe('parseAction on arbitrary requests', () => {
           expect(action.readOnly).toBe(false);
       }),
       { numRuns: 20_000 },
+    );
+  });
+
+  it('decides every parsed request without throwing, and never allows an unclassified one', () => {
+    const policy = compilePolicy({
+      default: 'allow',
+      rules: [
+        { name: 'all', match: {}, allow: {} },
+        {
+          name: 'prod',
+          match: { namespaces: ['prod*'], names: ['w?b*'], verbs: ['delete'] },
+          require: { group: 'g' },
+        },
+      ],
+    });
+    fc.assert(
+      fc.property(request, (r) => {
+        const action = parseAction(r);
+        const decision = policy.decide({ cluster: 'c', agent: 'a', action });
+        if (action.kind === 'unclassified') expect(decision.effect).not.toBe('allow');
+      }),
+      { numRuns: 10_000 },
     );
   });
 
