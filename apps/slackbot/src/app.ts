@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApprovals } from '@gatehouse/approvals';
 import type { GatehouseConfig, SlackConfig } from '@gatehouse/config';
 import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
-import { type RetryOptions, retryPolicies } from '@slack/web-api';
+import type { RetryOptions } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { type Clock, createApproverCheck } from './approvers/index.js';
@@ -38,7 +38,7 @@ export interface SlackbotOptions {
   readonly logger?: Logger | undefined;
   /**
    * WebClient retries for network errors, 5xx and 429 (429 waits Retry-After first).
-   * @defaultValue five retries in five minutes (WebClient's own default retries for ~30 minutes)
+   * @defaultValue five retries in about five minutes
    */
   readonly retryConfig?: RetryOptions | undefined;
   /** Per Slack API call. @defaultValue 10_000 */
@@ -57,6 +57,18 @@ export interface Slackbot {
   start(): Promise<{ readonly port: number | undefined }>;
   stop(): Promise<void>;
 }
+
+/**
+ * Five retries over about five minutes, jittered (WebClient's own default keeps going for ~30 minutes,
+ * far past any held kubectl request). BullMQ retries the job after that, with its own backoff.
+ */
+const DEFAULT_RETRY: RetryOptions = {
+  retries: 5,
+  factor: 3.86,
+  minTimeout: 1_000,
+  maxTimeout: 120_000,
+  randomize: true,
+};
 
 /** Slack's request path for events, interactivity and slash commands (the manifest points here). */
 export const EVENTS_PATH = '/slack/events';
@@ -110,7 +122,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     deferInitialization: true,
     clientOptions: {
       slackApiUrl: slack.apiUrl,
-      retryConfig: options.retryConfig ?? retryPolicies.fiveRetriesInFiveMinutes,
+      retryConfig: options.retryConfig ?? DEFAULT_RETRY,
       timeout: options.slackTimeoutMs ?? 10_000,
       rejectRateLimitedCalls: false,
     },

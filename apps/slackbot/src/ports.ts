@@ -1,4 +1,10 @@
 import type { Approvals } from '@gatehouse/approvals';
+import type {
+  ApprovalApprovedEvent,
+  ApprovalDeniedEvent,
+  ApprovalExpiredEvent,
+  VoteEvent,
+} from '@gatehouse/audit';
 
 /**
  * The slice of the approvals store the bot uses. A `Pick` rather than the class, so tests can wrap
@@ -9,39 +15,12 @@ export type ApprovalsPort = Pick<
   'get' | 'vote' | 'listPending' | 'countPending' | 'setSlackMessage' | 'queueNames'
 >;
 
-/** Where the bot records votes and decisions; `@gatehouse/audit`'s log fits. */
+/** The audit events the bot writes: votes, and the decisions votes (or expiry) make. */
+export type AuditEventInput = VoteEvent | ApprovalApprovedEvent | ApprovalDeniedEvent | ApprovalExpiredEvent;
+
+/** Where the bot records votes and decisions; `@gatehouse/audit`'s AuditLog fits. */
 export interface AuditPort {
   record(event: AuditEventInput): Promise<unknown>;
-}
-
-/** The audit events the bot writes (the matching members of `@gatehouse/audit`'s AuditEventInput). */
-export type AuditEventInput =
-  | {
-      readonly type: 'vote';
-      readonly approvalId: string;
-      readonly user: SlackUserRef;
-      readonly group: string;
-      readonly decision: 'approve' | 'deny';
-      readonly outcome: 'accepted' | 'refused';
-      readonly reason?: string | undefined;
-      readonly tally?: { readonly approvals: number; readonly needed: number } | undefined;
-    }
-  | {
-      readonly type: 'approval.approved';
-      readonly approvalId: string;
-      readonly approvers: readonly SlackUserRef[];
-    }
-  | {
-      readonly type: 'approval.denied';
-      readonly approvalId: string;
-      readonly by: SlackUserRef;
-      readonly reason: string;
-    }
-  | { readonly type: 'approval.expired'; readonly approvalId: string };
-
-export interface SlackUserRef {
-  readonly id: string;
-  readonly name?: string | undefined;
 }
 
 /** Structured logging (pino fits); never handed tokens or request bodies. */

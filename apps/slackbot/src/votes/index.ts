@@ -1,11 +1,12 @@
 import type { ApprovalRequest, VoteResult } from '@gatehouse/approvals';
+import type { SlackUser } from '@gatehouse/audit';
 import type { ApproverCheck } from '../approvers/index.js';
-import type { ApprovalsPort, AuditEventInput, AuditPort, Log, SlackUserRef } from '../ports.js';
+import type { ApprovalsPort, AuditEventInput, AuditPort, Log } from '../ports.js';
 import { code, date, mention } from '../render/mrkdwn.js';
 
 export interface Ballot {
   readonly approvalId: string;
-  readonly user: SlackUserRef;
+  readonly user: SlackUser;
   readonly decision: 'approve' | 'deny';
   readonly reason?: string | undefined;
 }
