@@ -186,6 +186,19 @@ describe('decide: how rules combine (most restrictive wins)', () => {
     );
   });
 
+  it('nonResourceURLs match health and metrics paths, never resource URLs', () => {
+    const policy = compilePolicy({
+      default: 'deny',
+      rules: [
+        { name: 'health', match: { nonResourceURLs: ['/healthz*', '/livez*', '/readyz*'] }, allow: {} },
+      ],
+    });
+    expect(policy.decide(ctx('GET', '/healthz'))).toEqual({ effect: 'allow', rule: 'health' });
+    expect(policy.decide(ctx('GET', '/readyz/etcd'))).toEqual({ effect: 'allow', rule: 'health' });
+    expect(policy.decide(ctx('GET', '/metrics')).effect).toBe('deny');
+    expect(policy.decide(ctx('GET', '/api/v1/namespaces/healthz')).effect).toBe('deny');
+  });
+
   it('a bare resource matches every group; .core only the core group; * and *.group', () => {
     const decideWith = (resources: string[], url: string) =>
       compilePolicy({

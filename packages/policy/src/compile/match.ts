@@ -43,6 +43,10 @@ export function compileMatch(match: PolicyRuleSpec['match']): RulePredicate {
     const m = compileGlobs(match.names);
     checks.push((_, a) => a.kind === 'resource' && m(a.name));
   }
+  if (match.nonResourceURLs) {
+    const m = compileGlobs(match.nonResourceURLs);
+    checks.push((_, a) => a.kind === 'nonResource' && m(a.path));
+  }
   if (match.scaleToZero !== undefined) {
     const want = match.scaleToZero;
     checks.push((_, a) => (a.kind === 'resource' && a.scaleToZero) === want);

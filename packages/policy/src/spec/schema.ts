@@ -42,6 +42,11 @@ export const matchSchema = z.strictObject({
   subresources: z.array(subresource).min(1).optional(),
   namespaces: globs.optional(),
   names: globs.optional(),
+  /** Globs on non-resource URLs (`/healthz*`, `/metrics`); such a rule never matches resource URLs. */
+  nonResourceURLs: z
+    .array(z.string().regex(/^\/[\x21-\x7e]*$/, 'a path starting with /'))
+    .min(1)
+    .optional(),
   scaleToZero: z.boolean().optional(),
   /** Set: the rule matches only dry runs (true) or only real requests (false). */
   dryRun: z.boolean().optional(),
