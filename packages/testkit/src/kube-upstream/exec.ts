@@ -130,6 +130,8 @@ export class ExecServer {
       } else if (channel === CLOSE && payload[0] === STDIN) stdin.close();
       else if (channel === RESIZE) session.resizes.push(JSON.parse(payload.toString('utf8')));
     });
+    // A client reset is the end of the session, not a failure of the test process.
+    ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       stdin.close();
       aborted.abort();

@@ -247,8 +247,15 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
         rejectUnauthorized: Boolean(tls.requireClientCert),
       })
     : createHttpServer();
-  server.on('request', (req, res) => void onRequest(req, res));
-  server.on('upgrade', (req, socket, head) => void onUpgrade(req, socket, head));
+  // A client that goes away mid-request (a killed kubectl, a gateway giving up) must not take the
+  // test process down: its request simply ends.
+  server.on('request', (req, res) => {
+    onRequest(req, res).catch(() => res.destroy());
+  });
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    socket.on('error', () => socket.destroy());
+    onUpgrade(req, socket, head).catch(() => socket.destroy());
+  });
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
