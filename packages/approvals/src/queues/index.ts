@@ -6,6 +6,12 @@ import type { ChangeKind, PostJobData, RefreshJobData } from '../store/types.js'
 export const POST_JOB = 'post';
 export const REFRESH_JOB = 'refresh';
 
+/**
+ * 12 attempts, exponential backoff from 1 s: the 11 retries span 2^11 - 1 s, about 34 minutes, a
+ * little longer than a request waits by default (30 min), instead of retrying for days.
+ */
+const RETRY = { attempts: 12, backoff: { type: 'exponential', delay: 1000 } } as const;
+
 /** Producer side of the two queues the slackbot consumes. */
 export class ApprovalQueues {
   readonly #approvals: Queue<PostJobData>;
@@ -27,8 +33,7 @@ export class ApprovalQueues {
       { id },
       {
         jobId: id,
-        attempts: 20,
-        backoff: { type: 'exponential', delay: 1000 },
+        ...RETRY,
         removeOnComplete: { age: this.#keepSeconds },
         // A post that failed every attempt is dropped, so the next join can try again.
         removeOnFail: true,
@@ -46,8 +51,7 @@ export class ApprovalQueues {
       { id, revision, change },
       {
         deduplication: { id, keepLastIfActive: true },
-        attempts: 20,
-        backoff: { type: 'exponential', delay: 1000 },
+        ...RETRY,
         removeOnComplete: true,
         removeOnFail: { count: 1000 },
       },
