@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 
 /** The `reason` values of a Kubernetes `Status` the gateway sends. */
 export type StatusReason =
+  | 'BadRequest'
   | 'Unauthorized'
   | 'Forbidden'
   | 'NotFound'
@@ -24,6 +25,7 @@ export interface KubeStatus {
 }
 
 const CODES: Record<StatusReason, number> = {
+  BadRequest: 400,
   Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,

@@ -199,6 +199,22 @@ describe('upgrades', () => {
     socket.destroy();
   });
 
+  it('refuses an upgrade on a request that is not exec, attach, port-forward or proxy', async () => {
+    const harness = await start();
+    const socket = connect(harness.port, '127.0.0.1');
+    socket.write(
+      'POST /clusters/test/api/v1/namespaces/dev/pods HTTP/1.1\r\nHost: g\r\nConnection: Upgrade\r\nUpgrade: x\r\n' +
+        `Authorization: Bearer ${AGENT_TOKEN}\r\nContent-Length: 2\r\n\r\n{}`,
+    );
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect(harness.upstream.received).toEqual([]);
+  });
+
   it('refuses an unauthenticated upgrade with a raw 401 Status', async () => {
     const harness = await start();
     const socket = connect(harness.port, '127.0.0.1');

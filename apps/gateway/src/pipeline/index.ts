@@ -8,6 +8,9 @@ import type { GatewayContext } from '../ports.js';
 import { parseClusterRoute } from '../routing/index.js';
 import { forward, type JudgedRequest } from './forward.js';
 
+/** Verbs whose requests are protocol upgrades in Kubernetes. */
+const UPGRADABLE: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
 const UNAUTHORIZED =
   'missing or unknown bearer token: this gateway admits agents by the token in their kubeconfig ' +
   '(print one with `gatehouse-gateway kubeconfig --agent <id> --cluster <name> --token -`)';
@@ -40,17 +43,6 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     );
     return;
   }
-  const encoding = singleHeader(exchange.headers, 'content-encoding');
-  if (encoding && encoding.toLowerCase() !== 'identity') {
-    // The policy must read the body it judges; an encoded body would pass unread.
-    exchange.reject(
-      kubeStatus(
-        'UnsupportedMediaType',
-        `request bodies with Content-Encoding ${encoding} are not accepted; send them uncompressed`,
-      ),
-    );
-    return;
-  }
   const read = await exchange.readBody(ctx.maxBodyBytes);
   if (read && !read.ok) {
     if (read.reason === 'too-large') {
@@ -64,6 +56,17 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     return;
   }
   const body = read?.body;
+  const encoding = singleHeader(exchange.headers, 'content-encoding');
+  if (body && body.length > 0 && encoding && encoding.toLowerCase() !== 'identity') {
+    // The policy must read the body it judges; an encoded body would pass unread.
+    exchange.reject(
+      kubeStatus(
+        'UnsupportedMediaType',
+        `request bodies with Content-Encoding ${encoding} are not accepted; send them uncompressed`,
+      ),
+    );
+    return;
+  }
   const request: KubeRequest = {
     method: exchange.method,
     path: route.path,
@@ -72,6 +75,16 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     body,
   };
   const action = ctx.policy.parseAction(request);
+  if (exchange.kind === 'upgrade' && !UPGRADABLE.has(action.verb)) {
+    // An upgraded connection carries bytes the policy never reads; only streaming verbs may have one.
+    exchange.reject(
+      kubeStatus(
+        'BadRequest',
+        `protocol upgrades are accepted only for exec, attach, port-forward and proxy, not for ${exchange.method} ${route.path}`,
+      ),
+    );
+    return;
+  }
   const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action });
   const judged: JudgedRequest = {
     id: randomUUID(),
