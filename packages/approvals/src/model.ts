@@ -1,6 +1,6 @@
 import type { Action } from '@gatehouse/policy';
 
-/** The states an approval request moves through. See ARCHITECTURE.md for the diagram. */
+/** The states an approval request moves through; the diagram is in packages/approvals/README.md. */
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'dispatched' | 'completed';
 
 /** The request as it will be replayed upstream once approved. */

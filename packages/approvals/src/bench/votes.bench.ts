@@ -1,7 +1,7 @@
 /**
  * Votes per second against the local Redis: `pnpm exec tsx --conditions=@gatehouse/source
  * packages/approvals/src/bench/votes.bench.ts [approvals] [concurrency]`. Uses a random prefix and
- * deletes its keys afterwards. Each approval needs 3 approvals; every voter clicks twice (the second
+ * deletes its keys afterwards. Also times pages of 50 through the pending list while all wait. Each approval needs 3 approvals; every voter clicks twice (the second
  * click is a duplicate), so the mix includes the cheap refusal path.
  */
 import { performance } from 'node:perf_hooks';
@@ -30,6 +30,16 @@ try {
   );
   const openSeconds = (performance.now() - started) / 1000;
 
+  // A page of the pending list with all of them waiting (what `/gatehouse pending` does).
+  started = performance.now();
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    cursor = (await h.approvals.listPending({ cursor, limit: 50 })).nextCursor;
+    pages++;
+  } while (cursor !== undefined && pages < 100);
+  const pageMs = (performance.now() - started) / pages;
+
   const votes = ids.flatMap((id) =>
     ['U1', 'U1', 'U2', 'U2', 'U3', 'U3'].map(
       (userId) => () => h.approvals.vote(id, { userId, decision: 'approve' }),
@@ -46,6 +56,7 @@ try {
       approvals: approvalCount,
       concurrency,
       opensPerSecond: Math.round(approvalCount / openSeconds),
+      pendingPageOf50Ms: Number(pageMs.toFixed(2)),
       votesPerSecond: Math.round(votes.length / voteSeconds),
     }),
   );
