@@ -90,6 +90,10 @@ describe('kubectl through the gateway', () => {
     expect(deletes(e)).toHaveLength(1);
     await waitUntil('completion', async () => (await e.slackbot.get(approval.id))?.state === 'completed');
     expect((await e.slackbot.get(approval.id))?.dispatch).toMatchObject({ via: 'hold', status: 200 });
+    await waitUntil('audit events', async () =>
+      (await e.auditTypes(approval.id)).includes('upstream.response'),
+    );
+    expect(await e.auditTypes(approval.id)).toEqual(['approval.requested', 'dispatch', 'upstream.response']);
   });
 
   it('prints the denial (who and why) and sends nothing', async () => {
@@ -204,5 +208,42 @@ describe('kubectl exec through the gateway', () => {
     expect(retry.stderr).toBe('');
     expect(retry.stdout).toBe('api-0\n');
     expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toHaveLength(1);
+  });
+
+  it('runs a held exec once approved, on the connection kubectl opened', async () => {
+    const e = await start();
+    const kubectl = startKubectl(['exec', '-i', 'api-0', '-n', 'prod-payments', '--', 'cat'], {
+      kubeconfig: e.kubeconfig,
+      stdin: 'approved input\n',
+    });
+    const approval = await pendingApproval(e);
+    expect(approval.rule).toBe('prod-exec');
+    expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toEqual([]);
+    await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
+    const result = await kubectl.result(30_000);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('approved input\n');
+    expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toHaveLength(1);
+    await waitUntil('completion', async () => (await e.slackbot.get(approval.id))?.state === 'completed');
+    expect((await e.slackbot.get(approval.id))?.dispatch).toMatchObject({ via: 'hold', status: 101 });
+  });
+
+  it('gives the SPDY retry of a denied exec the same denial, not a second approval', async () => {
+    const e = await start();
+    const kubectl = startKubectl(['exec', 'api-0', '-n', 'prod-payments', '--', 'hostname'], {
+      kubeconfig: e.kubeconfig,
+    });
+    const approval = await pendingApproval(e);
+    await e.slackbot.vote(approval.id, {
+      userId: 'U0BOB',
+      userName: 'bob',
+      decision: 'deny',
+      reason: 'use the runbook',
+    });
+    const result = await kubectl.result(30_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('denied by bob (U0BOB): use the runbook');
+    expect(await e.pending()).toEqual([]);
+    expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toEqual([]);
   });
 });

@@ -122,7 +122,18 @@ export async function startE2e(options: E2eOptions = {}) {
     badKubeconfig,
     caPem,
     slackbot,
-    /** The single pending approval, once it exists. */
+    /** Types of the audit events of one approval, in chain order (read straight from the audit stream). */
+    async auditTypes(approvalId: string): Promise<string[]> {
+      const entries = await redis.redis.xrange(`${redis.prefix}:audit:log`, '-', '+');
+      return entries
+        .map(
+          ([, fields]) =>
+            JSON.parse(fields[fields.indexOf('e') + 1] ?? '{}') as { type: string; approvalId?: string },
+        )
+        .filter((event) => event.approvalId === approvalId)
+        .map((event) => event.type);
+    },
+    /** Pending approvals, oldest first. */
     async pending() {
       const page = await slackbot.listPending({ limit: 10 });
       return page.items;
