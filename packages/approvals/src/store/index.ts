@@ -1,5 +1,11 @@
 import { Redis } from 'ioredis';
-import { ClosedError, NotFoundError, ScriptFailure, scriptFailureToError } from '../errors.js';
+import {
+  ClosedError,
+  ContendedError,
+  NotFoundError,
+  ScriptFailure,
+  scriptFailureToError,
+} from '../errors.js';
 import { type FingerprintInput, fingerprintOf } from '../fingerprint/index.js';
 import { newApprovalId } from '../ids.js';
 import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
@@ -133,7 +139,9 @@ export class Approvals {
         return { approval: stored, joined: code === OpenOutcome.Joined };
       }
     }
-    throw scriptFailureToError(ScriptFailure.Retry, fingerprint.slice(0, 12), undefined, 'open');
+    throw new ContendedError(
+      `opening request ${fingerprint.slice(0, 12)}… lost ${MAX_ATTEMPTS} races with other writers; retry`,
+    );
   }
 
   /** {@link fingerprintOf}, for callers that hold only the store (the gateway's approvals port). */
