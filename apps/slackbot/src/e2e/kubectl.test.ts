@@ -121,7 +121,7 @@ describe('with the gateway', () => {
     await slack.waitFor('the approval message', () => slack.messages(CHANNEL).length === 1, 30_000);
     const message = slack.messages(CHANNEL)[0]!;
     expect(blocksText(message.blocks)).toContain('kubectl delete namespace payments-staging');
-    const approvalId = (message.metadata?.event_payload as { approval_id: string }).approval_id;
+    const approvalId = String(message.metadata?.event_payload.approval_id);
     expect(kubectl.running()).toBe(true);
     expect(deletes()).toEqual([]);
 
@@ -170,7 +170,7 @@ describe('with the gateway', () => {
     });
     await slack.waitFor('the approval message', () => slack.messages(CHANNEL).length === 1, 30_000);
     const message = slack.messages(CHANNEL)[0]!;
-    const approvalId = (message.metadata?.event_payload as { approval_id: string }).approval_id;
+    const approvalId = String(message.metadata?.event_payload.approval_id);
     const deny = interactiveBody(
       blockActionsPayload({
         user: { id: 'U0BOB', name: 'bob' },
