@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type ApprovalRequest, type Approvals, createApprovals, type OpenInput } from '@gatehouse/approvals';
-import type { GatehouseConfig } from '@gatehouse/config';
+import { type GatehouseConfig, parseConfig } from '@gatehouse/config';
 import {
   blockActionsPayload,
   type FakeView,
@@ -114,34 +114,21 @@ export class Harness {
   }
 
   config(): GatehouseConfig {
-    return {
-      redis: { url: REDIS_URL, keyPrefix: this.prefix },
-      gateway: {
-        host: '127.0.0.1',
-        port: 0,
-        tls: { mode: 'plain-http' },
-        holdTimeoutMs: 60_000,
-        requestTtlMs: 600_000,
-        grantTtlMs: 600_000,
-        maxBodyBytes: 1024 * 1024,
+    return parseConfig(
+      {
+        redis: { url: REDIS_URL, keyPrefix: this.prefix },
+        clusters: [{ name: 'prod', type: 'kubeconfig', kubeconfig: '/dev/null' }],
+        agents: [{ id: 'agent-oncall', tokenSha256: '0'.repeat(64), owners: [USERS.alice.id] }],
+        approverGroups: { 'sre-oncall': { slackUsergroup: 'S0SRE' }, dba: { members: [USERS.dave.id] } },
+        slack: {
+          approverChannel: CHANNEL,
+          command: COMMAND,
+          listen: '127.0.0.1:0',
+          usergroupCacheTtl: this.#options.usergroupCacheTtlMs ?? 60_000,
+        },
       },
-      clusters: [{ name: 'prod', type: 'kubeconfig', kubeconfig: '/dev/null' }],
-      agents: [{ id: 'agent-oncall', tokenSha256: '0'.repeat(64), owners: [USERS.alice.id] }],
-      approverGroups: {
-        'sre-oncall': { slackUsergroup: 'S0SRE' },
-        dba: { members: [USERS.dave.id] },
-      },
-      slack: {
-        approverChannel: CHANNEL,
-        command: COMMAND,
-        host: '127.0.0.1',
-        port: 0,
-        usergroupCacheTtlMs: this.#options.usergroupCacheTtlMs ?? 60_000,
-        apiUrl: undefined,
-      },
-      audit: { sinks: [{ type: 'redis' }], bodies: 'hash', recordingsDir: '/tmp' },
-      policy: {},
-    };
+      { baseDir: '/tmp', env: {} },
+    );
   }
 
   async start(): Promise<this> {
