@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from './auth/index.js';
 import type { RecentRefusals } from './hold/refusals.js';
 import type { GatewayMetrics } from './metrics/index.js';
+import type { SessionSink } from './session-tap/index.js';
 import type { ClusterUpstream } from './upstream/index.js';
 
 export interface PolicyPort {
@@ -55,6 +56,14 @@ export interface AuditPort {
   record(event: AuditEventInput): void;
 }
 
+/** Records approved exec/attach sessions (@gatehouse/audit's asciicast recorder). */
+export interface SessionRecorderPort {
+  start(options: {
+    approvalId: string;
+    command: string;
+  }): Promise<SessionSink & { close(): Promise<unknown> }>;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -66,6 +75,8 @@ export interface GatewayContext {
   readonly policy: PolicyPort;
   readonly approvals: ApprovalsPort;
   readonly audit: AuditPort;
+  /** Absent: sessions are not recorded. */
+  readonly sessions?: SessionRecorderPort | undefined;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly clock: Clock;

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { namespace, pod } from '@gatehouse/testkit/kube-upstream';
 import { runKubectl, startKubectl, waitUntil } from '@gatehouse/testkit/processes';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -226,6 +228,28 @@ describe('kubectl exec through the gateway', () => {
     expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toHaveLength(1);
     await waitUntil('completion', async () => (await e.slackbot.get(approval.id))?.state === 'completed');
     expect((await e.slackbot.get(approval.id))?.dispatch).toMatchObject({ via: 'hold', status: 101 });
+
+    // The approved session is recorded (asciicast v2) and the recording is in the audit log.
+    await waitUntil('the session recording', async () =>
+      (await e.auditTypes(approval.id)).includes('session.recorded'),
+    );
+    const cast = (await readFile(join(e.dir, 'recordings', `${approval.id}-1.cast`), 'utf8'))
+      .trim()
+      .split('\n');
+    expect(JSON.parse(cast[0]!)).toMatchObject({ version: 2, title: `gatehouse approval ${approval.id}` });
+    const events = cast.slice(1).map((line) => JSON.parse(line) as [number, string, string]);
+    expect(
+      events
+        .filter(([, code]) => code === 'i')
+        .map(([, , text]) => text)
+        .join(''),
+    ).toBe('approved input\n');
+    expect(
+      events
+        .filter(([, code]) => code === 'o')
+        .map(([, , text]) => text)
+        .join(''),
+    ).toBe('approved input\n');
   });
 
   it('gives the SPDY retry of a denied exec the same denial, not a second approval', async () => {

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { BodyResult } from '../body/index.js';
 import type { KubeStatus } from '../kube-status/index.js';
 import type { ClusterRoute } from '../routing/index.js';
+import type { ByteTap } from '../session-tap/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
 
 /** How a forward ended, for the audit, the metrics and the approval's dispatch record. */
@@ -30,6 +31,14 @@ export interface Exchange {
   readBody(limit: number): Promise<BodyResult | undefined>;
   /** Answers with a Kubernetes Status and ends the exchange. */
   reject(status: KubeStatus): void;
-  /** Sends the request upstream with the cluster's credentials and streams the answer back. */
-  forward(upstream: ClusterUpstream, route: ClusterRoute, body: Buffer | undefined): Promise<ForwardResult>;
+  /**
+   * Sends the request upstream with the cluster's credentials and streams the answer back.
+   * `tap` sees an upgraded connection's bytes both ways (session recording).
+   */
+  forward(
+    upstream: ClusterUpstream,
+    route: ClusterRoute,
+    body: Buffer | undefined,
+    tap?: ByteTap,
+  ): Promise<ForwardResult>;
 }

@@ -76,7 +76,7 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
 
     reject,
 
-    async forward(upstream, route): Promise<ForwardResult> {
+    async forward(upstream, route, _body, tap): Promise<ForwardResult> {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       let upstreamSocket: Socket;
@@ -104,7 +104,14 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
         return { outcome: 'aborted' };
       }
       socket.off('data', collect);
-      for (const chunk of early.splice(0)) upstreamSocket.write(chunk);
+      for (const chunk of early.splice(0)) {
+        tap?.fromClient(chunk);
+        upstreamSocket.write(chunk);
+      }
+      if (tap) {
+        socket.on('data', (chunk: Buffer) => tap.fromClient(chunk));
+        upstreamSocket.on('data', (chunk: Buffer) => tap.fromUpstream(chunk));
+      }
       const closeBoth = () => {
         socket.destroy();
         upstreamSocket.destroy();

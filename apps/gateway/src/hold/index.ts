@@ -3,6 +3,7 @@ import type { Decision } from '@gatehouse/policy';
 import { kubeStatus } from '../kube-status/index.js';
 import { forward, heldRequestOf, type JudgedRequest } from '../pipeline/forward.js';
 import type { GatewayContext } from '../ports.js';
+import { type ByteTap, channelTap } from '../session-tap/index.js';
 import { alreadyUsedMessage, deniedMessage, expiredMessage, stillPendingMessage } from './messages.js';
 
 type RequireDecision = Extract<Decision, { effect: 'require' }>;
@@ -163,6 +164,33 @@ async function answerRecentRefusal(
   return true;
 }
 
+/** An approved exec or attach is recorded; the recording ends when the connection does. */
+async function recordSession(
+  judged: JudgedRequest,
+  approvalId: string,
+  ctx: GatewayContext,
+): Promise<ByteTap | undefined> {
+  const { verb } = judged.action;
+  if (!ctx.sessions || judged.exchange.kind !== 'upgrade' || (verb !== 'exec' && verb !== 'attach'))
+    return undefined;
+  try {
+    const recorder = await ctx.sessions.start({ approvalId, command: judged.command });
+    judged.exchange.signal.addEventListener('abort', () => {
+      recorder
+        .close()
+        .catch((error: unknown) => ctx.logger.error({ err: error, approvalId }, 'session recording failed'));
+    });
+    return channelTap(recorder);
+  } catch (error) {
+    // The approvers allowed the session; a full disk must not take it away. The audit still has the dispatch.
+    ctx.logger.error(
+      { err: error, approvalId },
+      'cannot start the session recording; the session runs unrecorded',
+    );
+    return undefined;
+  }
+}
+
 /** Sends a claimed, approved request and records the result against its approval. */
 async function dispatch(
   judged: JudgedRequest,
@@ -171,7 +199,8 @@ async function dispatch(
   ctx: GatewayContext,
 ): Promise<void> {
   ctx.audit.record({ type: 'dispatch', approvalId, via, holder: ctx.replicaId });
-  const result = await forward(judged, ctx, approvalId);
+  const tap = await recordSession(judged, approvalId, ctx);
+  const result = await forward(judged, ctx, approvalId, tap);
   const completion =
     result.outcome === 'response'
       ? { status: result.status, durationMs: result.durationMs }

@@ -5,6 +5,7 @@ import type { Exchange, ForwardResult } from '../exchange/types.js';
 import { heldRequestHeaders } from '../headers/index.js';
 import type { GatewayContext } from '../ports.js';
 import type { ClusterRoute } from '../routing/index.js';
+import type { ByteTap } from '../session-tap/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
 
 /** A request that passed authentication and routing, with what the policy made of it. */
@@ -26,8 +27,9 @@ export async function forward(
   judged: JudgedRequest,
   ctx: GatewayContext,
   approvalId?: string,
+  tap?: ByteTap,
 ): Promise<ForwardResult> {
-  const result = await judged.exchange.forward(judged.upstream, judged.route, judged.body);
+  const result = await judged.exchange.forward(judged.upstream, judged.route, judged.body, tap);
   const kind = judged.exchange.kind;
   if (result.outcome === 'aborted') return result;
   ctx.metrics.upstreamLatency.observe({ cluster: judged.route.cluster, kind }, result.durationMs / 1000);

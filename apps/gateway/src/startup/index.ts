@@ -103,6 +103,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
             );
         },
       },
+      sessions: { start: (options) => audit.startRecording(options) },
       metrics: createMetrics(),
       logger,
       clock,
