@@ -7,6 +7,7 @@ import type { RetryOptions } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { type Clock, createApproverCheck } from './approvers/index.js';
+import { auditTrailIn } from './audit-trail.js';
 import { boltLogger } from './bolt-logger.js';
 import { createCommandService } from './command/index.js';
 import { InvalidOptionsError, NotConfiguredError } from './errors.js';
@@ -34,6 +35,7 @@ export interface SlackbotOptions {
   /** @defaultValue a store created from `config.redis` and `config.gateway` TTLs, closed on stop */
   readonly approvals?: ApprovalsPort | undefined;
   readonly audit?: AuditPort | undefined;
+  /** @defaultValue the audit log's events in Redis (`@gatehouse/audit`), under `redis.keyPrefix` */
   readonly trail?: AuditTrailPort | undefined;
   readonly logger?: Logger | undefined;
   /**
@@ -145,7 +147,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   const votes = createVoteService({ approvals, approvers, audit: options.audit, log });
   const commands = createCommandService({
     approvals,
-    trail: options.trail,
+    trail: options.trail ?? auditTrailIn(redis, config.redis.keyPrefix),
     link,
     command: slack.command,
     pageSize,

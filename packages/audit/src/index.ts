@@ -2,6 +2,7 @@ export type { ChainHead } from './chain/link.js';
 export { GENESIS_HASH, hashEvent } from './chain/link.js';
 export type { BrokenLink, BrokenLinkProblem, IntactChain, VerifyResult } from './chain/verify.js';
 export { verifyChain } from './chain/verify.js';
+export { describe as describeEvent } from './cli/describe.js';
 export {
   AuditError,
   AuditErrorCode,
@@ -39,6 +40,7 @@ export type {
   VoteEvent,
 } from './events.js';
 export { AUDIT_EVENT_TYPES } from './events.js';
+export { type AuditKeys, auditKeys } from './keys.js';
 export type { AuditedRecorder, AuditLog } from './log/index.js';
 export { createAuditLog } from './log/index.js';
 export type { AuditLogOptions } from './log/options.js';
@@ -46,3 +48,4 @@ export type { RecordingOptions } from './recording/asciicast.js';
 export type { BodyMode } from './redact/index.js';
 export { REDACTED } from './redact/index.js';
 export type { AuditSink } from './sinks/types.js';
+export { type LogEntry, readApproval } from './store/log-reader.js';

@@ -98,8 +98,9 @@ describe('the slash command', () => {
     expect(idsIn(await h.slash(USERS.mallory, `pending ${next}`))).toEqual(secondIds);
   });
 
-  it('shows one request with its votes', async () => {
+  it('shows one request with its votes and its audit trail', async () => {
     const approval = await h.posted((await h.open({ approvalsNeeded: 2 })).id);
+    await h.approve(USERS.mallory, approval);
     await h.approve(USERS.bob, approval);
 
     const text = textOf(await h.slash(USERS.mallory, `show ${approval.id}`));
@@ -108,6 +109,9 @@ describe('the slash command', () => {
     expect(text).toContain('<@U0BOB> approved');
     expect(text).toContain('1/2');
     expect(text).toContain('Open the approval message');
+    expect(text).toContain('*Audit trail*');
+    expect(text).toContain('mallory (U0MALLORY) voted approve, refused: not-member');
+    expect(text).toContain('bob (U0BOB) voted approve, accepted (1/2)');
   });
 
   it('says when a request does not exist, and explains itself on help or a typo', async () => {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type ApprovalRequest, type Approvals, createApprovals, type OpenInput } from '@gatehouse/approvals';
+import { type AuditLog, createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, parseConfig } from '@gatehouse/config';
 import {
   blockActionsPayload,
@@ -105,6 +106,7 @@ export class Harness {
   readonly audit: AuditEventInput[] = [];
   slack!: SlackApiFake;
   approvals!: Approvals;
+  auditLog!: AuditLog;
   bot: Slackbot | undefined;
   url = '';
   readonly #options: HarnessOptions;
@@ -144,6 +146,7 @@ export class Harness {
       grantTtlMs: 600_000,
       sweepIntervalMs: 0,
     });
+    this.auditLog = createAuditLog({ redis: REDIS_URL, prefix: this.prefix });
     await this.startBot();
     return this;
   }
@@ -155,7 +158,13 @@ export class Harness {
       config: { ...config, slack: { ...config.slack!, apiUrl: this.slack.url } },
       secrets: { botToken: this.slack.token, signingSecret: SIGNING_SECRET },
       approvals: this.#options.wrapApprovals ? this.#options.wrapApprovals(this.approvals) : this.approvals,
-      audit: { record: async (event) => void this.audit.push(event) },
+      // Kept in memory for exact assertions, and written to the real audit log for `show`.
+      audit: {
+        record: async (event) => {
+          this.audit.push(event);
+          await this.auditLog.record(event);
+        },
+      },
       logger: pino({ level: 'silent' }),
       clock: this.clock,
       // Small and explicit: WebClient's default retries for about thirty minutes.
@@ -280,6 +289,7 @@ export class Harness {
   async close(): Promise<void> {
     await this.stopBot();
     await this.approvals?.close();
+    await this.auditLog?.close();
     await this.slack?.close();
     await deleteKeys([`${this.prefix}:*`, `bull:${this.prefix}-*`]);
   }
