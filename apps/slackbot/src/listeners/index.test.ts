@@ -81,8 +81,32 @@ describe('who may approve', () => {
 
     expect(await h.approve(USERS.bob, approval)).toContain('not in it');
     expect(await votesOf(approval.id)).toEqual([]);
-    expect(await h.approve(USERS.dave, approval)).toContain('You approved');
+    expect(await h.approve(USERS.frank, approval)).toContain('You approved');
     expect((await h.approvals.get(approval.id))?.state).toBe('approved');
+  });
+
+  it("refuses a member of another approver group on this rule's requests", async () => {
+    const approval = await h.posted((await h.open({ group: 'sre-oncall' })).id);
+
+    expect(await h.approve(USERS.frank, approval)).toContain('not in it');
+    expect(await votesOf(approval.id)).toEqual([]);
+  });
+});
+
+describe('user group changes', () => {
+  it('refuses a user removed from the Slack user group once the cache has expired', async () => {
+    await h.close();
+    h = await new Harness({ usergroupCacheTtlMs: 1 }).start();
+    const first = await h.posted((await h.open()).id);
+    const second = await h.posted((await h.open()).id);
+    expect(await h.approve(USERS.bob, first)).toContain('You approved');
+
+    h.slack.setUsergroup('S0SRE', [USERS.carol.id]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    expect(await h.approve(USERS.bob, second)).toContain('not in it');
+    expect(await votesOf(second.id)).toEqual([]);
+    expect(h.slack.calls('usergroups.users.list')).toHaveLength(2);
   });
 });
 
@@ -171,6 +195,32 @@ describe('votes and decisions', () => {
     expect(h.audit.filter((event) => event.type === 'approval.approved')).toHaveLength(1);
     expect(h.audit.filter((event) => event.type === 'vote' && event.outcome === 'accepted')).toHaveLength(2);
     await h.waitForMessage(approval, 'shows the approval', (text) => text.includes('*Approved*'));
+  });
+
+  it('settles an approve and a deny arriving together on one outcome, the same in Redis, Slack and audit', async () => {
+    const approval = await h.posted((await h.open()).id);
+    await h.click(USERS.carol, ActionId.Deny, approval);
+    await h.slack.waitFor('the deny modal', () => h.slack.views().length === 1);
+
+    const [approveAnswer, denyAnswer] = await Promise.all([
+      h.approve(USERS.bob, approval),
+      h.submitDeny(USERS.carol, h.slack.views()[0]!, 'race'),
+    ]);
+
+    const state = (await h.approvals.get(approval.id))?.state;
+    expect(['approved', 'denied']).toContain(state);
+    const winners = [approveAnswer.includes('You approved'), denyAnswer.includes('You denied')];
+    expect(winners.filter(Boolean)).toHaveLength(1);
+    expect(winners[0]).toBe(state === 'approved');
+    const decisions = h.audit.filter(
+      (event) => event.type === 'approval.approved' || event.type === 'approval.denied',
+    );
+    expect(decisions.map((event) => event.type)).toEqual([
+      state === 'approved' ? 'approval.approved' : 'approval.denied',
+    ]);
+    const shown = state === 'approved' ? '*Approved*' : '*Denied*';
+    await h.waitForMessage(approval, `shows ${shown}`, (text) => text.includes(shown));
+    expect(h.messageText(approval)).not.toContain(state === 'approved' ? '*Denied*' : '*Approved*');
   });
 
   it('says a decided request is decided, and changes nothing', async () => {

@@ -24,13 +24,14 @@ export const SIGNING_SECRET = 'gatehouse-test-signing-secret';
 export const CHANNEL = 'C0APPROVALS';
 export const COMMAND = '/gatehouse';
 
-/** The cast: Alice owns the agent; Bob, Carol, Dave and Erin approve (S0SRE); Mallory is nobody. */
+/** The cast: Alice owns the agent; Bob, Carol, Dave and Erin approve (S0SRE); Frank is a DBA only; Mallory is nobody. */
 export const USERS = {
   alice: { id: 'U0ALICE', name: 'alice' },
   bob: { id: 'U0BOB', name: 'bob' },
   carol: { id: 'U0CAROL', name: 'carol' },
   dave: { id: 'U0DAVE', name: 'dave' },
   erin: { id: 'U0ERIN', name: 'erin' },
+  frank: { id: 'U0FRANK', name: 'frank' },
   mallory: { id: 'U0MALLORY', name: 'mallory' },
 } as const;
 export type Person = (typeof USERS)[keyof typeof USERS];
@@ -121,7 +122,7 @@ export class Harness {
         redis: { url: REDIS_URL, keyPrefix: this.prefix },
         clusters: [{ name: 'prod', type: 'kubeconfig', kubeconfig: '/dev/null' }],
         agents: [{ id: 'agent-oncall', tokenSha256: '0'.repeat(64), owners: [USERS.alice.id] }],
-        approverGroups: { 'sre-oncall': { slackUsergroup: 'S0SRE' }, dba: { members: [USERS.dave.id] } },
+        approverGroups: { 'sre-oncall': { slackUsergroup: 'S0SRE' }, dba: { members: [USERS.frank.id] } },
         slack: {
           approverChannel: CHANNEL,
           command: COMMAND,
