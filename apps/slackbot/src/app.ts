@@ -123,7 +123,8 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     logger: bolt,
     deferInitialization: true,
     clientOptions: {
-      slackApiUrl: slack.apiUrl,
+      // WebClient appends the method name to this URL, so it must end with a slash.
+      slackApiUrl: slack.apiUrl && !slack.apiUrl.endsWith('/') ? `${slack.apiUrl}/` : slack.apiUrl,
       retryConfig: options.retryConfig ?? DEFAULT_RETRY,
       timeout: options.slackTimeoutMs ?? 10_000,
       rejectRateLimitedCalls: false,

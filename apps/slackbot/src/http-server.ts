@@ -14,20 +14,16 @@ export interface SlackHttpServerOptions {
   readonly log: Log;
 }
 
+/** The body, or undefined when it is over the limit (read to the end and dropped, so the 413 can be sent). */
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > BODY_LIMIT) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= BODY_LIMIT) chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () => resolve(size <= BODY_LIMIT ? Buffer.concat(chunks) : undefined));
     request.on('error', reject);
   });
 }
