@@ -188,6 +188,14 @@ describe('kube-upstream with the real kubectl', () => {
     expect(await follow.result()).toMatchObject({ code: 0, stdout: 'started\nserving\n' });
   });
 
+  it('ends a followed log when its pod is deleted', async () => {
+    const follow = startKubectl(['logs', '-f', '-n', 'prod', 'db-1'], { kubeconfig: kubeconfig.path });
+    await upstream.waitFor({ path: '/api/v1/namespaces/prod/pods/db-1/log', query: { follow: 'true' } });
+    expect(follow.running()).toBe(true);
+    upstream.store.remove('pods', 'prod', 'db-1');
+    expect(await follow.result()).toMatchObject({ code: 0 });
+  });
+
   it('answers NotFound and AlreadyExists as Kubernetes Status errors', async () => {
     const missing = await kubectl(['get', 'pod', 'nope', '-n', 'prod']);
     expect(missing.code).toBe(1);

@@ -144,6 +144,12 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
   const exec = new ExecServer({ ...BUILTIN_COMMANDS, ...options.commands });
   const hung = new Set<Duplex>();
   const discovery = options.discovery ?? 'auto';
+  // A deleted pod's containers are gone: `logs -f` ends, as on a real cluster.
+  store.subscribe((event) => {
+    const { namespace, name } = event.object.metadata;
+    if (event.type === 'DELETED' && event.resourceType.resource === 'pods')
+      logs.end(namespace ?? 'default', name);
+  });
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const recorded = recordOf(req, await readBody(req), false);

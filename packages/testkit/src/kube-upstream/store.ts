@@ -103,6 +103,11 @@ export class ObjectStore {
     return this.get(resolveResource(resource), namespace, name);
   }
 
+  /** Shorthand for tests: deletes like the API would (watchers see DELETED): `store.remove('pods', 'prod', 'web-1')`. */
+  remove(resource: string, namespace: string | undefined, name: string): KubeObject {
+    return this.delete(resolveResource(resource), namespace, name);
+  }
+
   create(t: ResourceType, namespace: string | undefined, object: KubeObject): KubeObject {
     const name = object.metadata?.name;
     if (!name) throw badRequest('metadata.name: Required value: name is required');
