@@ -1,0 +1,98 @@
+/**
+ * `pnpm demo`: the whole product in one minute, with nothing configured but a reachable Redis.
+ * The gateway and the slackbot are the real programs, each in its own process; the Kubernetes API,
+ * Slack and STS are the test kit's local stand-ins, labelled as such in everything printed.
+ */
+import { namespace } from '@gatehouse/testkit/kube-upstream';
+import { AGENT_ID, PEOPLE, startStack } from '../test/stack/index.js';
+import { visibleText } from '../test/stack/slack-clicks.js';
+
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const step = (title: string) => console.log(`\n${bold(`== ${title}`)}`);
+const show = (who: string, text: string) =>
+  console.log(
+    text
+      .trimEnd()
+      .split('\n')
+      .map((line) => `  ${who.padEnd(22)}| ${line}`)
+      .join('\n'),
+  );
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  step('Starting Gatehouse (gateway and slackbot processes) with demo stand-ins');
+  const stack = await startStack();
+  try {
+    show(
+      'demo',
+      `Redis:               ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'} (a random key prefix)`,
+    );
+    show('demo', `stand-in Kubernetes: ${stack.upstream.url} (records every request it receives)`);
+    show(
+      'demo',
+      `stand-in Slack API:  ${stack.slack.url} (records messages; clicks are signed like Slack's)`,
+    );
+    show('demo', `agent kubeconfig:    ${stack.agentKubeconfig} (printed by gatehouse-gateway kubeconfig)`);
+    const cluster = () => stack.upstream.requests.filter((r) => r.method === 'DELETE');
+
+    step(`1. The agent (${AGENT_ID}) reads: kubectl get pods -n payments-staging`);
+    const get = await stack.kubectl(['get', 'pods', '-n', 'payments-staging']).result();
+    show('agent sees', get.stdout);
+
+    step('2. The agent tries: kubectl delete namespace payments-staging');
+    const kubectl = stack.kubectl(['delete', 'namespace', 'payments-staging']);
+    const [message] = await stack.waitForMessages(1);
+    await sleep(500);
+    show('agent sees', kubectl.running() ? '(kubectl is waiting: the request is held)' : 'kubectl exited?!');
+    show('approvers see (Slack)', visibleText(message!.blocks));
+    show('cluster received', `${cluster().length} DELETE requests`);
+
+    step("3. alice (the agent's owner) and carol (not in sre-oncall) click Approve");
+    await stack.click(PEOPLE.alice, message!, 'Approve');
+    await stack.click(PEOPLE.carol, message!, 'Approve');
+    await stack.slack.waitFor('two refusals', () => stack.ephemeralReplies().length >= 2);
+    for (const reply of stack.ephemeralReplies()) show('clicker sees (only)', reply);
+    show('cluster received', `${cluster().length} DELETE requests`);
+
+    step('4. bob (sre-oncall) clicks Approve');
+    await stack.click(PEOPLE.bob, message!, 'Approve');
+    const approved = await kubectl.result();
+    show('agent sees', `${approved.stdout}${approved.stderr}(exit ${approved.code})`);
+    show(
+      'cluster received',
+      cluster()
+        .map((r) => `${r.method} ${r.path}`)
+        .join('\n'),
+    );
+    await stack.slack.waitFor('the final message', () =>
+      /200/.test(visibleText(stack.message(message!.ts).blocks)),
+    );
+    show('approvers see (Slack)', visibleText(stack.message(message!.ts).blocks));
+
+    step('5. The agent tries again; dave (sre-oncall) denies with a reason');
+    stack.upstream.store.put(namespace('payments-staging'));
+    const before = cluster().length;
+    const second = stack.kubectl(['delete', 'namespace', 'payments-staging']);
+    const messages = await stack.waitForMessages(2);
+    await stack.deny(PEOPLE.dave, messages[1]!, 'payments freeze until Monday');
+    const denied = await second.result();
+    show('agent sees', `${denied.stdout}${denied.stderr}(exit ${denied.code})`);
+    show('cluster received', `${cluster().length - before} new DELETE requests`);
+
+    step('6. The record: gatehouse-audit show <id>, then verify');
+    for (const shown of messages) {
+      const id = String(shown.metadata?.event_payload.approval_id);
+      show('auditor sees', (await stack.audit(['show', id])).stdout);
+    }
+    const verified = await stack.audit(['verify']);
+    show('auditor sees', `${verified.stdout}${verified.stderr}(exit ${verified.code})`);
+  } finally {
+    await stack.stop();
+  }
+  step('Done. Next: README.md → "Create the Slack app", "Connect to EKS", "Write policy rules".');
+}
+
+main().catch((error: unknown) => {
+  console.error(`demo failed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exit(1);
+});
