@@ -1,0 +1,173 @@
+import type { IncomingMessage } from 'node:http';
+import { request } from 'node:https';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../processes/index.js';
+import { deployment, type KubeUpstream, pod, startKubeUpstream } from './index.js';
+
+interface Reply {
+  status: number | undefined;
+  contentType: string | undefined;
+  body: Buffer;
+  json: () => Record<string, unknown>;
+}
+
+describe('kube-upstream REST semantics', () => {
+  let upstream: KubeUpstream;
+
+  function open(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(`${upstream.url}${path}`, { method, ca: upstream.caPem, headers }, resolve);
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+    });
+  }
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> {
+    const res = await open(method, path, body, { 'content-type': 'application/json', ...headers });
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    return {
+      status: res.statusCode,
+      contentType: res.headers['content-type'],
+      body: bytes,
+      json: () => JSON.parse(bytes.toString()),
+    };
+  }
+  /** Reads watch events until `count` arrived or the stream ended. */
+  async function watchEvents(path: string, count: number, during?: () => void) {
+    const res = await open('GET', path);
+    const events: { type: string; object: Record<string, unknown> }[] = [];
+    let pending = '';
+    during?.();
+    for await (const chunk of res) {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      events.push(...lines.map((l) => JSON.parse(l)));
+      if (events.length >= count) {
+        res.destroy();
+        break;
+      }
+    }
+    return events;
+  }
+
+  beforeAll(async () => {
+    upstream = await startKubeUpstream();
+  });
+  afterAll(() => upstream.close());
+  beforeEach(() => {
+    upstream.store.clear();
+    upstream.reset();
+    upstream.store.put(pod({ name: 'a', labels: { app: 'x' } }));
+    upstream.store.put(deployment({ name: 'web' }, 2));
+  });
+
+  it('answers unknown paths and unsupported methods with Status errors', async () => {
+    expect((await call('GET', '/apis/nope.example.com/v1')).json()).toMatchObject({
+      kind: 'Status',
+      code: 404,
+    });
+    expect((await call('GET', '/api/v1/namespaces/default/widgets')).status).toBe(404);
+    expect((await call('POST', '/version')).json()).toMatchObject({ reason: 'MethodNotAllowed', code: 405 });
+    const patch = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/pods/a',
+      {},
+      { 'content-type': 'text/plain' },
+    );
+    expect(patch.json()).toMatchObject({ reason: 'UnsupportedMediaType', code: 415 });
+  });
+
+  it('refuses a PUT carrying a stale resourceVersion with 409 Conflict', async () => {
+    const current = (await call('GET', '/api/v1/namespaces/default/pods/a')).json();
+    const updated = await call('PUT', '/api/v1/namespaces/default/pods/a', { ...current, spec: { x: 1 } });
+    expect(updated.status).toBe(200);
+    const stale = await call('PUT', '/api/v1/namespaces/default/pods/a', { ...current, spec: { x: 2 } });
+    expect(stale.json()).toMatchObject({ reason: 'Conflict', code: 409 });
+    expect(upstream.store.find('pods', 'default', 'a')?.spec).toEqual({ x: 1 });
+  });
+
+  it('serves scale: GET, then PUT writes spec.replicas back to the deployment', async () => {
+    const scale = (await call('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale')).json();
+    expect(scale).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 2 },
+      status: { selector: 'app=web' },
+    });
+    const put = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', {
+      ...scale,
+      spec: { replicas: 5 },
+    });
+    expect(put.json()).toMatchObject({ spec: { replicas: 5 } });
+    expect(upstream.store.find('deployments.apps', 'default', 'web')?.spec).toMatchObject({ replicas: 5 });
+  });
+
+  it('serves server-side apply as create (201) then update (200), and JSON patch', async () => {
+    const applied = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } };
+    const path = '/api/v1/namespaces/default/configmaps/c?fieldManager=t';
+    const headers = { 'content-type': 'application/apply-patch+yaml' };
+    expect((await call('PATCH', path, applied, headers)).status).toBe(201);
+    expect((await call('PATCH', path, 'data:\n  b: "2"\n', headers)).status).toBe(200);
+    const ops = [{ op: 'remove', path: '/data/a' }];
+    const patched = await call('PATCH', path, ops, { 'content-type': 'application/json-patch+json' });
+    expect(patched.json()).toMatchObject({ data: { b: '2' } });
+    expect((patched.json().data as object) ?? {}).not.toHaveProperty('a');
+  });
+
+  it('answers a Table when asked, with partial metadata rows by default', async () => {
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const table = (await call('GET', '/api/v1/namespaces/default/pods', undefined, { accept })).json();
+    expect(table).toMatchObject({
+      kind: 'Table',
+      rows: [{ cells: ['a', expect.any(String)], object: { kind: 'PartialObjectMetadata' } }],
+    });
+  });
+
+  it('serves the openapi v2 document as protobuf when asked', async () => {
+    const accept = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+    const reply = await call('GET', '/openapi/v2', undefined, { accept });
+    expect(reply.contentType).toBe(accept);
+    expect(reply.body.subarray(0, 5)).toEqual(Buffer.from([0x0a, 0x03, ...Buffer.from('2.0')]));
+  });
+
+  it('watches from a resourceVersion: only later changes, also on the legacy /watch/ path', async () => {
+    const from = upstream.store.resourceVersion;
+    upstream.store.put(pod({ name: 'b' }));
+    const events = await watchEvents(`/api/v1/watch/namespaces/default/pods?resourceVersion=${from}`, 2, () =>
+      upstream.store.remove('pods', 'default', 'a'),
+    );
+    expect(events.map((e) => [e.type, (e.object.metadata as { name: string }).name])).toEqual([
+      ['ADDED', 'b'],
+      ['DELETED', 'a'],
+    ]);
+  });
+
+  it('reports a too old resourceVersion as an ERROR event with 410', async () => {
+    for (let i = 0; i < 1001; i++) upstream.store.put(pod({ name: `p${i}` }));
+    const [event] = await watchEvents('/api/v1/namespaces/default/pods?watch=true&resourceVersion=1', 1);
+    expect(event).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410 } });
+  });
+
+  it('filters watch events by label selector and ends the stream on timeoutSeconds', async () => {
+    const res = await open(
+      'GET',
+      '/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dx&timeoutSeconds=1',
+    );
+    let text = '';
+    upstream.store.put(pod({ name: 'other', labels: { app: 'y' } }));
+    for await (const chunk of res) text += chunk;
+    const names = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).object.metadata.name);
+    expect(names).toEqual(['a']);
+    await waitUntil('the watch to be forgotten', () => upstream.openWatches === 0);
+  });
+});
