@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fakePolicy } from '../testing/fake-policy.js';
 import { AGENT_TOKEN, startPipelineHarness } from '../testing/harness.js';
 
 type Harness = Awaited<ReturnType<typeof startPipelineHarness>>;
@@ -229,5 +231,58 @@ describe('upgrades', () => {
     expect(received).toMatch(/^HTTP\/1\.1 401 Unauthorized/);
     expect(received).toContain('"reason":"Unauthorized"');
     expect(harness.upstream.received).toEqual([]);
+  });
+});
+
+describe('what the policy judges is what the cluster gets', () => {
+  it('sends tricky paths and chunked bodies upstream exactly as the policy saw them', async () => {
+    const judged: { method: string; path: string; query: string; body: string }[] = [];
+    const harness = await start({
+      policy: {
+        ...fakePolicy,
+        parseAction(request) {
+          judged.push({
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            body: Buffer.from(request.body ?? []).toString(),
+          });
+          return fakePolicy.parseAction(request);
+        },
+      },
+    });
+    const targets = [
+      '//api/v1/namespaces/a/pods',
+      '/api/v1/namespaces/a/pods/../../b/pods',
+      '/api/v1/namespaces/a/pods/%2E%2E/x',
+      '/API/v1/namespaces/a/pods/',
+      '/api/v1/namespaces/a/pods?verb=delete&x=%2F',
+    ];
+    // Raw bytes: an HTTP client library would normalise these paths before sending.
+    for (const target of targets) {
+      const socket = connect(harness.port, '127.0.0.1');
+      socket.end(
+        `GET /clusters/test${target} HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer ${AGENT_TOKEN}\r\nConnection: close\r\n\r\n`,
+      );
+      socket.resume();
+      await once(socket, 'close');
+    }
+    // A chunked body (no Content-Length) is read whole before the policy sees it.
+    await request(`${harness.base}/clusters/test/api/v1/namespaces/a/pods`, {
+      method: 'POST',
+      headers: auth,
+      body: Readable.from([Buffer.from('{"kind":'), Buffer.from('"Pod"}')]),
+    }).then((response) => response.body.text());
+
+    const sent = harness.upstream.received.map((r) => ({ method: r.method, url: r.url, body: r.body }));
+    expect(sent).toEqual(
+      judged.map((j) => ({
+        method: j.method,
+        url: `${j.path}${j.query ? `?${j.query}` : ''}`,
+        body: j.body,
+      })),
+    );
+    expect(judged.at(-1)?.body).toBe('{"kind":"Pod"}');
+    expect(sent.map((s) => s.url).slice(0, targets.length)).toEqual(targets);
   });
 });

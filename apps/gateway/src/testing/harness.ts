@@ -4,7 +4,7 @@ import pino from 'pino';
 import { createAuthenticator, hashToken } from '../auth/index.js';
 import { RecentRefusals } from '../hold/refusals.js';
 import { createMetrics } from '../metrics/index.js';
-import type { GatewayContext } from '../ports.js';
+import type { GatewayContext, PolicyPort } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
 import { createFakeApprovals } from './fake-approvals.js';
 import { fakePolicy } from './fake-policy.js';
@@ -29,7 +29,7 @@ export async function startPipelineHarness(
     authenticate: createAuthenticator([
       { id: 'agent-1', tokenSha256: hashToken(AGENT_TOKEN), owners: ['U0OWNER'] },
     ]),
-    policy: fakePolicy,
+    policy: options.policy ?? fakePolicy,
     approvals: approvals.port,
     audit: { record: (event) => audit.push(event) },
     metrics,
