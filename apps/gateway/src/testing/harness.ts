@@ -18,6 +18,7 @@ export async function startPipelineHarness(
     holdTimeoutMs?: number;
     maxBodyBytes?: number;
     handler?: Parameters<typeof startRecordingUpstream>[0];
+    policy?: PolicyPort;
   } = {},
 ) {
   const upstream = await startRecordingUpstream(options.handler);
