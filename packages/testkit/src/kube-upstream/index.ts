@@ -1,14 +1,13 @@
 export type { ExecSession } from './exec.js';
 export { configMap, deployment, namespace, pod } from './fixtures.js';
+export type { ClientCertSubject, KubeUpstreamAuth } from './incoming.js';
 export type { InterceptAction } from './intercepts.js';
 export type { PodLogs } from './logs.js';
 export type { RecordedRequest, RequestFilter } from './recorder.js';
 export type { ResourceType, SubresourceType } from './resources.js';
 export { RESOURCE_TYPES } from './resources.js';
 export type {
-  ClientCertSubject,
   KubeUpstream,
-  KubeUpstreamAuth,
   KubeUpstreamOptions,
   KubeUpstreamTls,
 } from './server.js';

@@ -9,11 +9,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TLSSocket } from 'node:tls';
 import { issueServerCert, sharedTestCa } from '../ca/index.js';
 import { KubeStatusError } from '../errors.js';
 import { ExecServer, type ExecSession } from './exec.js';
-import { bearerTokenOf, readBody } from './http.js';
+import { readBody } from './http.js';
+import { authorized, type KubeUpstreamAuth, rawResponse, recordOf } from './incoming.js';
 import { type InterceptAction, Intercepts, injectedStatus } from './intercepts.js';
 import { PodLogs } from './logs.js';
 import { type RecordedRequest, type RequestFilter, RequestRecorder } from './recorder.js';
@@ -32,19 +32,6 @@ export interface KubeUpstreamTls {
   ca?: string;
   /** Refuse the TLS handshake without a client certificate signed by `ca`. */
   requireClientCert?: boolean;
-}
-
-export interface ClientCertSubject {
-  commonName: string;
-  organizations: string[];
-}
-
-/** What the upstream accepts; a request failing a check is recorded and answered 401 `Status`. */
-export interface KubeUpstreamAuth {
-  /** The only token accepted, or a predicate over the token sent (undefined when none was). */
-  bearerToken?: string | ((token: string | undefined, request: RecordedRequest) => boolean);
-  /** A predicate over the client certificate subject (undefined when none was presented). */
-  clientCert?: (subject: ClientCertSubject | undefined) => boolean;
 }
 
 export interface KubeUpstreamOptions {
@@ -90,47 +77,6 @@ export interface KubeUpstream {
   /** Forgets recorded requests and exec sessions and removes intercepts; the store is kept. */
   reset(): void;
   close(): Promise<void>;
-}
-
-function clientCertOf(req: IncomingMessage): ClientCertSubject | undefined {
-  const socket = req.socket as TLSSocket;
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  const subject = socket.getPeerCertificate()?.subject;
-  if (!subject?.CN) return undefined;
-  const o = subject.O as string | string[] | undefined;
-  return { commonName: String(subject.CN), organizations: o === undefined ? [] : Array.isArray(o) ? o : [o] };
-}
-
-function recordOf(req: IncomingMessage, body: Buffer, upgrade: boolean): RecordedRequest {
-  const url = new URL(req.url ?? '/', 'http://upstream');
-  return {
-    method: req.method ?? 'GET',
-    path: url.pathname,
-    query: url.searchParams,
-    headers: req.headers,
-    bearerToken: bearerTokenOf(req.headers.authorization),
-    clientCert: clientCertOf(req),
-    body,
-    upgrade,
-    receivedAt: new Date(),
-    status: undefined,
-  };
-}
-
-function authorized(auth: KubeUpstreamAuth | undefined, recorded: RecordedRequest): boolean {
-  const expected = auth?.bearerToken;
-  if (typeof expected === 'string' && recorded.bearerToken !== expected) return false;
-  if (typeof expected === 'function' && !expected(recorded.bearerToken, recorded)) return false;
-  if (auth?.clientCert && !auth.clientCert(recorded.clientCert)) return false;
-  return true;
-}
-
-function rawResponse(socket: Duplex, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 101 ? 'Switching Protocols' : 'Error'}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-  );
 }
 
 /** Starts the fake API server on 127.0.0.1; close it in afterAll/afterEach. */
