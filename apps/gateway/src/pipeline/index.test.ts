@@ -51,6 +51,13 @@ describe('routing and authentication', () => {
       expect(response.json().message).toContain('gatehouse-gateway kubeconfig');
     }
     expect(harness.upstream.received).toEqual([]);
+    await call(harness, '/clusters/attacker-chosen-name/api', { headers: { authorization: '' } });
+    const metrics = await (await request(`${harness.base}/metrics`)).body.text();
+    expect(metrics).toContain('gatehouse_gateway_requests_total{cluster="test",decision="unauthorized"} 2');
+    expect(metrics).toContain(
+      'gatehouse_gateway_requests_total{cluster="(unknown)",decision="unauthorized"} 1',
+    );
+    expect(metrics).not.toContain('attacker-chosen-name');
   });
 
   it('answers 404 Status for paths outside /clusters and for unknown clusters', async () => {

@@ -29,7 +29,9 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
   }
   const agent = ctx.authenticate(singleHeader(exchange.headers, 'authorization'));
   if (!agent) {
-    ctx.metrics.requests.inc({ cluster: route.cluster, decision: 'unauthorized' });
+    // Only configured names become label values: the path is the caller's, and labels must stay few.
+    const cluster = ctx.clusters.has(route.cluster) ? route.cluster : '(unknown)';
+    ctx.metrics.requests.inc({ cluster, decision: 'unauthorized' });
     exchange.reject(kubeStatus('Unauthorized', UNAUTHORIZED));
     return;
   }
