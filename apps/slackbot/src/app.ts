@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApprovals } from '@gatehouse/approvals';
 import type { GatehouseConfig, SlackConfig } from '@gatehouse/config';
-import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { RetryOptions } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
@@ -102,13 +102,15 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   // Workers block on this connection (BullMQ wants no per-request retry limit); the request guard
   // and /healthz use their own, which fails fast when Redis is down.
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // WebClient appends the method name to this URL, so it must end with a slash.
+  const slackApiUrl = slack.apiUrl && !slack.apiUrl.endsWith('/') ? `${slack.apiUrl}/` : slack.apiUrl;
   const healthy = async () => (await redis.ping()) === 'PONG';
   const receiver = socketMode
     ? new SocketModeReceiver({
         appToken: secrets.appToken ?? '',
         logger: bolt,
-        customRoutes: [healthRoute(healthy)],
-        installerOptions: { port: slack.port },
+        // Where apps.connections.open is asked for the socket URL.
+        installerOptions: { clientOptions: { slackApiUrl } },
       })
     : new HTTPReceiver({
         signingSecret: secrets.signingSecret,
@@ -123,8 +125,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     logger: bolt,
     deferInitialization: true,
     clientOptions: {
-      // WebClient appends the method name to this URL, so it must end with a slash.
-      slackApiUrl: slack.apiUrl && !slack.apiUrl.endsWith('/') ? `${slack.apiUrl}/` : slack.apiUrl,
+      slackApiUrl,
       retryConfig: options.retryConfig ?? DEFAULT_RETRY,
       timeout: options.slackTimeoutMs ?? 10_000,
       rejectRateLimitedCalls: false,
@@ -192,17 +193,19 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
         { concurrency: options.concurrency ?? 4, log },
       );
       await redis.connect();
-      if (socketMode) {
-        await app.start();
-        return { port: slack.port };
-      }
+      if (receiver instanceof SocketModeReceiver) await app.start();
       server = createSlackHttpServer({
-        eventsPath: EVENTS_PATH,
-        guard: createRequestGuard({
-          signingSecret: secrets.signingSecret,
-          seen: seenIn(redis, config.redis.keyPrefix),
-        }),
-        bolt: (receiver as HTTPReceiver).requestListener,
+        slack:
+          receiver instanceof HTTPReceiver
+            ? {
+                path: EVENTS_PATH,
+                guard: createRequestGuard({
+                  signingSecret: secrets.signingSecret,
+                  seen: seenIn(redis, config.redis.keyPrefix),
+                }),
+                bolt: receiver.requestListener,
+              }
+            : undefined,
         healthy,
         log,
       });
@@ -234,26 +237,6 @@ function seenIn(redis: Redis, keyPrefix: string): SeenStore {
   return {
     async firstSeen(key, ttlMs) {
       return (await redis.set(`${keyPrefix}:slackbot:seen:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
-    },
-  };
-}
-
-/** /healthz for Socket Mode, where Bolt runs the HTTP server. */
-function healthRoute(healthy: () => Promise<boolean>): CustomRoute {
-  return {
-    path: '/healthz',
-    method: ['GET'],
-    handler: (_request, response) => {
-      healthy().then(
-        (ok) => {
-          response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-          response.end(JSON.stringify({ ok }));
-        },
-        () => {
-          response.writeHead(503, { 'content-type': 'application/json' });
-          response.end('{"ok":false}');
-        },
-      );
     },
   };
 }

@@ -5,11 +5,16 @@ import type { Log } from './ports.js';
 /** Slack's interactive payloads are small; anything bigger is not Slack. */
 const BODY_LIMIT = 1024 * 1024;
 
-export interface SlackHttpServerOptions {
-  readonly eventsPath: string;
+export interface SlackEndpoint {
+  readonly path: string;
   readonly guard: (headers: IncomingMessage['headers'], rawBody: Buffer) => Promise<Verdict>;
   /** Bolt's HTTPReceiver request listener; it reuses `rawBody` when set and verifies the signature again. */
   readonly bolt: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+export interface SlackHttpServerOptions {
+  /** HTTP mode only; in Socket Mode requests arrive over the socket and this server only has /healthz. */
+  readonly slack?: SlackEndpoint | undefined;
   readonly healthy: () => Promise<boolean>;
   readonly log: Log;
 }
@@ -34,8 +39,8 @@ function answer(response: ServerResponse, status: number, body?: object) {
 }
 
 /**
- * The bot's HTTP front: `/healthz`, and the Slack endpoint, where the request guard (signature,
- * timestamp window, replay) runs before Bolt sees anything.
+ * The bot's HTTP front: `/healthz`, and in HTTP mode the Slack endpoint, where the request guard
+ * (signature, timestamp window, replay) runs before Bolt sees anything.
  */
 export function createSlackHttpServer(options: SlackHttpServerOptions): Server {
   const { log } = options;
@@ -48,11 +53,12 @@ export function createSlackHttpServer(options: SlackHttpServerOptions): Server {
       );
       return;
     }
-    if (path !== options.eventsPath || request.method !== 'POST') return answer(response, 404);
+    const slack = options.slack;
+    if (!slack || path !== slack.path || request.method !== 'POST') return answer(response, 404);
     (async () => {
       const rawBody = await readBody(request);
       if (!rawBody) return answer(response, 413);
-      const verdict = await options.guard(request.headers, rawBody);
+      const verdict = await slack.guard(request.headers, rawBody);
       if (!verdict.ok) {
         log.warn(
           { rejection: verdict.rejection, ip: request.socket.remoteAddress },
@@ -60,7 +66,7 @@ export function createSlackHttpServer(options: SlackHttpServerOptions): Server {
         );
         return answer(response, 401);
       }
-      options.bolt(Object.assign(request, { rawBody }), response);
+      slack.bolt(Object.assign(request, { rawBody }), response);
     })().catch((error: unknown) => {
       log.error({ err: error }, 'Slack endpoint failed');
       if (!response.headersSent) answer(response, 500);

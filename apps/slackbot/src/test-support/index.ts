@@ -49,6 +49,8 @@ export interface HarnessOptions {
   /** Wraps the approvals store the bot sees (to inject failures). */
   readonly wrapApprovals?: (approvals: Approvals) => ApprovalsPort;
   readonly usergroupCacheTtlMs?: number;
+  /** Start with an app-level token: Socket Mode against the fake's WebSocket. */
+  readonly socketMode?: boolean;
 }
 
 export function openInput(overrides: Partial<OpenInput> = {}): OpenInput {
@@ -157,7 +159,11 @@ export class Harness {
     const config = this.config();
     this.bot = createSlackbot({
       config: { ...config, slack: { ...config.slack!, apiUrl: this.slack.url } },
-      secrets: { botToken: this.slack.token, signingSecret: SIGNING_SECRET },
+      secrets: {
+        botToken: this.slack.token,
+        signingSecret: SIGNING_SECRET,
+        appToken: this.#options.socketMode ? this.slack.appToken : undefined,
+      },
       approvals: this.#options.wrapApprovals ? this.#options.wrapApprovals(this.approvals) : this.approvals,
       // Kept in memory for exact assertions, and written to the real audit log for `show`.
       audit: {

@@ -77,6 +77,13 @@ describe('slack api fake', () => {
     expect((await call('conversations.open', { users: 'U0NOBODY' })).body.error).toBe('user_not_found');
   });
 
+  it('opens Socket Mode connections only for the app-level token', async () => {
+    expect((await call('apps.connections.open', {})).body).toEqual({ ok: false, error: 'invalid_auth' });
+    const opened = await call('apps.connections.open', {}, fake.appToken);
+    expect(opened.body.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/socket-mode\?ticket=/);
+    await expect(fake.socketMode.send('interactive', {})).rejects.toThrow('no Socket Mode connection');
+  });
+
   it('records bodies posted to its response URLs and refuses unknown ones', async () => {
     const url = fake.responseUrl();
     const ok = await fetch(url, {

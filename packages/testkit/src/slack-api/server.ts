@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Args, methods, type SlackResult } from './methods.js';
+import { SocketModeServer } from './socket-mode.js';
 import {
   type FakeEphemeral,
   type FakeMessage,
@@ -34,6 +35,8 @@ export interface RecordedCall {
 export interface SlackApiOptions {
   /** The bot token the app must present. @defaultValue 'xoxb-gatehouse-test' */
   readonly token?: string;
+  /** The app-level token Socket Mode's apps.connections.open needs. @defaultValue 'xapp-gatehouse-test' */
+  readonly appToken?: string;
   readonly users?: readonly FakeUser[];
   /** User group id -> member user ids. */
   readonly usergroups?: Readonly<Record<string, readonly string[]>>;
@@ -43,6 +46,9 @@ export interface SlackApiFake {
   /** Pass as WebClient `slackApiUrl`; ends with `/api/`. */
   readonly url: string;
   readonly token: string;
+  readonly appToken: string;
+  /** Slack's side of Socket Mode: deliver envelopes to the connected app and read its acks. */
+  readonly socketMode: Pick<SocketModeServer, 'connections' | 'send'>;
   readonly teamId: string;
   readonly botUserId: string;
   /** Every call received, in order, optionally only one method's. */
@@ -95,6 +101,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Starts a local stand-in for the Slack Web API on 127.0.0.1 (random port). */
 export async function startSlackApi(options: SlackApiOptions = {}): Promise<SlackApiFake> {
   const token = options.token ?? 'xoxb-gatehouse-test';
+  const appToken = options.appToken ?? 'xapp-gatehouse-test';
   const workspace = new Workspace();
   for (const user of options.users ?? []) workspace.users.set(user.id, user);
   for (const [id, members] of Object.entries(options.usergroups ?? {}))
@@ -127,15 +134,19 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
     if (failure?.kind === 'slow') await sleep(failure.delayMs);
 
     const presented = request.headers.authorization?.replace(/^Bearer /, '') ?? args.token;
+    // Socket Mode connects with the app-level token; every other method takes the bot token.
+    const socketOpen = method === 'apps.connections.open';
     const handler = methods[method];
     const result: SlackResult =
       presented === undefined
         ? { ok: false, error: 'not_authed' }
-        : presented !== token
+        : presented !== (socketOpen ? appToken : token)
           ? { ok: false, error: 'invalid_auth' }
-          : handler
-            ? handler(args, workspace)
-            : { ok: false, error: 'unknown_method' };
+          : socketOpen
+            ? { ok: true, url: socketMode.issueUrl(base) }
+            : handler
+              ? handler(args, workspace)
+              : { ok: false, error: 'unknown_method' };
     record(200, result);
     send(response, 200, result);
   }
@@ -158,12 +169,15 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
           : Promise.resolve(send(response, 404, { ok: false, error: 'not_found' }));
     handled.catch((error: unknown) => send(response, 400, { ok: false, error: String(error) }));
   });
+  const socketMode = new SocketModeServer(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url: `${base}/api/`,
     token,
+    appToken,
+    socketMode,
     teamId: workspace.teamId,
     botUserId: workspace.botUserId,
     calls: (method) => calls.filter((call) => method === undefined || call.method === method),
@@ -197,6 +211,7 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        socketMode.close();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
