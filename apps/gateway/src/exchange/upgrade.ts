@@ -10,12 +10,15 @@ import type { ClusterUpstream } from '../upstream/index.js';
 import type { Exchange, ForwardResult } from './types.js';
 
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
+/** A client waiting for its upgrade has no reason to send much; past this it is cut off. */
+const MAX_EARLY_BYTES = 64 * 1024;
+const CONNECT_TIMEOUT_MS = 15_000;
 
 function openUpstreamSocket(upstream: ClusterUpstream): Promise<Socket> {
   const { hostname, protocol } = upstream.url;
   const host = hostname.replace(/^\[|\]$/g, '');
   const port = Number(upstream.url.port) || (protocol === 'https:' ? 443 : 80);
-  return new Promise((resolve, reject) => {
+  return new Promise<Socket>((resolve, reject) => {
     const socket =
       protocol === 'https:'
         ? connectTls(
@@ -31,7 +34,10 @@ function openUpstreamSocket(upstream: ClusterUpstream): Promise<Socket> {
           )
         : connectTcp({ host, port }, () => resolve(socket));
     socket.once('error', reject);
-  });
+    socket.setTimeout(CONNECT_TIMEOUT_MS, () =>
+      socket.destroy(new Error(`no connection after ${CONNECT_TIMEOUT_MS / 1000} s`)),
+    );
+  }).then((socket) => socket.setTimeout(0));
 }
 
 function requestHead(method: string, target: string, headers: Record<string, string | string[]>): string {
@@ -51,7 +57,12 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
   // Read (and keep) whatever the client sends while the request is decided or held: a
   // reading socket is how a client's hang-up is noticed during a long hold.
   const early: Buffer[] = head.length > 0 ? [head] : [];
-  const collect = (chunk: Buffer) => early.push(chunk);
+  let earlyBytes = head.length;
+  const collect = (chunk: Buffer) => {
+    earlyBytes += chunk.length;
+    if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
+    else early.push(chunk);
+  };
   socket.on('data', collect);
   socket.on('error', () => controller.abort());
   socket.on('close', () => controller.abort());

@@ -293,3 +293,19 @@ describe('what the policy judges is what the cluster gets', () => {
     expect(sent.map((s) => s.url).slice(0, targets.length)).toEqual(targets);
   });
 });
+
+describe('held upgrades', () => {
+  it('cuts off a client that floods bytes while its upgrade waits', async () => {
+    const harness = await start();
+    const socket = connect(harness.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(
+      'GET /clusters/test/api/v1/namespaces/prod/pods/web/exec?command=sh HTTP/1.1\r\n' +
+        `Host: g\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nAuthorization: Bearer ${AGENT_TOKEN}\r\n\r\n`,
+    );
+    await expect.poll(() => harness.approvals.all().length).toBe(1);
+    socket.write(Buffer.alloc(128 * 1024));
+    await once(socket, 'close');
+    expect(harness.upstream.received).toEqual([]);
+  });
+});
