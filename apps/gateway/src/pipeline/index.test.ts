@@ -129,6 +129,20 @@ describe('allowed requests', () => {
     await expect.poll(() => harness.upstream.closed).toContain('/api/v1/namespaces/a/pods?watch=true');
   });
 
+  it('ends the client response when the upstream dies mid-stream', async () => {
+    const harness = await start({
+      handler: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"type":"ADDED"}\n');
+        setImmediate(() => res.socket?.destroy());
+      },
+    });
+    const response = await request(`${harness.base}/clusters/test/api/v1/namespaces/a/pods?watch=true`, {
+      headers: auth,
+    });
+    await expect(response.body.text()).rejects.toThrow();
+  });
+
   it('buffers a mutating body, forwards it intact, and refuses one past the limit with 413', async () => {
     const harness = await start({ maxBodyBytes: 64 });
     const ok = await call(harness, '/clusters/test/api/v1/namespaces/a/pods', {
