@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { jsonPatch, mergePatch } from './patch.js';
 import { decodeKubeProtobuf } from './protobuf.js';
 import { badRequest, unsupportedMediaType } from './status.js';
+import { strategicMergePatch } from './strategic.js';
 
 /** Parses a request body as JSON (or YAML when the content type says so). */
 export function parseBody(body: Buffer, contentType: string | undefined): unknown {
@@ -32,8 +33,8 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
 }
 
 /**
- * Applies a patch. Strategic merge and server-side apply are treated as JSON merge patches: lists
- * are replaced, not merged by key, which is enough for the fixtures tests use.
+ * Applies a patch. Server-side apply is treated as a JSON merge patch (no field ownership); strategic
+ * merge follows the simplified rules of {@link strategicMergePatch}.
  */
 export function applyPatch(
   target: unknown,
@@ -42,5 +43,6 @@ export function applyPatch(
   contentType: string | undefined,
 ): unknown {
   const patch = parseBody(body, type === 'apply' ? 'application/yaml' : contentType);
-  return type === 'json' ? jsonPatch(target, patch) : mergePatch(target, patch);
+  if (type === 'json') return jsonPatch(target, patch);
+  return type === 'strategic' ? strategicMergePatch(target, patch) : mergePatch(target, patch);
 }

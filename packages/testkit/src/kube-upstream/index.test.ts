@@ -92,7 +92,7 @@ describe('kube-upstream with the real kubectl', () => {
           selector: { matchLabels: { app: 'api' } },
           template: {
             metadata: { labels: { app: 'api' } },
-            spec: { containers: [{ name: 'a', image: 'nginx' }] },
+            spec: { containers: [{ name: 'a', image: `nginx:${replicas}`, ports: [{ containerPort: 80 }] }] },
           },
         },
       });
@@ -119,7 +119,12 @@ describe('kube-upstream with the real kubectl', () => {
         headers: { 'content-type': 'application/strategic-merge-patch+json' },
       }),
     ).toHaveLength(1);
-    expect(upstream.store.find('deployments.apps', 'prod', 'api')?.spec).toMatchObject({ replicas: 5 });
+    const stored = upstream.store.find('deployments.apps', 'prod', 'api');
+    expect(stored?.spec).toMatchObject({
+      replicas: 5,
+      template: { spec: { containers: [{ name: 'a', image: 'nginx:5', ports: [{ containerPort: 80 }] }] } },
+    });
+    expect(JSON.stringify(stored)).not.toContain('$setElementOrder');
   });
 
   it('deletes a namespace with everything in it', async () => {
