@@ -84,6 +84,25 @@ describe('kube-upstream REST semantics', () => {
     expect(patch.json()).toMatchObject({ reason: 'UnsupportedMediaType', code: 415 });
   });
 
+  it('lets intercepts delay, replace, or drop matching requests, a given number of times', async () => {
+    upstream.intercept({ path: '/version' }, { delayMs: 20 }, { times: 1 });
+    expect((await call('GET', '/version')).json()).toMatchObject({ major: '1', minor: '32' });
+    upstream.intercept(
+      { method: 'GET', path: /\/pods\/a$/ },
+      { handle: (_req, res) => void res.writeHead(418).end('teapot') },
+      { times: 1 },
+    );
+    const handled = await call('GET', '/api/v1/namespaces/default/pods/a');
+    expect([handled.status, handled.body.toString()]).toEqual([418, 'teapot']);
+    expect((await call('GET', '/api/v1/namespaces/default/pods/a')).status).toBe(200);
+    upstream.intercept({ method: 'DELETE' }, { destroy: true });
+    await expect(call('DELETE', '/api/v1/namespaces/default/pods/a')).rejects.toThrow(
+      /socket hang up|ECONNRESET/,
+    );
+    expect(upstream.store.find('pods', 'default', 'a')).toBeDefined();
+    expect(upstream.received({ method: 'DELETE' })).toHaveLength(1);
+  });
+
   it('refuses a PUT carrying a stale resourceVersion with 409 Conflict', async () => {
     const current = (await call('GET', '/api/v1/namespaces/default/pods/a')).json();
     const updated = await call('PUT', '/api/v1/namespaces/default/pods/a', { ...current, spec: { x: 1 } });

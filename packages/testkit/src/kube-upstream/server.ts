@@ -161,6 +161,11 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
       return;
     }
     if (action && 'destroy' in action) return void socket.destroy();
+    if (action && 'handle' in action) {
+      return refuse(
+        internal('an intercept with `handle` cannot serve an upgrade; use respond, hang, destroy or delayMs'),
+      );
+    }
     if (action && 'delayMs' in action) await sleep(action.delayMs);
 
     const r = route(recorded.path);
