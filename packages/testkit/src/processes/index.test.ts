@@ -87,6 +87,18 @@ describe('startNode', () => {
     expect(leftRunning).toBeGreaterThan(0);
     expect(alive(leftRunning)).toBe(false);
   });
+
+  let leftByFailure = -1;
+  it.fails('leaves a process running in a test that fails…', async () => {
+    const server = await startNode(SERVER, { ready: { line: /listening/ } });
+    leftByFailure = server.pid;
+    expect('this test').toBe('failing');
+  });
+
+  it('…which is stopped all the same', () => {
+    expect(leftByFailure).toBeGreaterThan(0);
+    expect(alive(leftByFailure)).toBe(false);
+  });
 });
 
 describe('runKubectl and startKubectl', () => {
