@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import {
   blockActionsPayload,
   type Clicker,
   type FakeMessage,
+  type FakeUser,
   interactiveBody,
   type PostedResponse,
   postToSlackApp,
@@ -55,7 +56,7 @@ export const PEOPLE = {
 
 export const AGENT_ID = 'agent-oncall';
 export const APPROVER_CHANNEL = 'C0APPROVALS';
-const SRE_USERGROUP = 'S0SREONCALL';
+export const SRE_USERGROUP = 'S0SREONCALL';
 const SIGNING_SECRET = `stack-signing-secret-${randomBytes(8).toString('hex')}`;
 const UPSTREAM_TOKEN = `stack-upstream-token-${randomBytes(8).toString('hex')}`;
 const BASE_AWS_KEY = 'AKIAGATEHOUSESTACK01';
@@ -63,6 +64,22 @@ const BASE_AWS_KEY = 'AKIAGATEHOUSESTACK01';
 export interface StackOptions {
   /** How the gateway reaches the cluster. @defaultValue 'kubeconfig' */
   readonly clusterType?: 'kubeconfig' | 'eks';
+  /** The `policy:` section. @defaultValue namespace deletes, and deletes/exec in prod-* and payments-*, need 1 approval */
+  readonly policy?: Record<string, unknown>;
+  /** People added to the sre-oncall Slack user group besides bob and dave. */
+  readonly extraApprovers?: readonly FakeUser[];
+  /** More approver groups with configured member lists. */
+  readonly extraGroups?: Readonly<Record<string, readonly string[]>>;
+  /** More agents (each gets its own token and kubeconfig), besides agent-oncall. */
+  readonly extraAgents?: readonly { readonly id: string; readonly owners: readonly string[] }[];
+  /** More `clusters:` entries, e.g. stand-ins that misbehave. */
+  readonly extraClusters?: readonly Record<string, unknown>[];
+  /** Added to the `gateway:` section (holdTimeout, requestTtl, grantTtl, maxBodySize). */
+  readonly gateway?: Readonly<Record<string, string>>;
+  /** slack.usergroupCacheTtl. @defaultValue the config's default */
+  readonly usergroupCacheTtl?: string;
+  /** Redis for the whole stack. @defaultValue REDIS_URL or the shared 127.0.0.1:6379 */
+  readonly redisUrl?: string;
 }
 
 export interface Stack {
@@ -85,6 +102,8 @@ export interface Stack {
   /** The latest state of one message (after chat.update). */
   message(ts: string): FakeMessage;
   waitForMessages(count: number): Promise<FakeMessage[]>;
+  /** The form body Slack would send for this click (unsigned), for forging and replaying. */
+  clickBody(person: Clicker, message: FakeMessage, label: 'Approve' | 'Deny'): string;
   /** A signed click on the button with this label, as Slack would send it. */
   click(person: Clicker, message: FakeMessage, label: 'Approve' | 'Deny'): Promise<PostedResponse>;
   /** Deny, then submit the modal with a reason. */
@@ -93,6 +112,24 @@ export interface Stack {
   ephemeralReplies(): string[];
   /** The audit CLI with this stack's config. */
   audit(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The stack's Redis client and key prefix. */
+  readonly redis: TestRedis;
+  /** `https://127.0.0.1:<port>`: the gateway, for clients other than kubectl. */
+  readonly gatewayUrl: string;
+  /** The CA behind the gateway's self-signed certificate. */
+  readonly gatewayCaPem: string;
+  /** agent id -> bearer token, agent-oncall's included. */
+  readonly agentTokens: Readonly<Record<string, string>>;
+  /** kubectl as another agent (from `extraAgents`). */
+  kubectlAs(agent: string, args: readonly string[], timeoutMs?: number): BackgroundKubectl;
+  /** Where the Slack app takes interactive payloads, and the secret Slack signs them with. */
+  readonly slackEndpoint: { readonly url: string; readonly signingSecret: string };
+  /** Rewrites gatehouse.yaml (takes effect when a process restarts). */
+  updateConfig(change: (config: Record<string, unknown>) => void): Promise<void>;
+  /** kill -9 (or SIGTERM with `graceful`) and wait for the exit; `gateway`/`slackbot` then name the dead process. */
+  kill(which: 'gateway' | 'slackbot', options?: { graceful?: boolean }): Promise<void>;
+  /** Starts the process again with the current config. */
+  start(which: 'gateway' | 'slackbot'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,21 +139,41 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    return await assemble(options.clusterType ?? 'kubeconfig', cleanups, stop);
+    return await assemble(options, cleanups, stop);
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
+const DEFAULT_POLICY = {
+  default: 'allow',
+  rules: [
+    {
+      name: 'namespace-delete',
+      match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] },
+      require: { group: 'sre-oncall', approvals: 1 },
+    },
+    {
+      name: 'production-delete-or-exec',
+      match: {
+        verbs: ['delete', 'deletecollection', 'exec', 'attach'],
+        namespaces: ['prod-*', 'payments-*'],
+      },
+      require: { group: 'sre-oncall', approvals: 1 },
+    },
+  ],
+};
+
 async function assemble(
-  clusterType: 'kubeconfig' | 'eks',
+  options: StackOptions,
   cleanups: (() => Promise<unknown>)[],
   stop: () => Promise<void>,
 ): Promise<Stack> {
+  const clusterType = options.clusterType ?? 'kubeconfig';
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-stack-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const redis: TestRedis = await testRedis();
+  const redis: TestRedis = await testRedis(options.redisUrl ? { url: options.redisUrl } : {});
   cleanups.push(async () => {
     // BullMQ keeps its queues under bull:<queue name>; ours are named after the prefix.
     for await (const keys of redis.redis.scanStream({ match: `bull:${redis.prefix}-*`, count: 500 })) {
@@ -140,9 +197,12 @@ async function assemble(
   upstream.store.put(namespace('payments-staging'));
   upstream.store.put(pod({ name: 'api-7d9f', namespace: 'payments-staging' }));
 
+  const extraApprovers = options.extraApprovers ?? [];
   const slack = await startSlackApi({
-    users: Object.values(PEOPLE),
-    usergroups: { [SRE_USERGROUP]: [PEOPLE.bob.id, PEOPLE.dave.id] },
+    users: [...Object.values(PEOPLE), ...extraApprovers],
+    usergroups: {
+      [SRE_USERGROUP]: [PEOPLE.bob.id, PEOPLE.dave.id, ...extraApprovers.map((person) => person.id)],
+    },
   });
   cleanups.push(() => slack.close());
 
@@ -169,49 +229,40 @@ async function assemble(
         }).path,
       };
 
-  const agentToken = `gh_${randomBytes(24).toString('base64url')}`;
+  const newToken = () => `gh_${randomBytes(24).toString('base64url')}`;
+  const agents = [{ id: AGENT_ID, owners: [PEOPLE.alice.id] }, ...(options.extraAgents ?? [])];
+  const agentTokens = Object.fromEntries(agents.map((agent) => [agent.id, newToken()]));
   const [gatewayPort, slackbotPort] = [await freePort(), await freePort()];
   const configPath = join(dir, 'gatehouse.yaml');
-  await writeFile(
-    configPath,
-    stringify({
-      redis: { url: redis.url, keyPrefix: redis.prefix },
-      gateway: {
-        listen: `127.0.0.1:${gatewayPort}`,
-        tls: { mode: 'self-signed', dir: join(dir, 'tls') },
-        holdTimeout: '2m',
-      },
-      clusters: [clusterEntry],
-      agents: [
-        {
-          id: AGENT_ID,
-          tokenSha256: createHash('sha256').update(agentToken).digest('hex'),
-          owners: [PEOPLE.alice.id],
-        },
-      ],
-      approverGroups: { 'sre-oncall': { slackUsergroup: SRE_USERGROUP } },
-      slack: { approverChannel: APPROVER_CHANNEL, listen: `127.0.0.1:${slackbotPort}` },
-      audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
-      policy: {
-        default: 'allow',
-        rules: [
-          {
-            name: 'namespace-delete',
-            match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] },
-            require: { group: 'sre-oncall', approvals: 1 },
-          },
-          {
-            name: 'production-delete-or-exec',
-            match: {
-              verbs: ['delete', 'deletecollection', 'exec', 'attach'],
-              namespaces: ['prod-*', 'payments-*'],
-            },
-            require: { group: 'sre-oncall', approvals: 1 },
-          },
-        ],
-      },
-    }),
-  );
+  let config: Record<string, unknown> = {
+    redis: { url: redis.url, keyPrefix: redis.prefix },
+    gateway: {
+      listen: `127.0.0.1:${gatewayPort}`,
+      tls: { mode: 'self-signed', dir: join(dir, 'tls') },
+      holdTimeout: '2m',
+      ...options.gateway,
+    },
+    clusters: [clusterEntry, ...(options.extraClusters ?? [])],
+    agents: agents.map((agent) => ({
+      id: agent.id,
+      tokenSha256: createHash('sha256').update(agentTokens[agent.id]!).digest('hex'),
+      owners: agent.owners,
+    })),
+    approverGroups: {
+      'sre-oncall': { slackUsergroup: SRE_USERGROUP },
+      ...Object.fromEntries(
+        Object.entries(options.extraGroups ?? {}).map(([name, members]) => [name, { members }]),
+      ),
+    },
+    slack: {
+      approverChannel: APPROVER_CHANNEL,
+      listen: `127.0.0.1:${slackbotPort}`,
+      ...(options.usergroupCacheTtl && { usergroupCacheTtl: options.usergroupCacheTtl }),
+    },
+    audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
+    policy: options.policy ?? DEFAULT_POLICY,
+  };
+  await writeFile(configPath, stringify(config));
 
   const env: Record<string, string> = {
     GATEHOUSE_CONFIG: configPath,
@@ -227,42 +278,57 @@ async function assemble(
       AWS_EC2_METADATA_DISABLED: 'true',
     }),
   };
-  const gateway = await startNode(GATEWAY_BIN, {
-    args: ['serve'],
-    env,
-    ready: { port: gatewayPort, host: '127.0.0.1' },
-    name: 'gatehouse-gateway',
-  });
-  cleanups.push(() => gateway.stop());
-  const slackbot = await startNode(SLACKBOT_BIN, {
-    env,
-    ready: { line: /gatehouse-slackbot ready/ },
-    name: 'gatehouse-slackbot',
-  });
-  cleanups.push(() => slackbot.stop());
+  const processes = {
+    gateway: () =>
+      startNode(GATEWAY_BIN, {
+        args: ['serve'],
+        env,
+        ready: { port: gatewayPort, host: '127.0.0.1' },
+        name: 'gatehouse-gateway',
+      }),
+    slackbot: () =>
+      startNode(SLACKBOT_BIN, {
+        env,
+        ready: { line: /gatehouse-slackbot ready/ },
+        name: 'gatehouse-slackbot',
+      }),
+  };
+  const running: Record<'gateway' | 'slackbot', ManagedProcess> = {
+    gateway: await processes.gateway(),
+    slackbot: await processes.slackbot(),
+  };
+  cleanups.push(() => running.gateway.stop());
+  cleanups.push(() => running.slackbot.stop());
+  const gatewayCaPem = await readFile(join(dir, 'tls', 'ca.crt'), 'utf8');
 
   // The newcomer's path: the gateway's own CLI prints the agent's kubeconfig (its CA included).
-  const agentKubeconfig = join(dir, 'agent.kubeconfig');
-  const printed = execFile(
-    process.execPath,
-    [GATEWAY_BIN, 'kubeconfig', '--agent', AGENT_ID, '--cluster', cluster, '--token', '-'],
-    { env: { ...process.env, ...env } },
-  );
-  printed.stdin?.end(agentToken);
-  const kubeconfigText = await new Promise<string>((resolveText, reject) => {
-    let out = '';
-    let err = '';
-    printed.stdout?.on('data', (chunk: string) => {
-      out += chunk;
-    });
-    printed.stderr?.on('data', (chunk: string) => {
-      err += chunk;
-    });
-    printed.once('close', (code) =>
-      code === 0 ? resolveText(out) : reject(new Error(`kubeconfig command failed: ${err}`)),
+  const printKubeconfig = async (agent: string): Promise<string> => {
+    const path = join(dir, `${agent}.kubeconfig`);
+    const printed = execFile(
+      process.execPath,
+      [GATEWAY_BIN, 'kubeconfig', '--agent', agent, '--cluster', cluster, '--token', '-'],
+      { env: { ...process.env, ...env } },
     );
-  });
-  await writeFile(agentKubeconfig, kubeconfigText, { mode: 0o600 });
+    printed.stdin?.end(agentTokens[agent]);
+    const kubeconfigText = await new Promise<string>((resolveText, reject) => {
+      let out = '';
+      let err = '';
+      printed.stdout?.on('data', (chunk: string) => {
+        out += chunk;
+      });
+      printed.stderr?.on('data', (chunk: string) => {
+        err += chunk;
+      });
+      printed.once('close', (code) =>
+        code === 0 ? resolveText(out) : reject(new Error(`kubeconfig command failed: ${err}`)),
+      );
+    });
+    await writeFile(path, kubeconfigText, { mode: 0o600 });
+    return path;
+  };
+  const kubeconfigs: Record<string, string> = {};
+  for (const agent of agents) kubeconfigs[agent.id] = await printKubeconfig(agent.id);
+  const agentKubeconfig = kubeconfigs[AGENT_ID]!;
 
   const botUrl = `http://127.0.0.1:${slackbotPort}/slack/events`;
   const approvalMessages = () => slack.messages(APPROVER_CHANNEL);
@@ -271,10 +337,10 @@ async function assemble(
     if (!found) throw new Error(`no message ${ts} in ${APPROVER_CHANNEL}`);
     return found;
   };
-  const click = async (person: Clicker, shown: FakeMessage, label: 'Approve' | 'Deny') => {
+  const clickBody = (person: Clicker, shown: FakeMessage, label: 'Approve' | 'Deny') => {
     const button = findButton(message(shown.ts), label);
     if (!button) throw new Error(`the message ${shown.ts} shows no ${label} button`);
-    const body = interactiveBody(
+    return interactiveBody(
       blockActionsPayload({
         user: person,
         channel: APPROVER_CHANNEL,
@@ -286,20 +352,53 @@ async function assemble(
         message: { type: 'message', ts: shown.ts, blocks: message(shown.ts).blocks },
       }),
     );
-    return postToSlackApp(botUrl, body, { signingSecret: SIGNING_SECRET });
   };
+  const click = (person: Clicker, shown: FakeMessage, label: 'Approve' | 'Deny') =>
+    postToSlackApp(botUrl, clickBody(person, shown, label), { signingSecret: SIGNING_SECRET });
 
   return {
     cluster,
     upstream,
     slack,
     sts,
-    gateway,
-    slackbot,
+    get gateway() {
+      return running.gateway;
+    },
+    get slackbot() {
+      return running.slackbot;
+    },
     agentKubeconfig,
     configPath,
     eksClusterName,
     kubectl: (args, timeoutMs = 120_000) => startKubectl(args, { kubeconfig: agentKubeconfig, timeoutMs }),
+    kubectlAs(agent, args, timeoutMs = 120_000) {
+      const kubeconfig = kubeconfigs[agent];
+      if (!kubeconfig) throw new Error(`no agent ${agent} in this stack`);
+      return startKubectl(args, { kubeconfig, timeoutMs });
+    },
+    redis,
+    gatewayUrl: `https://127.0.0.1:${gatewayPort}`,
+    gatewayCaPem,
+    agentTokens,
+    slackEndpoint: { url: botUrl, signingSecret: SIGNING_SECRET },
+    async updateConfig(change) {
+      config = structuredClone(config);
+      change(config);
+      await writeFile(configPath, stringify(config));
+    },
+    async kill(which, killOptions = {}) {
+      const victim = running[which];
+      if (!victim.running()) return;
+      if (killOptions.graceful) await victim.stop();
+      else {
+        process.kill(victim.pid, 'SIGKILL');
+        await victim.exited;
+      }
+    },
+    async start(which) {
+      if (running[which].running()) throw new Error(`the ${which} is still running`);
+      running[which] = await processes[which]();
+    },
     approvalMessages,
     message,
     async waitForMessages(count) {
@@ -307,6 +406,7 @@ async function assemble(
       return approvalMessages();
     },
     click,
+    clickBody,
     async deny(person, shown, reason) {
       const viewsBefore = slack.views().length;
       const answer = await click(person, shown, 'Deny');

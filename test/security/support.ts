@@ -1,0 +1,120 @@
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import type { Stack } from '../stack/index.js';
+
+/**
+ * What the security suite reads and sends besides kubectl: raw requests to the gateway, the
+ * approval and audit records straight from Redis (not through the code under attack), and the
+ * `[security]` count lines SECURITY.md quotes.
+ */
+
+/** Prints the count line the suite's assertions are about, e.g. `[security] slack forgery: 0/25 accepted`. */
+export function report(name: string, count: number, total: number, what: string, extra = ''): void {
+  console.log(`[security] ${name}: ${count}/${total} ${what}${extra ? ` (${extra})` : ''}`);
+}
+
+export interface StoredVote {
+  readonly userId: string;
+  readonly decision: 'approve' | 'deny';
+}
+
+export interface StoredApproval {
+  readonly state: string;
+  readonly votes: StoredVote[];
+  readonly raw: Record<string, string>;
+}
+
+/** The approval hash as Redis holds it. */
+export async function storedApproval(stack: Stack, id: string): Promise<StoredApproval> {
+  const raw = await stack.redis.redis.hgetall(stack.redis.key('approval', id));
+  return { state: raw.state ?? 'missing', votes: JSON.parse(raw.votes ?? '[]') as StoredVote[], raw };
+}
+
+export interface AuditEvent {
+  readonly seq: number;
+  readonly type: string;
+  readonly approvalId?: string;
+  readonly [field: string]: unknown;
+}
+
+/** Every audit event in the stack's chain, in order. */
+export async function auditEvents(stack: Stack): Promise<AuditEvent[]> {
+  const entries = await stack.redis.redis.xrange(stack.redis.key('audit', 'log'), '-', '+');
+  return entries.map(([, fields]) => {
+    const at = fields.indexOf('e');
+    return JSON.parse(fields[at + 1] ?? '{}') as AuditEvent;
+  });
+}
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface GatewayRequest {
+  readonly method: string;
+  /** The request target exactly as sent (not normalised by the client). */
+  readonly path: string;
+  readonly headers?: Record<string, string | string[]>;
+  readonly body?: Buffer | string;
+  /** `undefined` sends no Authorization header; the agent's token by default. */
+  readonly token?: string | undefined;
+}
+
+/** One HTTPS request to the gateway with Node's client, which sends the path as given. */
+export function gatewayRequest(stack: Stack, req: GatewayRequest): Promise<RawAnswer> {
+  const token = 'token' in req ? req.token : stack.agentTokens['agent-oncall'];
+  const url = new URL(stack.gatewayUrl);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpsRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: req.path,
+        ca: stack.gatewayCaPem,
+        agent: false,
+        headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...req.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(req.body);
+  });
+}
+
+/**
+ * Writes raw bytes to the gateway over TLS and collects what comes back until the gateway closes
+ * the connection or `waitMs` passes (for requests a client would write by hand: pipelining,
+ * malformed framing).
+ */
+export function rawExchange(stack: Stack, bytes: Buffer | string, waitMs = 2000): Promise<string> {
+  const url = new URL(stack.gatewayUrl);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: stack.gatewayCaPem }, () =>
+      socket.write(bytes),
+    );
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const timer = setTimeout(done, waitMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', done);
+    socket.on('error', done);
+  });
+}
+
+/** The approval id a posted approval message carries in its metadata. */
+export function approvalIdOf(message: { metadata?: { event_payload: Record<string, unknown> } }): string {
+  return String(message.metadata?.event_payload.approval_id ?? '');
+}
