@@ -89,6 +89,17 @@ export function createTestCa(commonName = 'gatehouse-test-ca'): TestCa {
 }
 
 let shared: TestCa | undefined;
+let leaf: forge.pki.KeyPair | undefined;
+
+/**
+ * Server and client certificates share one key pair per process: a certificate's trust comes from
+ * its CA's signature, not from its key being unique, and skipping key generation makes issuing
+ * ~10x faster. CAs always get fresh keys, so a CA nobody trusts stays untrusted.
+ */
+function leafKeys(): forge.pki.KeyPair {
+  leaf ??= generateKeys();
+  return leaf;
+}
 
 /** One CA per process: key generation is the slow part, and tests rarely need separate roots. */
 export function sharedTestCa(): TestCa {
@@ -104,7 +115,7 @@ function issue(
 ): IssuedCert {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
-  const keys = generateKeys();
+  const keys = leafKeys();
   const cert = newCertificate(keys.publicKey, validDays);
   cert.setSubject(subject);
   cert.setIssuer(caCert.subject.attributes);
