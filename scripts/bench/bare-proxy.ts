@@ -1,0 +1,61 @@
+/**
+ * Child process: the floor for a Node reverse proxy — TLS in, undici out, the response piped
+ * back, nothing else (no routing, auth, policy, audit or logging). The gateway is compared to it.
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Agent } from 'undici';
+
+const upstream = new URL(process.env.BENCH_UPSTREAM ?? '');
+const ca = readFileSync(process.env.BENCH_TLS_CA ?? '');
+const dispatcher = new Agent({ connect: { ca }, bodyTimeout: 0 });
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'te',
+  'trailer',
+]);
+
+function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+const server = createServer(
+  {
+    cert: readFileSync(process.env.BENCH_TLS_CERT ?? ''),
+    key: readFileSync(process.env.BENCH_TLS_KEY ?? ''),
+  },
+  async (req, res) => {
+    try {
+      const response = await dispatcher.request({
+        origin: upstream.origin,
+        path: req.url ?? '/',
+        method: (req.method ?? 'GET') as 'GET',
+        headers: forwardable(req.headers),
+        body: req.method === 'GET' || req.method === 'HEAD' ? null : req,
+        bodyTimeout: 0,
+      });
+      res.writeHead(response.statusCode, forwardable(response.headers));
+      res.flushHeaders();
+      await pipeline(response.body, res);
+    } catch {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    }
+  },
+);
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
+});
+process.on('disconnect', () => process.exit(0));

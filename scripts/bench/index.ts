@@ -1,0 +1,109 @@
+/**
+ * `pnpm bench`: every measurement of issue 8 in one run — pass-through overhead, streaming,
+ * the approval path, the scale of pending, policy decisions and audit appends — printed as a
+ * table and written to BENCHMARKS.md. Loopback only, bounded in count and time; the Redis
+ * prefix and every process started here are cleaned up, also on failure.
+ *
+ * Smaller runs for development (BENCHMARKS.md is written only by a full run):
+ *   BENCH_ONLY=passthrough,streaming,approvals,pending,policy,audit  sections to run
+ *   BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_APPROVALS, BENCH_PENDING, BENCH_AUDIT_EVENTS
+ *   BENCH_CPU_PROF=<dir>  run the gateway under --cpu-prof;  BENCH_KEEP=1  keep logs and config
+ */
+import { approvalPath } from './approvals.js';
+import { auditBench, policyBench } from './packages.js';
+import { passThrough } from './passthrough.js';
+import { scaleOfPending } from './pending.js';
+import { table, writeBenchmarksMd } from './report.js';
+import type { Row } from './report-types.js';
+import { type BenchStack, startBenchStack } from './stack.js';
+import { monotonicMs } from './stats.js';
+import { streaming } from './streaming.js';
+
+const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const settings = {
+  connections: setting('BENCH_CONNECTIONS', 16),
+  rounds: setting('BENCH_ROUNDS', 3),
+  seconds: setting('BENCH_SECONDS', 5),
+  watchPairs: setting('BENCH_WATCH_PAIRS', 2),
+  approvals: setting('BENCH_APPROVALS', 200),
+  pending: setting('BENCH_PENDING', 10_000),
+  pendingRuns: setting('BENCH_PENDING_RUNS', 20),
+  auditEvents: setting('BENCH_AUDIT_EVENTS', 20_000),
+};
+const SECTIONS = ['policy', 'audit', 'passthrough', 'streaming', 'approvals', 'pending'] as const;
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const wanted = (section: (typeof SECTIONS)[number]) => !only || only.includes(section);
+/** Everything must be over well within this; a stuck run is stopped and cleaned up. */
+const DEADLINE_MS = 15 * 60_000;
+
+const started = monotonicMs();
+const rows: Row[] = [];
+const step = (name: string) =>
+  process.stdout.write(`\n▶ ${name} (${Math.round((monotonicMs() - started) / 1000)} s)\n`);
+let stack: BenchStack | undefined;
+
+const watchdog = setTimeout(() => {
+  process.stderr.write(`pnpm bench: not done after ${DEADLINE_MS / 60_000} minutes; stopping\n`);
+  void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+}, DEADLINE_MS);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130)));
+}
+
+try {
+  // The in-process benchmarks first, while nothing else runs.
+  if (wanted('policy')) {
+    step('policy decisions');
+    rows.push(...(await policyBench()));
+  }
+  if (wanted('audit')) {
+    step('audit appends');
+    rows.push(...(await auditBench(settings.auditEvents)));
+  }
+  if (
+    ['passthrough', 'streaming', 'approvals', 'pending'].some((s) => wanted(s as (typeof SECTIONS)[number]))
+  ) {
+    step('starting upstream, bare proxy, gateway, slackbot, load client');
+    stack = await startBenchStack();
+    if (wanted('passthrough')) {
+      step('pass-through overhead');
+      rows.push(
+        ...(await passThrough(stack, {
+          connections: settings.connections,
+          rounds: settings.rounds,
+          durationMs: settings.seconds * 1000,
+        })),
+      );
+    }
+    if (wanted('streaming')) {
+      step('streaming');
+      rows.push(...(await streaming(stack, { watchPairs: settings.watchPairs })));
+    }
+    if (wanted('approvals')) {
+      step('approval path');
+      rows.push(...(await approvalPath(stack, { count: settings.approvals })));
+    }
+    if (wanted('pending')) {
+      step('scale of pending');
+      rows.push(...(await scaleOfPending(stack, { count: settings.pending, runs: settings.pendingRuns })));
+    }
+  }
+} finally {
+  step('cleaning up');
+  await stack?.stop();
+  clearTimeout(watchdog);
+}
+
+const durationS = (monotonicMs() - started) / 1000;
+process.stdout.write(`\n${table(rows)}\n\n`);
+const defaults = Object.keys(process.env).every(
+  (name) => !name.startsWith('BENCH_') || name === 'BENCH_KEEP',
+);
+if (defaults) {
+  const summary = `${settings.connections} connections, ${settings.rounds} rounds of ${settings.seconds} s per target, ${settings.approvals} approvals, ${settings.pending} held requests, ${settings.auditEvents} audit events`;
+  process.stdout.write(`wrote ${writeBenchmarksMd(rows, summary, durationS)} (${Math.round(durationS)} s)\n`);
+} else {
+  process.stdout.write(`BENCH_* settings given: BENCHMARKS.md left as it is (${Math.round(durationS)} s)\n`);
+}
+const missed = rows.filter((row) => row.met === false).length;
+process.stdout.write(missed ? `${missed} goal(s) missed\n` : 'all goals met\n');

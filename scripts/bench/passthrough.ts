@@ -1,0 +1,114 @@
+import type { Row } from './report-types.js';
+import type { BenchStack } from './stack.js';
+import { CLUSTER } from './stack.js';
+import { count, fixed, percentile } from './stats.js';
+
+/**
+ * Small GETs at fixed concurrency straight to the upstream, through the bare undici proxy and
+ * through the gateway. Rounds alternate the three (the order rotates each round) so drift on the
+ * shared machine hits all of them alike; the ratios are what count.
+ */
+
+const POD_PATH = '/api/v1/namespaces/x/pods/y';
+const KUBECTL_HEADERS = { accept: 'application/json', 'user-agent': 'kubectl/v1.32.0 (linux/amd64)' };
+
+interface RateReply {
+  type: 'rate';
+  latenciesMs: number[];
+  errors: number;
+  elapsedMs: number;
+}
+
+export interface PassThroughOptions {
+  readonly connections: number;
+  readonly rounds: number;
+  readonly durationMs: number;
+}
+
+type Target = 'direct' | 'bare proxy' | 'gateway';
+
+export async function passThrough(stack: BenchStack, options: PassThroughOptions): Promise<Row[]> {
+  const targets: Record<Target, { origin: string; path: string; headers: Record<string, string> }> = {
+    direct: { origin: stack.upstreamOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
+    'bare proxy': { origin: stack.bareOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
+    gateway: {
+      origin: stack.gatewayOrigin,
+      path: `/clusters/${CLUSTER}${POD_PATH}`,
+      headers: { ...KUBECTL_HEADERS, ...stack.agentHeaders },
+    },
+  };
+  const names = Object.keys(targets) as Target[];
+  const run = (target: Target, durationMs: number) =>
+    stack.load.ask<RateReply>(
+      { cmd: 'rate', ...targets[target], connections: options.connections, durationMs },
+      'rate',
+      durationMs + 60_000,
+    );
+
+  for (const target of names) await run(target, 1500); // warm-up: connections, JIT
+  const results = Object.fromEntries(names.map((n) => [n, { latencies: [] as number[], ms: 0, errors: 0 }]));
+  const roundRatios: number[] = [];
+  for (let round = 0; round < options.rounds; round += 1) {
+    const order = names.map((_, i) => names[(i + round) % names.length] as Target);
+    const p50s: Partial<Record<Target, number>> = {};
+    for (const target of order) {
+      const reply = await run(target, options.durationMs);
+      const result = results[target]!;
+      for (const latency of reply.latenciesMs) result.latencies.push(latency);
+      result.ms += reply.elapsedMs;
+      result.errors += reply.errors;
+      p50s[target] = percentile(reply.latenciesMs, 50);
+    }
+    roundRatios.push((p50s.gateway ?? Number.NaN) / (p50s['bare proxy'] ?? Number.NaN));
+    process.stdout.write(
+      `  round ${round + 1}/${options.rounds}: gateway/bare p50 ${fixed(roundRatios.at(-1)!)}\n`,
+    );
+  }
+
+  const summary = (target: Target) => {
+    const result = results[target]!;
+    return {
+      p50: percentile(result.latencies, 50),
+      p99: percentile(result.latencies, 99),
+      rps: result.latencies.length / (result.ms / 1000),
+      errors: result.errors,
+    };
+  };
+  const direct = summary('direct');
+  const bare = summary('bare proxy');
+  const gateway = summary('gateway');
+  const section = `Pass-through (GET pod, ${options.connections} connections, ${options.rounds}×${options.durationMs / 1000} s each)`;
+  const line = (name: string, s: typeof direct): Row => ({
+    section,
+    measure: name,
+    value: `p50 ${fixed(s.p50)} ms, p99 ${fixed(s.p99)} ms, ${count(s.rps)} req/s${s.errors ? `, ${s.errors} errors` : ''}`,
+    goal: '',
+  });
+  const p50Ratio = gateway.p50 / bare.p50;
+  const rpsRatio = gateway.rps / bare.rps;
+  return [
+    line('direct to upstream', direct),
+    line('bare undici proxy', bare),
+    line('gateway', gateway),
+    {
+      section,
+      measure: 'gateway p50 / bare proxy p50',
+      value: `${fixed(p50Ratio)}× (per round: ${roundRatios.map((r) => fixed(r)).join(', ')})`,
+      goal: '≤ 1.15×',
+      met: p50Ratio <= 1.15,
+    },
+    {
+      section,
+      measure: 'gateway req/s / bare proxy req/s',
+      value: `${fixed(rpsRatio)}×`,
+      goal: '≥ 0.8×',
+      met: rpsRatio >= 0.8,
+    },
+    {
+      section,
+      measure: 'gateway p99 / bare proxy p99; bare p50 / direct p50',
+      value: `${fixed(gateway.p99 / bare.p99)}×; ${fixed(bare.p50 / direct.p50)}×`,
+      goal: '',
+    },
+  ];
+}

@@ -1,0 +1,232 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestCa, issueServerCert, writeKubeconfig } from '@gatehouse/testkit/ca';
+import { type TestRedis, testRedis } from '@gatehouse/testkit/redis';
+import { type SlackApiFake, startSlackApi } from '@gatehouse/testkit/slack-api';
+import { stringify } from 'yaml';
+import { freePort } from '../../test/stack/ports.js';
+import { type Helper, ROOT, type Service, startBuilt, startHelper } from './processes.js';
+
+/**
+ * The product as separate processes for the benchmarks: gateway and slackbot from their built
+ * dist/ (plain node, as in production), a fixed-response upstream, a bare undici proxy, and a load
+ * client, each in its own process; the Slack Web API fake lives here. All on 127.0.0.1.
+ */
+
+export const CLUSTER = 'bench';
+export const APPROVER = { id: 'U0BOB', name: 'bob' } as const;
+const OWNER = { id: 'U0ALICE', name: 'alice' } as const;
+export const APPROVER_CHANNEL = 'C0APPROVALS';
+const USERGROUP = 'S0SREONCALL';
+
+export interface BenchStack {
+  readonly dir: string;
+  readonly redis: TestRedis;
+  readonly slack: SlackApiFake;
+  readonly upstream: Helper;
+  readonly bareProxy: Helper;
+  readonly gateway: Service;
+  readonly slackbot: Service;
+  readonly load: Helper;
+  readonly upstreamOrigin: string;
+  readonly bareOrigin: string;
+  readonly gatewayOrigin: string;
+  /** The slackbot's Slack request URL. */
+  readonly botUrl: string;
+  readonly signingSecret: string;
+  /** `Authorization` for the gateway. */
+  readonly agentHeaders: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** ~50 rules like a real installation: per-team rules plus the production gates. */
+function policy(): unknown {
+  const teams = [
+    'payments',
+    'search',
+    'checkout',
+    'identity',
+    'billing',
+    'ledger',
+    'growth',
+    'infra',
+    'data',
+    'mobile',
+  ];
+  const sre = { group: 'sre-oncall', approvals: 1 };
+  return {
+    default: 'allow',
+    rules: [
+      ...teams.flatMap((team) => [
+        { name: `${team}-dev-free`, match: { namespaces: [`${team}-dev*`] }, allow: {} },
+        {
+          name: `${team}-prod-delete`,
+          match: { verbs: ['delete', 'deletecollection'], namespaces: [`${team}-prod*`] },
+          require: sre,
+        },
+        {
+          name: `${team}-prod-exec`,
+          match: { verbs: ['exec', 'attach'], namespaces: [`${team}-prod*`] },
+          require: sre,
+        },
+        {
+          name: `${team}-no-secrets-write`,
+          match: { verbs: ['create', 'update', 'patch'], resources: ['secrets'], namespaces: [`${team}-*`] },
+          deny: { reason: 'secrets are written by the deploy pipeline' },
+        },
+        {
+          name: `${team}-scale-zero`,
+          match: { scaleToZero: true, namespaces: [`${team}-prod*`] },
+          require: sre,
+        },
+      ]),
+      {
+        name: 'namespace-delete',
+        match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] },
+        require: sre,
+      },
+      {
+        name: 'prod-delete',
+        match: { verbs: ['delete', 'deletecollection'], namespaces: ['prod-*'] },
+        require: sre,
+      },
+    ],
+  };
+}
+
+export async function startBenchStack(): Promise<BenchStack> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
+    // BENCH_KEEP=1 keeps the logs and config for a look after the run.
+    if (!process.env.BENCH_KEEP) cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const ca = createTestCa('gatehouse-bench-ca');
+    const cert = issueServerCert(ca, { hosts: ['127.0.0.1', 'localhost'] });
+    const files = {
+      ca: join(dir, 'ca.pem'),
+      cert: join(dir, 'server.pem'),
+      key: join(dir, 'server-key.pem'),
+    };
+    await writeFile(files.ca, ca.certPem);
+    await writeFile(files.cert, cert.certPem);
+    await writeFile(files.key, cert.keyPem, { mode: 0o600 });
+    const tlsEnv = { BENCH_TLS_CA: files.ca, BENCH_TLS_CERT: files.cert, BENCH_TLS_KEY: files.key };
+
+    const redis = await testRedis();
+    cleanups.push(async () => {
+      // BullMQ keeps its queues under bull:<queue name>; ours are named after the prefix.
+      for await (const keys of redis.redis.scanStream({ match: `bull:${redis.prefix}-*`, count: 500 })) {
+        if ((keys as string[]).length > 0) await redis.redis.unlink(...(keys as string[]));
+      }
+      await redis.cleanup();
+    });
+
+    const upstream = await startHelper('upstream', 'upstream.ts', { env: tlsEnv, logDir: dir });
+    cleanups.push(() => upstream.stop());
+    const upstreamPort = upstream.ready.port as number;
+    const upstreamOrigin = `https://127.0.0.1:${upstreamPort}`;
+    const bareProxy = await startHelper('bare-proxy', 'bare-proxy.ts', {
+      env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin },
+      logDir: dir,
+    });
+    cleanups.push(() => bareProxy.stop());
+    const bareOrigin = `https://127.0.0.1:${bareProxy.ready.port as number}`;
+
+    const slack = await startSlackApi({
+      users: [APPROVER, OWNER],
+      usergroups: { [USERGROUP]: [APPROVER.id] },
+    });
+    cleanups.push(() => slack.close());
+
+    const agentToken = `gh_${randomBytes(24).toString('base64url')}`;
+    const signingSecret = `bench-signing-${randomBytes(8).toString('hex')}`;
+    const [gatewayPort, slackbotPort] = [await freePort(), await freePort()];
+    const configPath = join(dir, 'gatehouse.yaml');
+    await writeFile(
+      configPath,
+      stringify({
+        redis: { url: redis.url, keyPrefix: redis.prefix },
+        gateway: {
+          listen: `127.0.0.1:${gatewayPort}`,
+          tls: { mode: 'files', certFile: files.cert, keyFile: files.key },
+          holdTimeout: '10m',
+        },
+        clusters: [
+          {
+            name: CLUSTER,
+            type: 'kubeconfig',
+            kubeconfig: writeKubeconfig({
+              server: upstreamOrigin,
+              caPem: ca.certPem,
+              credentials: { token: `upstream-${randomBytes(8).toString('hex')}` },
+              dir,
+              name: 'upstream',
+            }).path,
+          },
+        ],
+        agents: [
+          {
+            id: 'agent-bench',
+            tokenSha256: createHash('sha256').update(agentToken).digest('hex'),
+            owners: [OWNER.id],
+          },
+        ],
+        approverGroups: { 'sre-oncall': { slackUsergroup: USERGROUP } },
+        slack: { approverChannel: APPROVER_CHANNEL, listen: `127.0.0.1:${slackbotPort}` },
+        audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
+        policy: policy(),
+      }),
+    );
+    const env = {
+      GATEHOUSE_CONFIG: configPath,
+      LOG_LEVEL: 'info',
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.url,
+    };
+    const gateway = await startBuilt('gateway', join(ROOT, 'apps/gateway/dist/cli/index.js'), {
+      args: ['serve'],
+      env,
+      logDir: dir,
+      ready: { port: gatewayPort },
+      nodeArgs: process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : [],
+    });
+    cleanups.push(() => gateway.stop());
+    const slackbot = await startBuilt('slackbot', join(ROOT, 'apps/slackbot/dist/main.js'), {
+      env,
+      logDir: dir,
+      ready: { line: /gatehouse-slackbot ready/ },
+    });
+    cleanups.push(() => slackbot.stop());
+    const load = await startHelper('load', 'load.ts', { env: tlsEnv, logDir: dir });
+    cleanups.push(() => load.stop());
+
+    return {
+      dir,
+      redis,
+      slack,
+      upstream,
+      bareProxy,
+      gateway,
+      slackbot,
+      load,
+      upstreamOrigin,
+      bareOrigin,
+      gatewayOrigin: `https://127.0.0.1:${gatewayPort}`,
+      botUrl: `http://127.0.0.1:${slackbotPort}/slack/events`,
+      signingSecret,
+      agentHeaders: { authorization: `Bearer ${agentToken}` },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
