@@ -140,6 +140,7 @@ describe('kubectl through the gateway', () => {
   it('answers a hold timeout with what to do; the retry after approval passes once and only once', async () => {
     const e = await start({ holdTimeout: '1s' });
     const first = await runKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
+    expect(first.stderr).toContain('is waiting for approval');
     expect(first.code).not.toBe(0);
     const [approval] = await e.pending();
     expect(first.stderr).toContain(`approval ${approval!.id}`);

@@ -49,6 +49,8 @@ function serve(): Promise<ManagedProcess> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-process-'));
+  // Discovery cached by another test's server on a reused loopback port must not leak in.
+  process.env.KUBECACHEDIR = join(dir, 'kube-cache');
   redis = await testRedis();
   upstream = await startKubeUpstream({ auth: { bearerToken: UPSTREAM_TOKEN } });
   const upstreamConfig = writeKubeconfig({

@@ -50,6 +50,9 @@ export interface E2eOptions {
  */
 export async function startE2e(options: E2eOptions = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-'));
+  // kubectl caches discovery per server URL in ~/.kube/cache; other tests on this machine reuse
+  // loopback ports, so each run gets its own cache (the kubectl helpers pass process.env on).
+  process.env.KUBECACHEDIR = join(dir, 'kube-cache');
   const redis: TestRedis = await testRedis();
   const upstream: KubeUpstream = await startKubeUpstream({ auth: { bearerToken: UPSTREAM_TOKEN } });
   const upstreamKubeconfig = writeKubeconfig({
