@@ -43,18 +43,16 @@ export interface E2eOptions {
   readonly grantTtl?: string;
 }
 
-/**
- * The real thing on loopback: a recording Kubernetes API (TLS, bearer auth), gateways with
- * a self-signed CA in a temp dir sharing one Redis prefix, an agent kubeconfig made by the
- * gateway's own kubeconfig renderer, and an approvals client acting as the slackbot.
- */
-export async function startE2e(options: E2eOptions = {}) {
+async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
   // kubectl caches discovery per server URL in ~/.kube/cache; other tests on this machine reuse
   // loopback ports, so each run gets its own cache (the kubectl helpers pass process.env on).
   process.env.KUBECACHEDIR = join(dir, 'kube-cache');
   const redis: TestRedis = await testRedis();
+  cleanups.push(() => redis.cleanup());
   const upstream: KubeUpstream = await startKubeUpstream({ auth: { bearerToken: UPSTREAM_TOKEN } });
+  cleanups.push(() => upstream.close());
   const upstreamKubeconfig = writeKubeconfig({
     server: upstream.url,
     caPem: upstream.caPem!,
@@ -81,7 +79,9 @@ export async function startE2e(options: E2eOptions = {}) {
   const logger = pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' });
   const gateways: RunningGateway[] = [];
   for (let i = 0; i < (options.replicas ?? 1); i++) {
-    gateways.push(await startGateway({ config, env: {}, logger: logger.child({ replica: i }) }));
+    const gateway = await startGateway({ config, env: {}, logger: logger.child({ replica: i }) });
+    cleanups.push(() => gateway.close());
+    gateways.push(gateway);
   }
   const caPem = await readFile(gateways[0]!.caFile!, 'utf8');
   const kubeconfigs: string[] = [];
@@ -112,6 +112,7 @@ export async function startE2e(options: E2eOptions = {}) {
     grantTtlMs: config.gateway.grantTtlMs,
     sweepIntervalMs: 0,
   });
+  cleanups.push(() => slackbot.close());
 
   return {
     dir,
@@ -142,13 +143,25 @@ export async function startE2e(options: E2eOptions = {}) {
       return page.items;
     },
     async stop() {
-      await slackbot.close();
-      for (const gateway of gateways) await gateway.close();
-      await upstream.close();
-      await redis.cleanup();
-      await rm(dir, { recursive: true, force: true });
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     },
   };
 }
 
-export type E2e = Awaited<ReturnType<typeof startE2e>>;
+export type E2e = Awaited<ReturnType<typeof build>>;
+
+/**
+ * The real thing on loopback: a recording Kubernetes API (TLS, bearer auth), gateways with
+ * a self-signed CA in a temp dir sharing one Redis prefix, an agent kubeconfig made by the
+ * gateway's own kubeconfig renderer, and an approvals client acting as the slackbot.
+ * Whatever was started is stopped again when a later step fails.
+ */
+export async function startE2e(options: E2eOptions = {}): Promise<E2e> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    return await build(options, cleanups);
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
