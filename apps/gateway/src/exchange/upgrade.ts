@@ -114,15 +114,6 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
         upstreamSocket.destroy();
         return { outcome: 'aborted' };
       }
-      socket.off('data', collect);
-      for (const chunk of early.splice(0)) {
-        tap?.fromClient(chunk);
-        upstreamSocket.write(chunk);
-      }
-      if (tap) {
-        socket.on('data', (chunk: Buffer) => tap.fromClient(chunk));
-        upstreamSocket.on('data', (chunk: Buffer) => tap.fromUpstream(chunk));
-      }
       const closeBoth = () => {
         socket.destroy();
         upstreamSocket.destroy();
@@ -130,14 +121,34 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
       upstreamSocket.on('error', closeBoth);
       upstreamSocket.on('close', closeBoth);
       socket.on('close', closeBoth);
-      socket.pipe(upstreamSocket);
 
       // The first bytes back carry the status line (101, or the upstream's refusal); record it, then pipe.
+      // Until the upstream has switched protocols, nothing the client sent after the request head goes
+      // upstream: on a refusal the connection is still HTTP there, and those bytes would be read as a
+      // further request, sent with the gateway's credentials and never judged.
       return new Promise((resolve) => {
         upstreamSocket.once('data', (first: Buffer) => {
           const status = Number(STATUS_LINE.exec(first.toString('latin1', 0, 16))?.[1] ?? 0);
           socket.write(first);
           upstreamSocket.pipe(socket);
+          socket.off('data', collect);
+          if (status === 101) {
+            for (const chunk of early.splice(0)) {
+              tap?.fromClient(chunk);
+              upstreamSocket.write(chunk);
+            }
+            if (tap) {
+              tap.fromUpstream(first);
+              socket.on('data', (chunk: Buffer) => tap.fromClient(chunk));
+              upstreamSocket.on('data', (chunk: Buffer) => tap.fromUpstream(chunk));
+            }
+            socket.pipe(upstreamSocket);
+          } else {
+            // Refused: the client reads the answer; the upstream gets nothing more, and sees the end.
+            early.length = 0;
+            socket.resume();
+            upstreamSocket.end();
+          }
           resolve({ outcome: 'response', status, durationMs: elapsed() });
         });
         upstreamSocket.once('close', () => {
