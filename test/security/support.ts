@@ -1,4 +1,4 @@
-import { request as httpsRequest } from 'node:https';
+import { type Agent, request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import type { Stack } from '../stack/index.js';
 
@@ -59,6 +59,10 @@ export interface GatewayRequest {
   readonly body?: Buffer | string;
   /** `undefined` sends no Authorization header; the agent's token by default. */
   readonly token?: string | undefined;
+  /** Give up after this long and answer status 0: the gateway is holding the request. */
+  readonly holdMs?: number;
+  /** A keep-alive agent, to time requests without a handshake each. @defaultValue a new connection */
+  readonly agent?: Agent;
 }
 
 /** One HTTPS request to the gateway with Node's client, which sends the path as given. */
@@ -73,8 +77,16 @@ export function gatewayRequest(stack: Stack, req: GatewayRequest): Promise<RawAn
         method: req.method,
         path: req.path,
         ca: stack.gatewayCaPem,
-        agent: false,
-        headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...req.headers },
+        agent: req.agent ?? false,
+        headers: {
+          ...(token !== undefined && { authorization: `Bearer ${token}` }),
+          // Node frames a DELETE body with neither header, so the server would read it as a next request.
+          ...(req.body !== undefined &&
+            !Object.keys(req.headers ?? {}).some((h) => /^(content-length|transfer-encoding)$/i.test(h)) && {
+              'content-length': Buffer.byteLength(req.body),
+            }),
+          ...req.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -86,21 +98,33 @@ export function gatewayRequest(stack: Stack, req: GatewayRequest): Promise<RawAn
       },
     );
     outgoing.on('error', reject);
+    if (req.holdMs !== undefined) {
+      outgoing.setTimeout(req.holdMs, () => {
+        outgoing.destroy();
+        resolve({ status: 0, body: 'held' });
+      });
+    }
     outgoing.end(req.body);
   });
 }
 
 /**
- * Writes raw bytes to the gateway over TLS and collects what comes back until the gateway closes
+ * Writes raw bytes to the gateway over TLS (later parts once the gateway answered) and collects what comes back until the gateway closes
  * the connection or `waitMs` passes (for requests a client would write by hand: pipelining,
  * malformed framing).
  */
-export function rawExchange(stack: Stack, bytes: Buffer | string, waitMs = 2000): Promise<string> {
+export function rawExchange(
+  stack: Stack,
+  parts: readonly (Buffer | string)[],
+  waitMs = 2000,
+): Promise<string> {
   const url = new URL(stack.gatewayUrl);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
+    // The first part goes at once, each later one after the gateway has answered something.
+    const queue = [...parts];
     const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: stack.gatewayCaPem }, () =>
-      socket.write(bytes),
+      socket.write(queue.shift()!),
     );
     const done = () => {
       clearTimeout(timer);
@@ -108,7 +132,11 @@ export function rawExchange(stack: Stack, bytes: Buffer | string, waitMs = 2000)
       resolve(Buffer.concat(chunks).toString('latin1'));
     };
     const timer = setTimeout(done, waitMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      const next = queue.shift();
+      if (next !== undefined && socket.writable) socket.write(next);
+    });
     socket.on('close', done);
     socket.on('error', done);
   });
