@@ -10,7 +10,16 @@ export {
 } from './errors.js';
 export { type FingerprintInput, fingerprintOf } from './fingerprint/index.js';
 export { type QueueNames, queueNamesFor } from './keys.js';
-export type { ApprovalRequest, ApprovalState, DispatchRecord, HeldRequest, Vote } from './model.js';
+export type {
+  ApprovalPreview,
+  ApprovalRequest,
+  ApprovalState,
+  DispatchRecord,
+  DryRunResult,
+  HeldRequest,
+  Vote,
+} from './model.js';
+export { describePreview } from './preview/index.js';
 export { POST_JOB, REFRESH_JOB } from './queues/index.js';
 export { type Approvals, createApprovals } from './store/index.js';
 export type {

@@ -40,6 +40,35 @@ export interface DispatchRecord {
   readonly durationMs?: number | undefined;
 }
 
+/** What a server-side dry run (`dryRun=All`) of the held request answered. */
+export interface DryRunResult {
+  readonly outcome: 'would-succeed' | 'would-fail';
+  /** The API server's Status message when it would fail. */
+  readonly message?: string | undefined;
+}
+
+/**
+ * The blast radius the gateway read from the cluster after opening the approval (never request
+ * bodies or object contents: counts, names, images). Absent while it is computed, or when disabled.
+ */
+export type ApprovalPreview =
+  | {
+      readonly status: 'ready';
+      /** One line for humans: `Would delete: 3 deployments, 12 pods (11 running), …`; '' when only a dry run exists. */
+      readonly summary: string;
+      readonly dryRun?: DryRunResult | undefined;
+      /** Epoch milliseconds when it was read. */
+      readonly at: number;
+      readonly durationMs: number;
+    }
+  | {
+      readonly status: 'unavailable';
+      /** Why: timed out, the cluster refused, unreachable. */
+      readonly reason: string;
+      readonly at: number;
+      readonly durationMs: number;
+    };
+
 export interface ApprovalRequest {
   /** Short, URL-safe, unique id shown to humans (`/gatehouse show <id>`). */
   readonly id: string;
@@ -69,6 +98,8 @@ export interface ApprovalRequest {
   readonly grantExpiresAt?: number | undefined;
   readonly dispatch?: DispatchRecord | undefined;
   readonly slack?: { readonly channel: string; readonly ts: string } | undefined;
+  /** The blast radius, once the gateway has read it (`setPreview`). */
+  readonly preview?: ApprovalPreview | undefined;
   /** Incremented by every change (vote, transition, Slack message); lets consumers drop stale updates. */
   readonly revision: number;
 }

@@ -1,5 +1,12 @@
 import type { Action } from '@gatehouse/policy';
-import type { ApprovalRequest, ApprovalState, DispatchRecord, HeldRequest, Vote } from '../model.js';
+import type {
+  ApprovalPreview,
+  ApprovalRequest,
+  ApprovalState,
+  DispatchRecord,
+  HeldRequest,
+  Vote,
+} from '../model.js';
 
 /** Hash fields of a new approval, as field/value pairs for HSET (the body is stored apart). */
 export function encodeNew(approval: ApprovalRequest, pendingMember: string): string[] {
@@ -31,6 +38,7 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
   const slackChannel = f.get('slackChannel');
   const slackTs = f.get('slackTs');
   const request = JSON.parse(text('request')) as HeldRequest;
+  const preview = f.get('preview');
   return {
     id: text('id'),
     cluster: text('cluster'),
@@ -57,6 +65,7 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
       slackChannel !== undefined && slackTs !== undefined
         ? { channel: slackChannel, ts: slackTs }
         : undefined,
+    preview: preview === undefined ? undefined : (JSON.parse(preview) as ApprovalPreview),
     revision: Number(text('revision')),
   };
 }

@@ -9,13 +9,14 @@ import {
 import { type FingerprintInput, fingerprintOf } from '../fingerprint/index.js';
 import { newApprovalId } from '../ids.js';
 import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
-import type { ApprovalRequest, ApprovalState } from '../model.js';
+import type { ApprovalPreview, ApprovalRequest, ApprovalState } from '../model.js';
 import { ChangeFeed } from '../notify/index.js';
 import { ApprovalQueues } from '../queues/index.js';
 import { completeScript } from '../scripts/complete.js';
 import { dispatchScript } from '../scripts/dispatch.js';
 import { expireScript } from '../scripts/expire.js';
 import { OpenOutcome, openScript } from '../scripts/open.js';
+import { previewScript } from '../scripts/preview.js';
 import { ScriptRunner } from '../scripts/run.js';
 import { slackScript } from '../scripts/slack.js';
 import { VoteOutcome, voteScript } from '../scripts/vote.js';
@@ -348,6 +349,23 @@ export class Approvals {
     if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, undefined, 'set its Slack message');
     const approval = decodeApproval(rest as unknown[]);
     await this.#refresh(approval, 'slack');
+    return approval;
+  }
+
+  /**
+   * Store the blast radius the gateway read (any state; it only describes the request) and enqueue a
+   * refresh so the message shows it. Throws NotFoundError for an unknown id.
+   */
+  async setPreview(id: string, preview: ApprovalPreview): Promise<ApprovalRequest> {
+    this.#assertOpen();
+    const [code, rest] = await this.#run(
+      previewScript,
+      [this.#keys.approval(id)],
+      [id, JSON.stringify(preview), this.#keys.events],
+    );
+    if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, undefined, 'set its preview');
+    const approval = decodeApproval(rest as unknown[]);
+    await this.#refresh(approval, 'preview');
     return approval;
   }
 

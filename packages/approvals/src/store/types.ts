@@ -110,7 +110,8 @@ export type ChangeKind =
   | 'expired'
   | 'dispatched'
   | 'completed'
-  | 'slack';
+  | 'slack'
+  | 'preview';
 
 /** Published on the events channel after every change; `revision` orders changes of one approval. */
 export interface ApprovalChange {

@@ -1,0 +1,23 @@
+import type { LuaScript } from './run.js';
+
+/**
+ * preview: store the blast radius the gateway read for the approval (no state change; the revision
+ * moves so the slackbot re-renders). Stored in any state: a fast decision keeps its preview for `show`.
+ *
+ * KEYS[1] approval  keys.approval(id)
+ * ARGV[1] id
+ * ARGV[2] preview JSON
+ * ARGV[3] events channel
+ * Returns {1, HGETALL approval} | {-1} not found (never creates a stray hash).
+ */
+export const previewScript: LuaScript = {
+  name: 'preview',
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {-1} end
+redis.call('HSET', KEYS[1], 'preview', ARGV[2])
+announce(KEYS[1], ARGV[3], ARGV[1], state, 'preview')
+return {1, redis.call('HGETALL', KEYS[1])}
+`,
+};
