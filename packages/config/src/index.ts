@@ -1,8 +1,10 @@
 export { parseDuration } from './duration.js';
 export { ConfigError, ConfigErrorCode } from './errors.js';
+export { impersonatedNames, runAsOn } from './identity.js';
 export { type Env, loadConfig, type ParseOptions, parseConfig } from './load.js';
 export type {
   AgentConfig,
+  AgentKubernetesConfig,
   ApproverGroupConfig,
   AuditConfig,
   AuditSinkConfig,
@@ -11,6 +13,7 @@ export type {
   GatehouseConfig,
   GatewayConfig,
   KubeconfigClusterConfig,
+  KubernetesIdentity,
   SlackConfig,
   TlsConfig,
 } from './types.js';

@@ -34,12 +34,14 @@ describe('parseConfig', () => {
       requestTtlMs: 1_800_000,
       grantTtlMs: 600_000,
       maxBodyBytes: 3 * 1024 * 1024,
+      previewTimeoutMs: 3_000,
     });
     expect(config.clusters[0]).toEqual({
       name: 'local',
       type: 'kubeconfig',
       kubeconfig: '/etc/gatehouse/kube/config',
       context: 'kind-kind',
+      impersonate: true,
     });
     expect(config.audit).toEqual({
       sinks: [{ type: 'redis' }],
@@ -60,6 +62,7 @@ describe('parseConfig', () => {
           requestTtl: '30m',
           grantTtl: '90s',
           maxBodySize: '512KiB',
+          previewTimeout: 0,
         },
         clusters: [
           {
@@ -84,6 +87,7 @@ describe('parseConfig', () => {
       holdTimeoutMs: 300_000,
       grantTtlMs: 90_000,
       maxBodyBytes: 524_288,
+      previewTimeoutMs: 0,
     });
     expect(config.clusters[0]).toMatchObject({
       type: 'eks',

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { configSchema, type RawConfig } from './schema.js';
-import type { ClusterConfig, GatehouseConfig } from './types.js';
+import type { AgentKubernetesConfig, ClusterConfig, GatehouseConfig } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -84,6 +84,22 @@ function crossCheck(raw: RawConfig, env: Env): string[] {
   if (duplicates(raw.agents.map((agent) => agent.tokenSha256)).length > 0) {
     problems.push('agents: two agents share one token hash; issue each agent its own token');
   }
+  const impersonating = new Map(raw.clusters.map((cluster) => [cluster.name, cluster.impersonate]));
+  raw.agents.forEach((agent, index) => {
+    for (const name of Object.keys(agent.kubernetes?.clusters ?? {})) {
+      const field = `agents[${index}].kubernetes.clusters.${name}`;
+      const impersonate = impersonating.get(name);
+      if (impersonate === undefined) {
+        problems.push(
+          `${field}: no cluster is named ${name}; known clusters: ${[...impersonating.keys()].join(', ')}`,
+        );
+      } else if (!impersonate) {
+        problems.push(
+          `${field}: cluster ${name} has impersonate: false, so this identity would never be used; remove it or turn impersonation on`,
+        );
+      }
+    }
+  });
   raw.clusters.forEach((cluster, index) => {
     if (cluster.type !== 'eks') return;
     if (!cluster.roleArn && !env.EKS_ROLE_ARN) {
@@ -110,6 +126,28 @@ function validatePolicy(raw: RawConfig, source: string): PolicySpec {
   }
 }
 
+/** The default identity an agent acts as: a user of its own and the group every agent shares. */
+const DEFAULT_AGENT_GROUPS: readonly string[] = ['gatehouse:agents'];
+const defaultAgentUser = (agentId: string) => `gatehouse:agent:${agentId}`;
+
+function agentKubernetes(agent: RawConfig['agents'][number]): AgentKubernetesConfig {
+  const {
+    user = defaultAgentUser(agent.id),
+    groups = DEFAULT_AGENT_GROUPS,
+    clusters = {},
+  } = agent.kubernetes ?? {};
+  return {
+    user,
+    groups,
+    clusters: Object.fromEntries(
+      Object.entries(clusters).map(([name, override]) => [
+        name,
+        { user: override.user ?? user, groups: override.groups ?? groups },
+      ]),
+    ),
+  };
+}
+
 function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env): GatehouseConfig {
   const path = (value: string) =>
     isAbsolute(value) ? value : resolve(baseDir, value.replace(/^~(?=\/)/, env.HOME ?? '~'));
@@ -130,6 +168,7 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       requestTtlMs: raw.gateway.requestTtl,
       grantTtlMs: raw.gateway.grantTtl,
       maxBodyBytes: raw.gateway.maxBodySize,
+      previewTimeoutMs: raw.gateway.previewTimeout,
     },
     clusters: raw.clusters.map(
       (cluster): ClusterConfig =>
@@ -141,7 +180,7 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
             }
           : { ...cluster, kubeconfig: path(cluster.kubeconfig) },
     ),
-    agents: raw.agents,
+    agents: raw.agents.map((agent) => ({ ...agent, kubernetes: agentKubernetes(agent) })),
     approverGroups: raw.approverGroups,
     slack: raw.slack && {
       approverChannel: raw.slack.approverChannel,

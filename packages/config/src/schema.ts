@@ -40,6 +40,28 @@ const clusterName = z
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes');
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123ABCD');
 
+/**
+ * A Kubernetes user or group name the gateway impersonates. It travels as an HTTP header value, one
+ * per header line, so it is printable ASCII without spaces or commas (a proxy may join repeated
+ * headers with commas). `system:` names are Kubernetes' own identities — `system:masters` bypasses
+ * RBAC altogether — so an agent never acts as one.
+ */
+const kubernetesName = z
+  .string()
+  .regex(/^[!-+\--~]+$/, 'printable ASCII without spaces or commas, e.g. gatehouse:agent:agent-oncall')
+  .refine((name) => !name.toLowerCase().startsWith('system:'), {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is reserved: system: names are Kubernetes' own identities ` +
+      '(system:masters bypasses RBAC entirely); give the agent a name of its own, e.g. ' +
+      'gatehouse:agent:<id>, and grant that name what the agent needs',
+  });
+
+/** Who an agent acts as on a cluster; unset fields fall back to the agent's defaults. */
+const kubernetesIdentity = z.strictObject({
+  user: kubernetesName.optional(),
+  groups: z.array(kubernetesName).optional(),
+});
+
 const eksCluster = z.strictObject({
   name: clusterName,
   type: z.literal('eks'),
@@ -53,6 +75,7 @@ const eksCluster = z.strictObject({
     .optional(),
   caData: z.string().min(1).optional(),
   caFile: z.string().min(1).optional(),
+  impersonate: z.boolean().default(true),
 });
 
 const kubeconfigCluster = z.strictObject({
@@ -60,6 +83,11 @@ const kubeconfigCluster = z.strictObject({
   type: z.literal('kubeconfig'),
   kubeconfig: z.string().min(1),
   context: z.string().min(1).optional(),
+  /**
+   * Whether agents act as their own Kubernetes identity here. `false` sends every agent's requests
+   * as the gateway's own identity (the kubeconfig's user, including any `as:` it sets).
+   */
+  impersonate: z.boolean().default(true),
 });
 
 const cluster = z.discriminatedUnion('type', [eksCluster, kubeconfigCluster], {
@@ -73,6 +101,10 @@ const agent = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'the lower-case hex SHA-256 of the token (gatehouse-gateway hash-token)'),
   owners: z.array(slackUserId).default([]),
+  /** Defaults: user gatehouse:agent:<id>, groups [gatehouse:agents]; `clusters` overrides per cluster. */
+  kubernetes: kubernetesIdentity
+    .extend({ clusters: z.record(clusterName, kubernetesIdentity).optional() })
+    .optional(),
 });
 
 const approverGroup = z.union(
@@ -121,6 +153,8 @@ export const configSchema = z.strictObject({
       requestTtl: duration.default(1_800_000),
       grantTtl: duration.default(600_000),
       maxBodySize: byteSize.default(3 * 1024 * 1024),
+      /** Bound on reading an approval's blast radius from the cluster; 0 turns previews off. */
+      previewTimeout: duration.default(3_000),
     })
     .prefault({}),
   clusters: z.array(cluster).min(1, 'at least one cluster is needed'),

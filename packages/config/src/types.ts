@@ -22,6 +22,8 @@ export interface GatewayConfig {
   readonly requestTtlMs: number;
   readonly grantTtlMs: number;
   readonly maxBodyBytes: number;
+  /** How long the gateway may read an approval's blast radius (preview); 0: no previews. */
+  readonly previewTimeoutMs: number;
 }
 
 export type TlsConfig =
@@ -38,6 +40,8 @@ export interface EksClusterConfig {
   readonly roleArn: string;
   readonly caData?: string | undefined;
   readonly caFile?: string | undefined;
+  /** Agents act as their own Kubernetes identity (see AgentConfig.kubernetes); false: as the gateway's. */
+  readonly impersonate: boolean;
 }
 
 export interface KubeconfigClusterConfig {
@@ -45,6 +49,8 @@ export interface KubeconfigClusterConfig {
   readonly type: 'kubeconfig';
   readonly kubeconfig: string;
   readonly context?: string | undefined;
+  /** Agents act as their own Kubernetes identity (see AgentConfig.kubernetes); false: as the kubeconfig's user. */
+  readonly impersonate: boolean;
 }
 
 export type ClusterConfig = EksClusterConfig | KubeconfigClusterConfig;
@@ -54,6 +60,19 @@ export interface AgentConfig {
   readonly tokenSha256: string;
   /** Slack user ids of the people who own the agent; none of them may approve its requests. */
   readonly owners: readonly string[];
+  /** Who the agent acts as on clusters that impersonate. */
+  readonly kubernetes: AgentKubernetesConfig;
+}
+
+/** A Kubernetes identity the gateway impersonates (`Impersonate-User`, one `Impersonate-Group` each). */
+export interface KubernetesIdentity {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
+/** The agent's identity everywhere, and per cluster where it differs (already merged with the default). */
+export interface AgentKubernetesConfig extends KubernetesIdentity {
+  readonly clusters: Readonly<Record<string, KubernetesIdentity>>;
 }
 
 export type ApproverGroupConfig =
