@@ -17,6 +17,7 @@ export type {
   DispatchRecord,
   DryRunResult,
   HeldRequest,
+  RunAs,
   Vote,
 } from './model.js';
 export { describePreview } from './preview/index.js';

@@ -69,6 +69,12 @@ export type ApprovalPreview =
       readonly durationMs: number;
     };
 
+/** The Kubernetes identity the gateway impersonates when it sends the request (`Impersonate-User`/`-Group`). */
+export interface RunAs {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
 export interface ApprovalRequest {
   /** Short, URL-safe, unique id shown to humans (`/gatehouse show <id>`). */
   readonly id: string;
@@ -80,6 +86,8 @@ export interface ApprovalRequest {
   /** kubectl-style rendering for humans. */
   readonly command: string;
   readonly request: HeldRequest;
+  /** Who the request runs as on the cluster; absent where the cluster runs agents as the gateway's own identity. */
+  readonly runAs?: RunAs | undefined;
   /** Identity of "the same request": hash of agent + cluster + method + path + query + body hash. */
   readonly fingerprint: string;
   readonly rule: string;

@@ -5,6 +5,7 @@ import type {
   ApprovalState,
   DispatchRecord,
   HeldRequest,
+  RunAs,
   Vote,
 } from '../model.js';
 
@@ -19,6 +20,7 @@ export function encodeNew(approval: ApprovalRequest, pendingMember: string): str
     ...['approvalsNeeded', String(approval.approvalsNeeded)],
     ...['createdAt', String(approval.createdAt), 'expiresAt', String(approval.expiresAt)],
     ...['state', approval.state, 'votes', '[]', 'revision', '0', 'pendingMember', pendingMember],
+    ...(approval.runAs ? ['runAs', JSON.stringify(approval.runAs)] : []),
   ];
 }
 
@@ -39,6 +41,7 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
   const slackTs = f.get('slackTs');
   const request = JSON.parse(text('request')) as HeldRequest;
   const preview = f.get('preview');
+  const runAs = f.get('runAs');
   return {
     id: text('id'),
     cluster: text('cluster'),
@@ -47,6 +50,7 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
     action: JSON.parse(text('action')) as Action,
     command: text('command'),
     request: body ? { ...request, bodyBase64: body } : request,
+    runAs: runAs === undefined ? undefined : (JSON.parse(runAs) as RunAs),
     fingerprint: text('fingerprint'),
     rule: text('rule'),
     reason: text('reason'),

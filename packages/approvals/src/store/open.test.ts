@@ -46,6 +46,14 @@ describe('open', () => {
     expect(stored?.request.bodyBase64).toBe(input.request.bodyBase64);
   });
 
+  it('keeps who the request runs as, and leaves it absent when not given', async () => {
+    const runAs = { user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents', 'team:sre'] };
+    const { approval } = await h.approvals.open(openInput({ runAs }));
+    expect((await h.approvals.get(approval.id))?.runAs).toEqual(runAs);
+    const other = await h.approvals.open(openInput({ cluster: 'staging' }));
+    expect(other.approval.runAs).toBeUndefined();
+  });
+
   it('joins an identical pending request from the same agent, and enqueues one post', async () => {
     const first = await h.approvals.open(openInput());
     const second = await h.approvals.open(openInput());

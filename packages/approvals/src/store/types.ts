@@ -1,6 +1,6 @@
 import type { Action } from '@gatehouse/policy';
 import type { RedisOptions } from 'ioredis';
-import type { ApprovalRequest, ApprovalState, HeldRequest } from '../model.js';
+import type { ApprovalRequest, ApprovalState, HeldRequest, RunAs } from '../model.js';
 
 /** Time source; tests pass a fake to move through expiry without sleeping. */
 export interface Clock {
@@ -40,6 +40,8 @@ export interface OpenInput {
   readonly action: Action;
   readonly command: string;
   readonly request: HeldRequest;
+  /** Who the request runs as on the cluster; absent where the cluster does not impersonate. */
+  readonly runAs?: RunAs | undefined;
   readonly rule: string;
   readonly reason: string;
   readonly group: string;
