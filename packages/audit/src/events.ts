@@ -31,6 +31,12 @@ export interface SlackUser {
   readonly name?: string | undefined;
 }
 
+/** The Kubernetes identity the gateway impersonates for a request (`Impersonate-User` / `Impersonate-Group`). */
+export interface RunAsSummary {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
 /** The HTTP request as the gateway received it; the log keeps a redacted form (see redact/). */
 export interface RequestInput {
   readonly method: string;
@@ -71,6 +77,8 @@ interface RequestReceivedFields {
   /** kubectl-style rendering: `kubectl delete deployment web -n prod`. */
   readonly command: string;
   readonly decision: DecisionSummary;
+  /** Who the request runs as on the cluster; absent where the cluster runs agents as the gateway itself. */
+  readonly runAs?: RunAsSummary | undefined;
 }
 
 export interface RequestReceivedInput extends RequestReceivedFields {
@@ -95,6 +103,8 @@ export interface ApprovalRequestedEvent {
   readonly approvalsNeeded: number;
   /** ISO 8601 UTC. */
   readonly expiresAt: string;
+  /** Who the request will run as on the cluster once approved; absent without impersonation. */
+  readonly runAs?: RunAsSummary | undefined;
 }
 
 export interface VoteEvent {

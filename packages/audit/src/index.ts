@@ -31,6 +31,7 @@ export type {
   RequestInput,
   RequestReceivedEvent,
   RequestReceivedInput,
+  RunAsSummary,
   SessionRecordedEvent,
   SlackUser,
   StoredBody,

@@ -1,4 +1,9 @@
-import type { SlackUser, StoredEvent } from '../events.js';
+import type { RunAsSummary, SlackUser, StoredEvent } from '../events.js';
+
+const runAs = (identity: RunAsSummary | undefined) =>
+  identity
+    ? ` as ${identity.user}${identity.groups.length > 0 ? ` (${identity.groups.join(', ')})` : ''}`
+    : '';
 
 const who = (user: SlackUser) => (user.name ? `${user.name} (${user.id})` : user.id);
 
@@ -9,7 +14,7 @@ export function describe(event: StoredEvent): string {
       const { decision } = event;
       const rule = decision.rule ? ` by rule ${decision.rule}` : '';
       const reason = decision.reason ? `: ${decision.reason}` : '';
-      return `${event.agent} on ${event.cluster}: ${event.command} -> ${decision.effect}${rule}${reason}`;
+      return `${event.agent} on ${event.cluster}${runAs(event.runAs)}: ${event.command} -> ${decision.effect}${rule}${reason}`;
     }
     case 'approval.requested':
       return `needs ${event.approvalsNeeded} approval(s) from ${event.group} (rule ${event.rule}), expires ${event.expiresAt}`;
@@ -49,7 +54,10 @@ export function formatStory(approvalId: string, events: readonly StoredEvent[]):
     (event) => event.type === 'request.received' || event.type === 'approval.requested',
   );
   const heading = request
-    ? [`Approval ${approvalId}: ${request.agent} on cluster ${request.cluster}`, `  ${request.command}`]
+    ? [
+        `Approval ${approvalId}: ${request.agent} on cluster ${request.cluster}${runAs(request.runAs)}`,
+        `  ${request.command}`,
+      ]
     : [`Approval ${approvalId}`];
   const steps = events.map((event) => `${event.time}  #${String(event.seq).padEnd(6)} ${describe(event)}`);
   return [...heading, '', ...steps, '', `Outcome: ${outcome(events)}`, ''].join('\n');

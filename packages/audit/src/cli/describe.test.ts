@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../events.js';
+import { describe as describeEvent, formatStory } from './describe.js';
+
+const chain = { time: '2026-11-26T01:00:00.000Z', seq: 1, prevHash: '0'.repeat(64), hash: 'f'.repeat(64) };
+const requested = (runAs?: { user: string; groups: string[] }): StoredEvent => ({
+  ...chain,
+  type: 'approval.requested',
+  approvalId: 'apv1',
+  agent: 'agent-oncall',
+  cluster: 'prod',
+  command: 'kubectl delete namespace payments',
+  rule: 'no-namespace-delete',
+  reason: 'deleting a namespace deletes everything in it',
+  group: 'sre',
+  approvalsNeeded: 1,
+  expiresAt: '2026-11-26T01:30:00.000Z',
+  runAs,
+});
+
+describe('audit story', () => {
+  it('names the Kubernetes identity the request runs as', () => {
+    const story = formatStory('apv1', [
+      requested({ user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents', 'team:sre'] }),
+    ]);
+    expect(story).toContain(
+      'Approval apv1: agent-oncall on cluster prod as gatehouse:agent:agent-oncall (gatehouse:agents, team:sre)',
+    );
+  });
+
+  it('says nothing of an identity where the cluster does not impersonate', () => {
+    expect(formatStory('apv1', [requested()])).toContain('Approval apv1: agent-oncall on cluster prod\n');
+    expect(describeEvent(requested())).not.toContain(' as ');
+  });
+});
