@@ -12,6 +12,10 @@ export interface FingerprintInput {
 /** Verbs that open a stream; kubectl tries them over WebSocket (GET) and retries over SPDY (POST). */
 const CONNECT_VERBS: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward']);
 
+export function isConnectVerb(verb: string): boolean {
+  return CONNECT_VERBS.has(verb);
+}
+
 /**
  * Identity of "the same request": sha256 hex over agent, cluster, method, path, query and body hash.
  * Connect verbs get the method `CONNECT`, so kubectl's WebSocket GET and its SPDY POST retry of one
@@ -19,7 +23,7 @@ const CONNECT_VERBS: ReadonlySet<string> = new Set(['exec', 'attach', 'portforwa
  * as `command=` keep their order, which is meaningful); the path is used as received.
  */
 export function fingerprintOf(input: FingerprintInput): string {
-  const method = CONNECT_VERBS.has(input.action.verb) ? 'CONNECT' : input.request.method.toUpperCase();
+  const method = isConnectVerb(input.action.verb) ? 'CONNECT' : input.request.method.toUpperCase();
   const parts = [input.agent, input.cluster, method, input.request.path, canonicalQuery(input.request.query)];
   return createHash('sha256')
     .update(JSON.stringify([...parts, input.request.bodySha256]))

@@ -4,10 +4,13 @@ import type { LuaScript } from './run.js';
 export enum OpenOutcome {
   Created = 1,
   Joined = 2,
+  /** The identical connect request was just denied or expired: the caller gets that answer again. */
+  Repeated = 3,
 }
 
 /**
- * open: create an approval request, or join the identical pending one. State change: (none) -> pending.
+ * open: create an approval request, or join the identical pending one, or (connect verbs) answer with
+ * the identical one denied or expired moments ago. State change: (none) -> pending.
  *
  * KEYS[1] fingerprint pointer  keys.fingerprint(fp): id of the latest approval with this fingerprint
  * KEYS[2] seen approval        keys.approval(seenId), the id the caller read from KEYS[1]
@@ -25,8 +28,11 @@ export enum OpenOutcome {
  * ARGV[7] body base64 ('' when none)
  * ARGV[8] pending index member
  * ARGV[9] expiresAt (epoch ms)
- * ARGV[10..] field, value pairs of the new approval hash (state pending, revision 0)
+ * ARGV[10] repeat window ms: a seen approval denied or expired less than this long ago answers again
+ *          (exec/attach/port-forward, whose SPDY retry follows a refused WebSocket; 0 otherwise)
+ * ARGV[11..] field, value pairs of the new approval hash (state pending, revision 0)
  * Returns {1, HGETALL new} created | {2, HGETALL seen} joined (seen is pending and not past expiresAt)
+ *       | {3, HGETALL seen} repeated (seen is denied or expired, decidedAt + window > now)
  *       | {-3} retry: KEYS[1] no longer holds seenId | {-5} newId is taken
  */
 export const openScript: LuaScript = {
@@ -37,14 +43,19 @@ local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return {-3} end
 local now = tonumber(ARGV[3])
 if current ~= '' then
-  local seen = redis.call('HMGET', KEYS[2], 'state', 'expiresAt')
+  local seen = redis.call('HMGET', KEYS[2], 'state', 'expiresAt', 'decidedAt')
   if seen[1] == 'pending' and now < tonumber(seen[2]) then
     return {2, redis.call('HGETALL', KEYS[2])}
+  end
+  local window = tonumber(ARGV[10])
+  if window > 0 and (seen[1] == 'denied' or seen[1] == 'expired') and seen[3]
+      and now < tonumber(seen[3]) + window then
+    return {3, redis.call('HGETALL', KEYS[2])}
   end
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {-5} end
 local fields = {}
-for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[3], unpack(fields))
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[5]) end

@@ -6,7 +6,7 @@ import {
   ScriptFailure,
   scriptFailureToError,
 } from '../errors.js';
-import { type FingerprintInput, fingerprintOf } from '../fingerprint/index.js';
+import { type FingerprintInput, fingerprintOf, isConnectVerb } from '../fingerprint/index.js';
 import { newApprovalId } from '../ids.js';
 import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
 import type { ApprovalPreview, ApprovalRequest, ApprovalState } from '../model.js';
@@ -86,6 +86,8 @@ export class Approvals {
   /**
    * Store a new approval request and enqueue its Slack post, or join the identical pending one
    * from the same agent (same fingerprint). Concurrent identical opens create exactly one.
+   * An exec/attach/port-forward whose identical request was denied or expired less than
+   * `connectRetryWindowMs` ago gets that approval back (`repeatedUntil`), not a new one.
    */
   async open(input: OpenInput): Promise<OpenResult> {
     this.#assertOpen();
@@ -93,6 +95,7 @@ export class Approvals {
     const fingerprint = fingerprintOf(input);
     const pointer = this.#keys.fingerprint(fingerprint);
     const { requestTtlMs, grantTtlMs, retainMs } = this.#options;
+    const repeatWindowMs = isConnectVerb(input.action.verb) ? this.#options.connectRetryWindowMs : 0;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const seenId = (await this.#client.get(pointer)) ?? '';
       const id = newApprovalId();
@@ -129,9 +132,14 @@ export class Approvals {
           input.request.bodyBase64 ?? '',
           member,
           approval.expiresAt,
+          repeatWindowMs,
           ...encodeNew(approval, member),
         ],
       );
+      if (code === OpenOutcome.Repeated) {
+        const refused = decodeApproval(flat as unknown[], undefined);
+        return { approval: refused, joined: true, repeatedUntil: (refused.decidedAt ?? 0) + repeatWindowMs };
+      }
       if (code === OpenOutcome.Created || code === OpenOutcome.Joined) {
         const stored = decodeApproval(flat as unknown[], input.request.bodyBase64);
         // Re-enqueueing on a join is a no-op while the post job exists, and heals a crash between

@@ -11,6 +11,7 @@ describe('resolveOptions', () => {
       retainMs: 7 * 24 * 3600 * 1000,
       sweepIntervalMs: 1000,
       pollIntervalMs: 5000,
+      connectRetryWindowMs: 60_000,
     });
     expect(resolved.clock.now()).toBeGreaterThan(0);
   });
@@ -23,6 +24,7 @@ describe('resolveOptions', () => {
     [{ grantTtlMs: -1 }, 'grantTtlMs'],
     [{ grantTtlMs: 1.5 }, 'grantTtlMs'],
     [{ sweepIntervalMs: -5 }, 'sweepIntervalMs'],
+    [{ connectRetryWindowMs: -1 }, 'connectRetryWindowMs'],
   ])('rejects %o naming %s', (bad, field) => {
     expect(() => resolveOptions({ ...good, ...bad })).toThrow(InvalidOptionsError);
     expect(() => resolveOptions({ ...good, ...bad })).toThrow(field);
@@ -36,5 +38,9 @@ describe('resolveOptions', () => {
 
   it('allows turning the sweeper off', () => {
     expect(resolveOptions({ ...good, sweepIntervalMs: 0 }).sweepIntervalMs).toBe(0);
+  });
+
+  it('allows turning the repeated refusal of connect retries off', () => {
+    expect(resolveOptions({ ...good, connectRetryWindowMs: 0 }).connectRetryWindowMs).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly requestTtlMs: number;
   readonly grantTtlMs: number;
+  readonly connectRetryWindowMs: number;
   readonly retainMs: number;
   readonly sweepIntervalMs: number;
   readonly pollIntervalMs: number;
@@ -27,6 +28,7 @@ export function resolveOptions(options: ApprovalsOptions): ResolvedOptions {
     clock: options.clock ?? systemClock,
     requestTtlMs: options.requestTtlMs,
     grantTtlMs: options.grantTtlMs,
+    connectRetryWindowMs: options.connectRetryWindowMs ?? 60_000,
     retainMs: options.retainMs ?? 7 * DAY_MS,
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
     pollIntervalMs: options.pollIntervalMs ?? 5000,
@@ -37,6 +39,7 @@ export function resolveOptions(options: ApprovalsOptions): ResolvedOptions {
   positive('retainMs', resolved.retainMs);
   positive('pollIntervalMs', resolved.pollIntervalMs);
   if (resolved.sweepIntervalMs !== 0) positive('sweepIntervalMs', resolved.sweepIntervalMs);
+  if (resolved.connectRetryWindowMs !== 0) positive('connectRetryWindowMs', resolved.connectRetryWindowMs);
   return resolved;
 }
 

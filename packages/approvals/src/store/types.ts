@@ -19,6 +19,13 @@ export interface ApprovalsOptions {
   readonly requestTtlMs: number;
   /** How long an approved request not dispatched on its held connection stays claimable by a retry. */
   readonly grantTtlMs: number;
+  /**
+   * How long after an exec, attach or port-forward is denied or expires its identical request gets
+   * that same refusal from `open` instead of a new approval. kubectl retries a refused WebSocket
+   * upgrade over SPDY at once, on whichever replica; a person re-running the command later asks
+   * anew. 0 turns it off. @defaultValue 60000
+   */
+  readonly connectRetryWindowMs?: number | undefined;
   /** How long a record is kept after its last possible use (for `show` and audits). @defaultValue 7 days */
   readonly retainMs?: number | undefined;
   /** Expiry sweep period; 0 turns the sweeper off (call `sweepExpired()` yourself). @defaultValue 1000 */
@@ -50,8 +57,17 @@ export interface OpenInput {
 
 export interface OpenResult {
   readonly approval: ApprovalRequest;
-  /** True when an identical pending request from the same agent already existed. */
+  /**
+   * True when an existing approval answers this request: the identical pending one from the same
+   * agent, or (connect verbs only) the one just refused, see `repeatedUntil`.
+   */
   readonly joined: boolean;
+  /**
+   * Set when `approval` is an identical exec/attach/port-forward denied or expired within
+   * `connectRetryWindowMs`: this request gets that refusal again, and so does every identical
+   * one until this time (epoch ms); after it, `open` asks anew.
+   */
+  readonly repeatedUntil?: number | undefined;
 }
 
 export interface VoteInput {
