@@ -107,6 +107,16 @@ export interface ApprovalRequestedEvent {
   readonly runAs?: RunAsSummary | undefined;
 }
 
+/** The blast radius the gateway read from the cluster for a new approval (counts and names, never contents). */
+export interface ApprovalPreviewEvent {
+  readonly type: 'approval.preview';
+  readonly approvalId: string;
+  readonly status: 'ready' | 'unavailable';
+  /** One line, as the approval message shows it: `Would delete namespace x with 3 deployments, …; dry run: would succeed`. */
+  readonly summary: string;
+  readonly durationMs: number;
+}
+
 export interface VoteEvent {
   readonly type: 'vote';
   readonly approvalId: string;
@@ -179,6 +189,7 @@ export interface SessionRecordedEvent {
 /** Events stored as given (after redaction). */
 type PlainEvent =
   | ApprovalRequestedEvent
+  | ApprovalPreviewEvent
   | VoteEvent
   | ApprovalApprovedEvent
   | ApprovalDeniedEvent
@@ -199,6 +210,7 @@ export type AuditEventType = AuditEvent['type'];
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'request.received',
   'approval.requested',
+  'approval.preview',
   'vote',
   'approval.approved',
   'approval.denied',

@@ -20,6 +20,7 @@ export type {
   ApprovalApprovedEvent,
   ApprovalDeniedEvent,
   ApprovalExpiredEvent,
+  ApprovalPreviewEvent,
   ApprovalRequestedEvent,
   AuditEvent,
   AuditEventInput,

@@ -33,3 +33,21 @@ describe('audit story', () => {
     expect(describeEvent(requested())).not.toContain(' as ');
   });
 });
+
+describe('preview events', () => {
+  it('tell the blast radius in the story, as the message showed it', () => {
+    const preview: StoredEvent = {
+      ...chain,
+      seq: 2,
+      type: 'approval.preview',
+      approvalId: 'apv1',
+      status: 'ready',
+      summary: 'Would delete namespace payments with 3 deployments, 4 secrets; dry run: would succeed',
+      durationMs: 12,
+    };
+    expect(describeEvent(preview)).toBe(preview.summary);
+    expect(formatStory('apv1', [requested(), preview])).toContain(
+      '#2      Would delete namespace payments with 3 deployments, 4 secrets; dry run: would succeed',
+    );
+  });
+});

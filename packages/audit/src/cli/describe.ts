@@ -18,6 +18,8 @@ export function describe(event: StoredEvent): string {
     }
     case 'approval.requested':
       return `needs ${event.approvalsNeeded} approval(s) from ${event.group} (rule ${event.rule}), expires ${event.expiresAt}`;
+    case 'approval.preview':
+      return event.summary;
     case 'vote': {
       const tally = event.tally ? ` (${event.tally.approvals}/${event.tally.needed})` : '';
       const reason = event.reason ? `: ${event.reason}` : '';
