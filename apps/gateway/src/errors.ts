@@ -7,6 +7,8 @@ export enum GatewayErrorCode {
   TlsUnreadable = 'GATEWAY_TLS_UNREADABLE',
   ListenFailed = 'GATEWAY_LISTEN_FAILED',
   UsageInvalid = 'GATEWAY_USAGE_INVALID',
+  /** A blast-radius preview could not read the cluster; the preview says unavailable, nothing else fails. */
+  PreviewReadFailed = 'GATEWAY_PREVIEW_READ_FAILED',
 }
 
 /** A coded gateway error; `message` names the thing, its state and the fix. */

@@ -2,7 +2,7 @@
  * The narrow interfaces the gateway's request handling depends on. The real packages
  * are wired to them in `startup/`; tests pass plain objects.
  */
-import type { ApprovalRequest, HeldRequest } from '@gatehouse/approvals';
+import type { ApprovalPreview, ApprovalRequest, HeldRequest } from '@gatehouse/approvals';
 import type { AuditEventInput } from '@gatehouse/audit';
 import type { AgentConfig } from '@gatehouse/config';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
@@ -43,6 +43,8 @@ export interface ApprovalsPort {
   /** Claims the single-use grant for this agent and request, if an approved, undispatched one exists. */
   claimGrant(agent: string, fingerprint: string, holder: string): Promise<ApprovalRequest | undefined>;
   get(id: string): Promise<ApprovalRequest | undefined>;
+  /** Stores the blast-radius preview on the approval (the slackbot re-renders its message). */
+  setPreview(id: string, preview: ApprovalPreview): Promise<unknown>;
   fingerprint(input: {
     agent: string;
     cluster: string;
@@ -87,4 +89,6 @@ export interface GatewayContext {
   readonly grantTtlMs: number;
   readonly maxBodyBytes: number;
   readonly recentRefusals: RecentRefusals;
+  /** Time bound on reading a new approval's blast radius; absent or 0: no previews. */
+  readonly previewTimeoutMs?: number | undefined;
 }

@@ -3,6 +3,7 @@ import type { Decision } from '@gatehouse/policy';
 import { kubeStatus } from '../kube-status/index.js';
 import { forward, heldRequestOf, type JudgedRequest } from '../pipeline/forward.js';
 import type { GatewayContext } from '../ports.js';
+import { startPreview } from '../preview/index.js';
 import { type ByteTap, channelTap } from '../session-tap/index.js';
 import { alreadyUsedMessage, deniedMessage, expiredMessage, stillPendingMessage } from './messages.js';
 
@@ -70,6 +71,8 @@ export async function holdForApproval(
       approvalsNeeded: decision.approvals,
       expiresAt: new Date(approval.expiresAt).toISOString(),
     });
+    // Only the replica that opened it reads the blast radius, in the background: nothing here waits.
+    startPreview({ approvalId: approval.id, action: judged.action, request, upstream: judged.upstream }, ctx);
   }
   logger.info(
     { requestId: judged.id, approvalId: approval.id, joined, group: decision.group },

@@ -85,6 +85,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       },
       claimGrant: (agent, fingerprint, holder) => approvals.claimGrant(agent, fingerprint, holder),
       get: (id) => approvals.get(id),
+      setPreview: (id, preview) => approvals.setPreview(id, preview),
       fingerprint: fingerprintOf,
     };
     const clock = { now: () => Date.now() };
@@ -111,6 +112,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       holdTimeoutMs: config.gateway.holdTimeoutMs,
       grantTtlMs: config.gateway.grantTtlMs,
       maxBodyBytes: config.gateway.maxBodyBytes,
+      previewTimeoutMs: config.gateway.previewTimeoutMs,
       recentRefusals: new RecentRefusals(clock),
     };
 

@@ -110,6 +110,10 @@ export function createFakeApprovals(options: { grantTtlMs?: number; ttlMs?: numb
     async get(id) {
       return records.get(id);
     },
+
+    async setPreview(id, preview) {
+      update(id, { preview });
+    },
   };
 
   return {

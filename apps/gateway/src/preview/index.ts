@@ -1,0 +1,101 @@
+import { setMaxListeners } from 'node:events';
+import { type ApprovalPreview, describePreview, type HeldRequest } from '@gatehouse/approvals';
+import type { Action } from '@gatehouse/policy';
+import { GatewayError } from '../errors.js';
+import type { Clock, GatewayContext } from '../ports.js';
+import type { ClusterUpstream } from '../upstream/index.js';
+import { kubeReader } from './kube.js';
+import { planPreview } from './plan.js';
+
+export interface PreviewInput {
+  readonly approvalId: string;
+  readonly action: Action;
+  /** The held request, replayed with `dryRun=All` where that is safe. */
+  readonly request: HeldRequest;
+  readonly upstream: ClusterUpstream;
+}
+
+const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+function reasonOf(error: unknown, cluster: string): string {
+  if (error instanceof GatewayError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot read cluster ${cluster}: ${message}`;
+}
+
+/**
+ * Reads the blast radius of a held request from the cluster within `timeoutMs`, all of it or
+ * nothing: a slow, refusing or unreachable cluster gives `{ status: 'unavailable', reason }`, never
+ * an exception. undefined when the action has nothing to preview.
+ */
+export async function computePreview(
+  input: PreviewInput,
+  options: { readonly timeoutMs: number; readonly clock: Clock },
+): Promise<ApprovalPreview | undefined> {
+  const plan = planPreview(input.action);
+  if (!plan) return undefined;
+  const at = options.clock.now();
+  const controller = new AbortController();
+  // A namespace preview sends a dozen reads at once, each listening on this signal.
+  setMaxListeners(64, controller.signal);
+  const reader = kubeReader(input.upstream, controller.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+  });
+  const work = Promise.all([
+    plan.describe?.(reader, at) ?? '',
+    plan.dryRun ? reader.dryRun(input.request) : undefined,
+  ]);
+  // Whatever loses the race must not surface as an unhandled rejection.
+  work.catch(() => undefined);
+  const durationMs = () => options.clock.now() - at;
+  try {
+    const result = await Promise.race([work, deadline]);
+    if (result === 'timeout') {
+      const reason = `cluster ${input.upstream.name} did not answer within ${seconds(options.timeoutMs)}`;
+      return { status: 'unavailable', reason, at, durationMs: durationMs() };
+    }
+    const [summary, dryRun] = result;
+    return { status: 'ready', summary, dryRun, at, durationMs: durationMs() };
+  } catch (error) {
+    return {
+      status: 'unavailable',
+      reason: reasonOf(error, input.upstream.name),
+      at,
+      durationMs: durationMs(),
+    };
+  } finally {
+    clearTimeout(timer);
+    // Ends the reads still running after a timeout or a first failure.
+    controller.abort();
+  }
+}
+
+/**
+ * Starts the preview of a new approval in the background: the held request and the Slack post never
+ * wait for it. The result is stored on the approval (the slackbot re-renders) and audited.
+ */
+export function startPreview(input: PreviewInput, ctx: GatewayContext): void {
+  const timeoutMs = ctx.previewTimeoutMs ?? 0;
+  if (timeoutMs <= 0) return;
+  const run = async () => {
+    const preview = await computePreview(input, { timeoutMs, clock: ctx.clock });
+    if (!preview) return;
+    ctx.audit.record({
+      type: 'approval.preview',
+      approvalId: input.approvalId,
+      status: preview.status,
+      summary: describePreview(preview),
+      durationMs: preview.durationMs,
+    });
+    await ctx.approvals.setPreview(input.approvalId, preview);
+    ctx.logger.info(
+      { approvalId: input.approvalId, status: preview.status, durationMs: preview.durationMs },
+      'approval preview stored',
+    );
+  };
+  run().catch((error: unknown) =>
+    ctx.logger.error({ err: error, approvalId: input.approvalId }, 'cannot store the approval preview'),
+  );
+}

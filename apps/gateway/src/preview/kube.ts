@@ -1,0 +1,101 @@
+import type { DryRunResult, HeldRequest } from '@gatehouse/approvals';
+import { GatewayError, GatewayErrorCode } from '../errors.js';
+import { upstreamTarget } from '../routing/index.js';
+import type { ClusterUpstream } from '../upstream/index.js';
+
+/**
+ * Content negotiation for metadata-only answers: API servers send names, labels and owners without
+ * `data` or `spec` (a Secret's contents never leave the cluster); servers that cannot fall back to JSON.
+ */
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_ONE = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+/** Largest Status message kept from a refused dry run. */
+const MAX_MESSAGE = 300;
+
+export interface ReadOptions {
+  /** Query parameters (encoded here). */
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  /** Ask for PartialObjectMetadata(List): names, labels, owners, timestamps only. */
+  readonly metadataOnly?: boolean;
+}
+
+/** The cluster, read-only, for previews: GETs, plus one server-side dry run of the held request. */
+export interface KubeReader {
+  /** One object; undefined when the cluster answers 404. Other failures: GatewayError (PreviewReadFailed). */
+  get<T>(path: string, options?: ReadOptions): Promise<T | undefined>;
+  /** A collection; undefined when the cluster answers 404 (the resource is not served there). */
+  list<T>(path: string, options?: ReadOptions): Promise<T | undefined>;
+  /** The held request with `dryRun=All`: only its status and, on failure, the Status message are read. */
+  dryRun(request: HeldRequest): Promise<DryRunResult>;
+}
+
+function statusMessage(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { kind?: unknown; message?: unknown };
+    return parsed.kind === 'Status' && typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const clip = (text: string) => (text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`);
+
+/**
+ * Reads with the cluster's own TLS and credentials (the `ClusterUpstream` the proxy uses), every call
+ * bound to `signal`, so a preview can be abandoned at its time limit.
+ */
+export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): KubeReader {
+  async function send(
+    method: string,
+    path: string,
+    query: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ) {
+    return upstream.dispatcher.request({
+      origin: upstream.url.origin,
+      path: upstreamTarget(upstream.url, { path, query }),
+      method,
+      headers: { 'user-agent': 'gatehouse-gateway/preview', ...headers, ...(await upstream.authHeaders()) },
+      body: body ?? null,
+      signal,
+    });
+  }
+
+  async function read<T>(path: string, accept: string, options: ReadOptions): Promise<T | undefined> {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) query.set(name, value);
+    const response = await send('GET', path, query.toString(), { accept });
+    const text = await response.body.text();
+    if (response.statusCode === 200) return JSON.parse(text) as T;
+    if (response.statusCode === 404) return undefined;
+    const why = statusMessage(text) ?? `HTTP ${response.statusCode}`;
+    throw new GatewayError(
+      GatewayErrorCode.PreviewReadFailed,
+      `cluster ${upstream.name} answered ${response.statusCode} to GET ${path}: ${clip(why)}`,
+    );
+  }
+
+  return {
+    get: (path, options = {}) =>
+      read(path, options.metadataOnly ? METADATA_ONE : 'application/json', options),
+    list: (path, options = {}) =>
+      read(path, options.metadataOnly ? METADATA_LIST : 'application/json', options),
+    async dryRun(request) {
+      const query = [request.query, 'dryRun=All'].filter((part) => part !== '').join('&');
+      const body = request.bodyBase64 ? Buffer.from(request.bodyBase64, 'base64') : undefined;
+      const contentType = request.headers['content-type'] ?? 'application/json';
+      const headers = { accept: 'application/json', ...(body && { 'content-type': contentType }) };
+      const response = await send(request.method, request.path, query, headers, body);
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        // A dry run answers with the object it would have changed; for a Secret that is its data. Unread.
+        await response.body.dump();
+        return { outcome: 'would-succeed' };
+      }
+      const message = statusMessage(await response.body.text()) ?? `HTTP ${response.statusCode}`;
+      return { outcome: 'would-fail', message: clip(message) };
+    },
+  };
+}
