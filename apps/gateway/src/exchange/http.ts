@@ -85,8 +85,9 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
       }
       const durationMs = elapsed();
       res.writeHead(response.statusCode, downstreamResponseHeaders(response.headers));
-      // Send headers now: a watch may not produce a body byte for minutes.
-      res.flushHeaders();
+      // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
+      // headers now. A response with a length sends them with its first bytes, one TLS write, not two.
+      if (response.headers['content-length'] === undefined) res.flushHeaders();
       // Either side ending early destroys the other: a client abort aborts the upstream read.
       pipeline(response.body, res).catch(() => undefined);
       return { outcome: 'response', status: response.statusCode, durationMs };
