@@ -46,7 +46,8 @@ const server = createServer(
         bodyTimeout: 0,
       });
       res.writeHead(response.statusCode, forwardable(response.headers));
-      res.flushHeaders();
+      // Streams (watch) get their headers at once; a response with a length sends them with its body.
+      if (response.headers['content-length'] === undefined) res.flushHeaders();
       await pipeline(response.body, res);
     } catch {
       if (!res.headersSent) res.writeHead(502);

@@ -1,3 +1,4 @@
+import { cpuMs } from './processes.js';
 import type { Row } from './report-types.js';
 import type { BenchStack } from './stack.js';
 import { CLUSTER } from './stack.js';
@@ -38,15 +39,27 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
     },
   };
   const names = Object.keys(targets) as Target[];
-  const run = (target: Target, durationMs: number) =>
-    stack.load.ask<RateReply>(
+  /** The process doing the proxying (none for direct), whose CPU time per request is counted. */
+  const proxyPid: Record<Target, number | undefined> = {
+    direct: undefined,
+    'bare proxy': stack.bareProxy.pid,
+    gateway: stack.gateway.pid,
+  };
+  const run = async (target: Target, durationMs: number) => {
+    const pid = proxyPid[target];
+    const cpuBefore = pid ? cpuMs(pid) : 0;
+    const reply = await stack.load.ask<RateReply>(
       { cmd: 'rate', ...targets[target], connections: options.connections, durationMs },
       'rate',
       durationMs + 60_000,
     );
+    return { ...reply, cpuMs: pid ? cpuMs(pid) - cpuBefore : 0 };
+  };
 
   for (const target of names) await run(target, 1500); // warm-up: connections, JIT
-  const results = Object.fromEntries(names.map((n) => [n, { latencies: [] as number[], ms: 0, errors: 0 }]));
+  const results = Object.fromEntries(
+    names.map((n) => [n, { latencies: [] as number[], ms: 0, errors: 0, cpuMs: 0, answered: 0 }]),
+  );
   const roundRatios: number[] = [];
   for (let round = 0; round < options.rounds; round += 1) {
     const order = names.map((_, i) => names[(i + round) % names.length] as Target);
@@ -57,6 +70,8 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
       for (const latency of reply.latenciesMs) result.latencies.push(latency);
       result.ms += reply.elapsedMs;
       result.errors += reply.errors;
+      result.cpuMs += reply.cpuMs;
+      result.answered += reply.latenciesMs.length + reply.errors;
       p50s[target] = percentile(reply.latenciesMs, 50);
     }
     roundRatios.push((p50s.gateway ?? Number.NaN) / (p50s['bare proxy'] ?? Number.NaN));
@@ -72,6 +87,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
       p99: percentile(result.latencies, 99),
       rps: result.latencies.length / (result.ms / 1000),
       errors: result.errors,
+      cpuUsPerRequest: (result.cpuMs * 1000) / result.answered,
     };
   };
   const direct = summary('direct');
@@ -81,7 +97,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
   const line = (name: string, s: typeof direct): Row => ({
     section,
     measure: name,
-    value: `p50 ${fixed(s.p50)} ms, p99 ${fixed(s.p99)} ms, ${count(s.rps)} req/s${s.errors ? `, ${s.errors} errors` : ''}`,
+    value: `p50 ${fixed(s.p50)} ms, p99 ${fixed(s.p99)} ms, ${count(s.rps)} req/s${s.cpuUsPerRequest ? `, ${count(s.cpuUsPerRequest)} µs CPU/request` : ''}${s.errors ? `, ${s.errors} errors` : ''}`,
     goal: '',
   });
   const p50Ratio = gateway.p50 / bare.p50;
