@@ -2,6 +2,7 @@ import type { ApprovalRequest, Vote } from '@gatehouse/approvals';
 import type { KnownBlock } from '@slack/web-api';
 import { ActionId, BlockId } from '../ids.js';
 import { code, codeBlock, date, escapeText, mention, truncate } from './mrkdwn.js';
+import { previewBlock } from './preview.js';
 
 /** A Slack message: blocks plus the plain-text fallback notifications and screen readers use. */
 export interface RenderedMessage {
@@ -19,6 +20,13 @@ function namespaceOf(approval: ApprovalRequest): string | undefined {
 function requester(approval: ApprovalRequest): string {
   const owners = approval.owners.map(mention).join(', ');
   return owners ? `${code(approval.agent)} (owned by ${owners})` : code(approval.agent);
+}
+
+/** Who the cluster will see: the agent's own Kubernetes identity, or the gateway's where the cluster does not impersonate. */
+function runsAs(approval: ApprovalRequest): string {
+  if (!approval.runAs) return "the gateway's own identity (no impersonation on this cluster)";
+  const { user, groups } = approval.runAs;
+  return groups.length > 0 ? `${code(user)} in ${groups.map((group) => code(group)).join(', ')}` : code(user);
 }
 
 function voteLine(vote: Vote): string {
@@ -73,6 +81,7 @@ export function renderApproval(approval: ApprovalRequest): RenderedMessage {
         { type: 'mrkdwn', text: `*Requester*\n${requester(approval)}` },
         { type: 'mrkdwn', text: `*Cluster*\n${code(approval.cluster)}` },
         { type: 'mrkdwn', text: `*Namespace*\n${code(namespaceOf(approval) ?? '(cluster-wide)')}` },
+        { type: 'mrkdwn', text: `*Runs as*\n${runsAs(approval)}` },
         { type: 'mrkdwn', text: `*Rule*\n${code(approval.rule)}` },
         { type: 'mrkdwn', text: `*Approvals*\n${tally} from ${code(approval.group)}` },
         { type: 'mrkdwn', text: `*Expires*\n${date(approval.expiresAt)}` },
@@ -84,6 +93,8 @@ export function renderApproval(approval: ApprovalRequest): RenderedMessage {
     },
     { type: 'section', text: { type: 'mrkdwn', text: codeBlock(approval.command) } },
   ];
+  const preview = previewBlock(approval);
+  if (preview) blocks.push(preview);
   if (approval.votes.length > 0) {
     blocks.push({
       type: 'context',

@@ -3,6 +3,7 @@ import type { KnownBlock } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { blocksText, openInput } from '../test-support/index.js';
 import { renderApproval } from './approval.js';
+import { renderShow } from './show.js';
 
 /** Text Slack parses as mrkdwn: everything but the header, which is plain_text (never parsed for mentions). */
 const mrkdwnOf = (blocks: KnownBlock[]) => blocksText(blocks.filter((block) => block.type !== 'header'));
@@ -46,6 +47,23 @@ describe('approval message', () => {
     expect(blocksText(rendered.blocks)).toContain('&lt;!everyone&gt; no');
   });
 
+  it('shows the Kubernetes identity the request will run as, in the message and in /gatehouse show', () => {
+    const runAs = { user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents', 'team:sre'] };
+    const expected = '*Runs as*\n`gatehouse:agent:agent-oncall` in `gatehouse:agents`, `team:sre`';
+    expect(blocksText(renderApproval(approval({ runAs })).blocks)).toContain(expected);
+    expect(blocksText(renderShow(approval({ runAs }), undefined, undefined).blocks)).toContain(expected);
+    expect(blocksText(renderApproval(approval()).blocks)).toContain(
+      "*Runs as*\nthe gateway's own identity (no impersonation on this cluster)",
+    );
+  });
+
+  it('escapes an identity it shows', () => {
+    const runAs = { user: 'x:<!channel>', groups: ['y:<!here>'] };
+    const text = mrkdwnOf(renderApproval(approval({ runAs })).blocks);
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('<!here>');
+  });
+
   it('shows buttons only while pending', () => {
     const types = (a: ApprovalRequest) => renderApproval(a).blocks.map((block) => block.type);
     expect(types(approval())).toContain('actions');
@@ -68,5 +86,42 @@ describe('approval message', () => {
   it('keeps code spans closed when the command has backticks', () => {
     const rendered = renderApproval(approval({ command: 'kubectl exec x -- sh -c "```; echo `id`"' }));
     expect(mrkdwnOf(rendered.blocks)).not.toContain('```;');
+  });
+
+  it('shows the blast radius and the dry run, escaped, and nothing while it is read', () => {
+    expect(blocksText(renderApproval(approval()).blocks)).not.toContain('Blast radius');
+    const ready = renderApproval(
+      approval({
+        preview: {
+          status: 'ready',
+          summary:
+            'Would delete namespace <!channel> with 3 deployments, 12 pods (11 running), 2 PVCs (20Gi), 4 secrets',
+          dryRun: { outcome: 'would-succeed' },
+          at: 1_750_000_000_500,
+          durationMs: 40,
+        },
+      }),
+    );
+    const text = mrkdwnOf(ready.blocks);
+    expect(text).toContain(
+      '*Blast radius:* Would delete namespace &lt;!channel&gt; with 3 deployments, 12 pods (11 running), 2 PVCs (20Gi), 4 secrets; dry run: would succeed',
+    );
+    expect(text).not.toContain('<!channel>');
+  });
+
+  it('says when the preview is unavailable, and why', () => {
+    const rendered = renderApproval(
+      approval({
+        preview: {
+          status: 'unavailable',
+          reason: 'cluster prod did not answer within 3s',
+          at: 1,
+          durationMs: 3000,
+        },
+      }),
+    );
+    expect(blocksText(rendered.blocks)).toContain(
+      'Blast radius:* preview unavailable: cluster prod did not answer within 3s',
+    );
   });
 });
