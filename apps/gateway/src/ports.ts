@@ -2,9 +2,9 @@
  * The narrow interfaces the gateway's request handling depends on. The real packages
  * are wired to them in `startup/`; tests pass plain objects.
  */
-import type { ApprovalPreview, ApprovalRequest, HeldRequest } from '@gatehouse/approvals';
+import type { ApprovalPreview, ApprovalRequest, HeldRequest, RunAs } from '@gatehouse/approvals';
 import type { AuditEventInput } from '@gatehouse/audit';
-import type { AgentConfig } from '@gatehouse/config';
+import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/index.js';
@@ -26,6 +26,8 @@ export interface OpenApprovalInput {
   readonly action: Action;
   readonly command: string;
   readonly request: HeldRequest;
+  /** Who the request will run as on the cluster, shown to approvers; absent without impersonation. */
+  readonly runAs?: RunAs | undefined;
   readonly rule: string;
   readonly reason: string;
   readonly group: string;
@@ -74,6 +76,11 @@ export interface Clock {
 export interface GatewayContext {
   readonly clusters: ReadonlyMap<string, ClusterUpstream>;
   readonly authenticate: Authenticator<AgentConfig>;
+  /**
+   * The Kubernetes identity an agent acts as on a configured cluster (`runAsOn` from
+   * @gatehouse/config); `undefined` where the cluster is configured with `impersonate: false`.
+   */
+  readonly runAs: (agent: AgentConfig, cluster: string) => KubernetesIdentity | undefined;
   readonly policy: PolicyPort;
   readonly approvals: ApprovalsPort;
   readonly audit: AuditPort;

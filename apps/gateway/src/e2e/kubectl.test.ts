@@ -56,7 +56,7 @@ describe('kubectl through the gateway', () => {
     expect(e.upstream.requests).toEqual([]);
   });
 
-  it('never forwards impersonation asked for by the client', async () => {
+  it('never forwards impersonation asked for by the client: the cluster sees only the agent', async () => {
     const e = await start();
     const result = await runKubectl(['get', 'pods', '--as', 'system:admin', '--as-group', 'system:masters'], {
       kubeconfig: e.kubeconfig,
@@ -64,7 +64,13 @@ describe('kubectl through the gateway', () => {
     expect(result.code).toBe(0);
     expect(e.upstream.requests.length).toBeGreaterThan(0);
     for (const request of e.upstream.requests) {
-      expect(Object.keys(request.headers).filter((name) => name.startsWith('impersonate-'))).toEqual([]);
+      const impersonation = Object.entries(request.headersDistinct).filter(([name]) =>
+        name.startsWith('impersonate-'),
+      );
+      expect(Object.fromEntries(impersonation)).toEqual({
+        'impersonate-user': ['gatehouse:agent:agent-oncall'],
+        'impersonate-group': ['gatehouse:agents'],
+      });
       expect(request.bearerToken).toBe(UPSTREAM_TOKEN);
     }
   });

@@ -53,6 +53,7 @@ export async function holdForApproval(
     action: judged.action,
     command: judged.command,
     request,
+    runAs: judged.runAs,
     rule: decision.rule,
     reason: decision.reason,
     group: decision.group,
@@ -70,6 +71,7 @@ export async function holdForApproval(
       group: decision.group,
       approvalsNeeded: decision.approvals,
       expiresAt: new Date(approval.expiresAt).toISOString(),
+      runAs: judged.runAs,
     });
     // Only the replica that opened it reads the blast radius, in the background: nothing here waits.
     startPreview({ approvalId: approval.id, action: judged.action, request, upstream: judged.upstream }, ctx);

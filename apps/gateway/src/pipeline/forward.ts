@@ -1,5 +1,5 @@
 import type { HeldRequest } from '@gatehouse/approvals';
-import type { AgentConfig } from '@gatehouse/config';
+import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision } from '@gatehouse/policy';
 import type { Exchange, ForwardResult } from '../exchange/types.js';
 import { heldRequestHeaders } from '../headers/index.js';
@@ -13,8 +13,11 @@ export interface JudgedRequest {
   readonly id: string;
   readonly exchange: Exchange;
   readonly route: ClusterRoute;
+  /** The cluster as this agent reaches it: its credentials already carry the agent's identity (impersonation/). */
   readonly upstream: ClusterUpstream;
   readonly agent: AgentConfig;
+  /** Who the request runs as on the cluster; `undefined` where the cluster does not impersonate. */
+  readonly runAs: KubernetesIdentity | undefined;
   readonly body: Buffer | undefined;
   readonly bodySha256: string;
   readonly action: Action;

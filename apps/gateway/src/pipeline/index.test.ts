@@ -83,7 +83,8 @@ describe('routing and authentication', () => {
 
 describe('allowed requests', () => {
   it('forwards with the cluster credential and without client identity headers', async () => {
-    const harness = await start();
+    // Impersonation off: nothing may impersonate at all (impersonation/index.test.ts covers it on).
+    const harness = await start({ impersonate: false });
     const response = await call(harness, '/clusters/test/api/v1/namespaces/a/pods?limit=500', {
       headers: {
         'impersonate-user': 'system:admin',
@@ -198,7 +199,7 @@ describe('denied requests', () => {
 
 describe('upgrades', () => {
   it('pipes an allowed upgrade both ways with filtered headers and the cluster credential', async () => {
-    const harness = await start();
+    const harness = await start({ impersonate: false });
     const socket = connect(harness.port, '127.0.0.1');
     await once(socket, 'connect');
     socket.write(

@@ -3,6 +3,7 @@ import type { KubeRequest } from '@gatehouse/policy';
 import type { Exchange } from '../exchange/types.js';
 import { singleHeader } from '../headers/index.js';
 import { holdForApproval } from '../hold/index.js';
+import { actingAs } from '../impersonation/index.js';
 import { kubeStatus } from '../kube-status/index.js';
 import type { GatewayContext } from '../ports.js';
 import { parseClusterRoute } from '../routing/index.js';
@@ -88,12 +89,14 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     return;
   }
   const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action });
+  const runAs = ctx.runAs(agent, route.cluster);
   const judged: JudgedRequest = {
     id: randomUUID(),
     exchange,
     route,
-    upstream,
+    upstream: actingAs(upstream, runAs),
     agent,
+    runAs,
     body,
     bodySha256: createHash('sha256')
       .update(body ?? Buffer.alloc(0))
@@ -124,6 +127,7 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     action,
     command: judged.command,
     decision,
+    runAs,
     request: {
       method: exchange.method,
       path: route.path,
@@ -143,6 +147,7 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
       verb: action.verb,
       decision: decision.effect,
       rule: decision.rule,
+      runAs: runAs?.user,
     },
     'request',
   );

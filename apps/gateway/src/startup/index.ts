@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { createApprovals, fingerprintOf } from '@gatehouse/approvals';
 import { createAuditLog } from '@gatehouse/audit';
-import type { GatehouseConfig } from '@gatehouse/config';
+import { type GatehouseConfig, runAsOn } from '@gatehouse/config';
 import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import { createAuthenticator } from '../auth/index.js';
@@ -90,9 +90,14 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
     };
     const clock = { now: () => Date.now() };
     const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const clusterConfigs = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
     const ctx: GatewayContext = {
       clusters,
       authenticate: createAuthenticator(config.agents),
+      runAs: (agent, cluster) => {
+        const configured = clusterConfigs.get(cluster);
+        return configured && runAsOn(agent, configured);
+      },
       policy: { parseAction, renderCommand, decide: (context) => policy.decide(context) },
       approvals: approvalsPort,
       audit: {

@@ -12,6 +12,13 @@ import { renderKubeconfig } from '../cli/kubeconfig.js';
 import { type RunningGateway, startGateway } from '../startup/index.js';
 
 export const AGENT = { id: 'agent-oncall', token: 'gh_agent-oncall-token', owners: ['U0ALICE'] };
+/** A second agent with a configured Kubernetes identity (AGENT runs as the default one). */
+export const DEPLOY_AGENT = {
+  id: 'agent-deploy',
+  token: 'gh_agent-deploy-token',
+  owners: ['U0DAN'],
+  kubernetes: { user: 'ci:deployer', groups: ['ci:deployers', 'gatehouse:agents'] },
+};
 export const UPSTREAM_TOKEN = 'upstream-service-account-token';
 
 /** The policy the end-to-end tests run: what the issue's scenarios need, nothing more. */
@@ -70,7 +77,15 @@ async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) 
       grantTtl: options.grantTtl ?? '10m',
     },
     clusters: [{ name: 'kind', type: 'kubeconfig', kubeconfig: upstreamKubeconfig.path }],
-    agents: [{ id: AGENT.id, tokenSha256: hashToken(AGENT.token), owners: AGENT.owners }],
+    agents: [
+      { id: AGENT.id, tokenSha256: hashToken(AGENT.token), owners: AGENT.owners },
+      {
+        id: DEPLOY_AGENT.id,
+        tokenSha256: hashToken(DEPLOY_AGENT.token),
+        owners: DEPLOY_AGENT.owners,
+        kubernetes: DEPLOY_AGENT.kubernetes,
+      },
+    ],
     approverGroups: { sre: { members: ['U0BOB', 'U0CAROL'] } },
     audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
     policy: E2E_POLICY,
@@ -93,6 +108,17 @@ async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) 
     );
     kubeconfigs.push(path);
   }
+  const deployKubeconfig = join(dir, 'agent-deploy.kubeconfig');
+  await writeFile(
+    deployKubeconfig,
+    renderKubeconfig({
+      agent: DEPLOY_AGENT.id,
+      cluster: 'kind',
+      server: gateways[0]!.url,
+      token: DEPLOY_AGENT.token,
+      caPem,
+    }),
+  );
   const badKubeconfig = join(dir, 'bad.kubeconfig');
   await writeFile(
     badKubeconfig,
@@ -123,9 +149,18 @@ async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) 
     /** Agent kubeconfig per gateway replica. */
     kubeconfigs,
     kubeconfig: kubeconfigs[0]!,
+    /** DEPLOY_AGENT's kubeconfig for the first replica. */
+    deployKubeconfig,
     badKubeconfig,
     caPem,
     slackbot,
+    /** Every audit event, in chain order (read straight from the audit stream). */
+    async auditEvents(): Promise<Record<string, unknown>[]> {
+      const entries = await redis.redis.xrange(`${redis.prefix}:audit:log`, '-', '+');
+      return entries.map(
+        ([, fields]) => JSON.parse(fields[fields.indexOf('e') + 1] ?? '{}') as Record<string, unknown>,
+      );
+    },
     /** Types of the audit events of one approval, in chain order (read straight from the audit stream). */
     async auditTypes(approvalId: string): Promise<string[]> {
       const entries = await redis.redis.xrange(`${redis.prefix}:audit:log`, '-', '+');

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { AuditEventInput } from '@gatehouse/audit';
+import { type AgentConfig, runAsOn } from '@gatehouse/config';
 import pino from 'pino';
 import { createAuthenticator, hashToken } from '../auth/index.js';
 import { RecentRefusals } from '../hold/refusals.js';
@@ -11,6 +12,23 @@ import { fakePolicy } from './fake-policy.js';
 import { startRecordingUpstream } from './recording-upstream.js';
 
 export const AGENT_TOKEN = 'agent-token-1';
+/** A second agent with an identity of its own, for impersonation tests. */
+export const OTHER_AGENT_TOKEN = 'agent-token-2';
+
+const AGENTS: AgentConfig[] = [
+  {
+    id: 'agent-1',
+    tokenSha256: hashToken(AGENT_TOKEN),
+    owners: ['U0OWNER'],
+    kubernetes: { user: 'gatehouse:agent:agent-1', groups: ['gatehouse:agents'], clusters: {} },
+  },
+  {
+    id: 'agent-2',
+    tokenSha256: hashToken(OTHER_AGENT_TOKEN),
+    owners: ['U0OWNER'],
+    kubernetes: { user: 'team:deployer', groups: ['team:deployers', 'gatehouse:agents'], clusters: {} },
+  },
+];
 
 /** A gateway over plain HTTP with fake policy and approvals in front of a recording upstream. */
 export async function startPipelineHarness(
@@ -19,6 +37,8 @@ export async function startPipelineHarness(
     maxBodyBytes?: number;
     handler?: Parameters<typeof startRecordingUpstream>[0];
     policy?: PolicyPort;
+    /** `clusters[].impersonate` of the one cluster, `test`. @defaultValue true */
+    impersonate?: boolean;
   } = {},
 ) {
   const upstream = await startRecordingUpstream(options.handler);
@@ -27,9 +47,14 @@ export async function startPipelineHarness(
   const metrics = createMetrics();
   const ctx: GatewayContext = {
     clusters: new Map([['test', upstream.upstream]]),
-    authenticate: createAuthenticator([
-      { id: 'agent-1', tokenSha256: hashToken(AGENT_TOKEN), owners: ['U0OWNER'] },
-    ]),
+    authenticate: createAuthenticator(AGENTS),
+    runAs: (agent, cluster) =>
+      runAsOn(agent, {
+        name: cluster,
+        type: 'kubeconfig',
+        kubeconfig: '',
+        impersonate: options.impersonate ?? true,
+      }),
     policy: options.policy ?? fakePolicy,
     approvals: approvals.port,
     audit: { record: (event) => audit.push(event) },

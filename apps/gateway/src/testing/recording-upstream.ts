@@ -8,6 +8,8 @@ export interface Received {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
+  /** Every header line kept apart (`headers` joins repeated ones with commas). */
+  readonly headersDistinct: IncomingMessage['headersDistinct'];
   readonly body: string;
 }
 
@@ -25,7 +27,13 @@ export async function startRecordingUpstream(handler?: Handler) {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString();
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        headersDistinct: req.headersDistinct,
+        body,
+      });
       res.on('close', () => closed.push(req.url ?? ''));
       if (handler) handler(req, res, body);
       else {
@@ -37,7 +45,13 @@ export async function startRecordingUpstream(handler?: Handler) {
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     upgraded.add(socket);
-    received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' });
+    received.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      headersDistinct: req.headersDistinct,
+      body: '',
+    });
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
     socket.on('data', (chunk: Buffer) => socket.write(`echo:${chunk.toString()}`));
   });

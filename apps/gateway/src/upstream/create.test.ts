@@ -9,6 +9,7 @@ const eks: ClusterConfig = {
   region: 'eu-west-1',
   clusterName: 'prod',
   roleArn: 'arn:aws:iam::123456789012:role/gatehouse-eks',
+  impersonate: true,
 };
 
 describe('createClusterUpstream', () => {
@@ -31,6 +32,7 @@ describe('createClusterUpstream', () => {
       name: 'local',
       type: 'kubeconfig',
       kubeconfig: '/nonexistent/kubeconfig',
+      impersonate: true,
     };
     await expect(createClusterUpstream(cluster)).rejects.toMatchObject({
       code: UpstreamErrorCode.KubeconfigUnreadable,

@@ -9,6 +9,7 @@ export enum UpstreamErrorCode {
   MissingServer = 'UPSTREAM_MISSING_SERVER',
   AssumeRoleFailed = 'UPSTREAM_ASSUME_ROLE_FAILED',
   CredentialsFailed = 'UPSTREAM_CREDENTIALS_FAILED',
+  ImpersonationConflict = 'UPSTREAM_IMPERSONATION_CONFLICT',
 }
 
 export abstract class UpstreamError extends Error {
@@ -96,5 +97,17 @@ export class CredentialsFailedError extends UpstreamError {
   readonly code = UpstreamErrorCode.CredentialsFailed;
   constructor(cluster: string, detail: string, cause?: unknown) {
     super(cluster, `cannot obtain upstream credentials: ${detail}`, { cause });
+  }
+}
+
+export class ImpersonationConflictError extends UpstreamError {
+  readonly code = UpstreamErrorCode.ImpersonationConflict;
+  constructor(cluster: string, context: string, path: string, user: string) {
+    super(
+      cluster,
+      `context "${context}" of kubeconfig ${path} impersonates "${user}" (as:), but the gateway sets each ` +
+        "agent's identity itself; remove as: from the kubeconfig's user, or set impersonate: false on the " +
+        'cluster to run every agent as that one identity',
+    );
   }
 }

@@ -3,6 +3,7 @@ export {
   AssumeRoleFailedError,
   CaUnreadableError,
   CredentialsFailedError,
+  ImpersonationConflictError,
   InvalidServerUrlError,
   KubeconfigUnreadableError,
   MissingRoleArnError,

@@ -13,8 +13,12 @@ export interface ClusterUpstream {
   readonly dispatcher: Dispatcher;
   /** For raw upgrade sockets (exec/attach/port-forward): ca, cert, key, servername, rejectUnauthorized. */
   tlsOptions(): ConnectionOptions;
-  /** Headers that authenticate the gateway upstream, e.g. `{ authorization: 'Bearer k8s-aws-v1.…' }`; cached, refreshed before expiry. */
-  authHeaders(): Promise<Record<string, string>>;
+  /**
+   * Headers that authenticate the gateway upstream, e.g. `{ authorization: 'Bearer k8s-aws-v1.…' }`;
+   * cached, refreshed before expiry. An array value is sent as one header line per item
+   * (`Impersonate-Group`, see impersonation/).
+   */
+  authHeaders(): Promise<Record<string, string | string[]>>;
   close(): Promise<void>;
 }
 

@@ -27,7 +27,14 @@ function setup(members: Record<string, string[]>, ttl = 60_000) {
   const dir = directory(members);
   const check = createApproverCheck({
     groups: { 'sre-oncall': { slackUsergroup: 'S0SRE' }, dba: { members: ['U0DAVE'] } },
-    agents: [{ id: 'agent-oncall', tokenSha256: '0'.repeat(64), owners: ['U0ALICE', 'U0OWNER2'] }],
+    agents: [
+      {
+        id: 'agent-oncall',
+        tokenSha256: '0'.repeat(64),
+        owners: ['U0ALICE', 'U0OWNER2'],
+        kubernetes: { user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents'], clusters: {} },
+      },
+    ],
     directory: dir,
     cacheTtlMs: ttl,
     clock,

@@ -33,6 +33,7 @@ export function recordOf(req: IncomingMessage, body: Buffer, upgrade: boolean): 
     path: url.pathname,
     query: url.searchParams,
     headers: req.headers,
+    headersDistinct: req.headersDistinct,
     bearerToken: bearerTokenOf(req.headers.authorization),
     clientCert: clientCertOf(req),
     body,

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { TestkitError, TestkitErrorCode } from '../errors.js';
 
 /** One request as the upstream received it, kept for assertions. */
@@ -9,6 +9,11 @@ export interface RecordedRequest {
   readonly query: URLSearchParams;
   /** Lower-cased names, as node parses them (`authorization`, `impersonate-user`...). */
   readonly headers: IncomingHttpHeaders;
+  /**
+   * Every header line kept apart, lower-cased names: `headers` joins repeated lines with commas,
+   * while Kubernetes reads each `Impersonate-Group` line as one group.
+   */
+  readonly headersDistinct: IncomingMessage['headersDistinct'];
   /** The bearer token from `Authorization`, when one was sent. */
   readonly bearerToken: string | undefined;
   /** Subject of the TLS client certificate, when one was presented. */

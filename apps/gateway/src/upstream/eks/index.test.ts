@@ -33,6 +33,7 @@ function eksCluster(overrides: Partial<EksClusterConfig> = {}): EksClusterConfig
     clusterName: 'gatehouse-prod-eks',
     roleArn: ROLE_ARN,
     caData: undefined,
+    impersonate: true,
     ...overrides,
   };
 }
@@ -54,7 +55,7 @@ describe('eks upstream credentials', () => {
   async function bearer(upstream: ClusterUpstream): Promise<string> {
     const { authorization } = await upstream.authHeaders();
     expect(authorization).toMatch(/^Bearer k8s-aws-v1\.[A-Za-z0-9_-]+$/);
-    return (authorization ?? '').slice('Bearer '.length);
+    return String(authorization ?? '').slice('Bearer '.length);
   }
 
   async function withSts(durationSeconds?: number): Promise<void> {

@@ -75,8 +75,14 @@ describe('kubeconfig upstream', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(kubeconfig: string, context?: string): Promise<ClusterUpstream> {
-    const cluster: KubeconfigClusterConfig = { name: 'local', type: 'kubeconfig', kubeconfig, context };
+  async function open(kubeconfig: string, context?: string, impersonate = true): Promise<ClusterUpstream> {
+    const cluster: KubeconfigClusterConfig = {
+      name: 'local',
+      type: 'kubeconfig',
+      kubeconfig,
+      context,
+      impersonate,
+    };
     const upstream = await createKubeconfigUpstream(cluster, {});
     opened.push(upstream);
     return upstream;
@@ -283,6 +289,27 @@ describe('kubeconfig upstream', () => {
     it('reports a context whose cluster has no server', async () => {
       await expect(open(twoContexts(), 'dangling')).rejects.toMatchObject({
         code: UpstreamErrorCode.MissingServer,
+      });
+    });
+
+    it('refuses a kubeconfig user that impersonates (as:) where the gateway sets identities itself', async () => {
+      const path = writeConfig({
+        clusters: [{ name: 'kind', cluster: { server: 'https://127.0.0.1:6443' } }],
+        users: [{ name: 'u', user: { token: 't', as: 'someone-else' } }],
+        contexts: [{ name: 'kind-kind', context: { cluster: 'kind', user: 'u' } }],
+        'current-context': 'kind-kind',
+      });
+      await expect(open(path)).rejects.toMatchObject({
+        code: UpstreamErrorCode.ImpersonationConflict,
+        message: expect.stringContaining(
+          `context "kind-kind" of kubeconfig ${path} impersonates "someone-else" (as:)`,
+        ),
+      });
+      // Without impersonation the kubeconfig's identity is the operator's choice, and is kept.
+      const upstream = await open(path, undefined, false);
+      expect(await upstream.authHeaders()).toEqual({
+        authorization: 'Bearer t',
+        'impersonate-user': 'someone-else',
       });
     });
 

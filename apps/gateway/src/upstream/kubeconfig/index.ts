@@ -4,6 +4,7 @@ import type { KubeconfigClusterConfig } from '@gatehouse/config';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   CredentialsFailedError,
+  ImpersonationConflictError,
   KubeconfigUnreadableError,
   MissingServerError,
   UnknownContextError,
@@ -76,6 +77,12 @@ export async function createKubeconfigUpstream(
 
   // Applied once now: a missing certificate file or a failing exec plugin stops start-up.
   const initial = await apply();
+  // The kubeconfig's own `as:` and the agent's identity cannot both hold; rather than let one
+  // silently win, start-up says which to drop.
+  const kubeconfigAs = headersOf(initial)['impersonate-user'];
+  if (cluster.impersonate && kubeconfigAs !== undefined) {
+    throw new ImpersonationConflictError(cluster.name, context, path, kubeconfigAs);
+  }
   const tls = clusterTls(url, {
     ca: initial.ca as string | Buffer | undefined,
     cert: initial.cert as string | Buffer | undefined,
