@@ -1,4 +1,5 @@
 import type { DryRunResult, HeldRequest } from '@gatehouse/approvals';
+import { parseAction } from '@gatehouse/policy';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { upstreamTarget } from '../routing/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
@@ -40,6 +41,50 @@ function statusMessage(text: string): string | undefined {
 }
 
 const clip = (text: string) => (text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`);
+
+export interface DryRunReplay {
+  readonly query: string;
+  readonly body: Buffer | undefined;
+  readonly contentType: string;
+}
+
+/**
+ * The held request as a server-side dry run. A DELETE with a body is the trap: the API server then
+ * reads DeleteOptions from the body and ignores the query, so `?dryRun=All` alone would run the real
+ * delete before anyone approved; the body gets `dryRun: ["All"]` instead. Whatever the policy parser
+ * (which follows the API server) does not read as a dry run is never sent.
+ */
+export function dryRunReplay(request: HeldRequest): DryRunReplay {
+  const query = [request.query, 'dryRun=All'].filter((part) => part !== '').join('&');
+  let body = request.bodyBase64 ? Buffer.from(request.bodyBase64, 'base64') : undefined;
+  let contentType = request.headers['content-type'] ?? 'application/json';
+  if (request.method === 'DELETE' && body && body.length > 0) {
+    let options: unknown;
+    try {
+      options = JSON.parse(body.toString('utf8'));
+    } catch {
+      options = undefined;
+    }
+    if (typeof options === 'object' && options !== null && !Array.isArray(options)) {
+      body = Buffer.from(JSON.stringify({ ...options, dryRun: ['All'] }));
+      contentType = 'application/json';
+    }
+  }
+  const action = parseAction({
+    method: request.method,
+    path: request.path,
+    query,
+    headers: { 'content-type': contentType },
+    body,
+  });
+  if (action.kind !== 'resource' || !action.dryRun) {
+    throw new GatewayError(
+      GatewayErrorCode.PreviewReadFailed,
+      `no dry run of ${request.method} ${request.path}: the API server would not read it as one (a DELETE body that is not JSON DeleteOptions?); nothing was sent`,
+    );
+  }
+  return { query, body, contentType };
+}
 
 /**
  * Reads with the cluster's own TLS and credentials (the `ClusterUpstream` the proxy uses), every call
@@ -84,9 +129,7 @@ export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): Kube
     list: (path, options = {}) =>
       read(path, options.metadataOnly ? METADATA_LIST : 'application/json', options),
     async dryRun(request) {
-      const query = [request.query, 'dryRun=All'].filter((part) => part !== '').join('&');
-      const body = request.bodyBase64 ? Buffer.from(request.bodyBase64, 'base64') : undefined;
-      const contentType = request.headers['content-type'] ?? 'application/json';
+      const { query, body, contentType } = dryRunReplay(request);
       const headers = { accept: 'application/json', ...(body && { 'content-type': contentType }) };
       const response = await send(request.method, request.path, query, headers, body);
       if (response.statusCode >= 200 && response.statusCode < 300) {

@@ -1,0 +1,47 @@
+import type { HeldRequest } from '@gatehouse/approvals';
+import { describe, expect, it } from 'vitest';
+import { GatewayErrorCode } from '../errors.js';
+import { dryRunReplay } from './kube.js';
+
+const held = (method: string, path: string, body?: string, query = ''): HeldRequest => ({
+  method,
+  path,
+  query,
+  headers: body ? { 'content-type': 'application/json' } : {},
+  bodyBase64: body ? Buffer.from(body).toString('base64') : undefined,
+  bodySha256: '',
+});
+
+describe('dryRunReplay', () => {
+  it('puts dryRun into a DELETE body, which the API server reads instead of the query', () => {
+    // What kubectl delete sends: with only ?dryRun=All added, this would be a real delete.
+    const replay = dryRunReplay(
+      held('DELETE', '/api/v1/namespaces/prod', '{"propagationPolicy":"Background"}'),
+    );
+    expect(JSON.parse(replay.body!.toString())).toEqual({ propagationPolicy: 'Background', dryRun: ['All'] });
+    expect(replay.query).toBe('dryRun=All');
+  });
+
+  it('overrides a DELETE body that says dryRun: []', () => {
+    const replay = dryRunReplay(held('DELETE', '/api/v1/namespaces/prod/pods/a', '{"dryRun":[]}', 'x=1'));
+    expect(JSON.parse(replay.body!.toString())).toEqual({ dryRun: ['All'] });
+    expect(replay.query).toBe('x=1&dryRun=All');
+  });
+
+  it('adds the query parameter where the body carries the object (create, patch, update, bodiless delete)', () => {
+    expect(dryRunReplay(held('DELETE', '/api/v1/namespaces/prod')).body).toBeUndefined();
+    const patch = dryRunReplay(
+      held('PATCH', '/apis/apps/v1/namespaces/p/deployments/w', '{"spec":{"replicas":0}}'),
+    );
+    expect(patch.query).toBe('dryRun=All');
+    expect(patch.body!.toString()).toBe('{"spec":{"replicas":0}}');
+  });
+
+  it('refuses to send a DELETE whose body it cannot turn into a dry run', () => {
+    for (const body of ['not json', '["All"]', 'propagationPolicy: Background']) {
+      expect(() => dryRunReplay(held('DELETE', '/api/v1/namespaces/prod', body))).toThrow(
+        expect.objectContaining({ code: GatewayErrorCode.PreviewReadFailed }),
+      );
+    }
+  });
+});
