@@ -240,6 +240,8 @@ async function assemble(
       listen: `127.0.0.1:${gatewayPort}`,
       tls: { mode: 'self-signed', dir: join(dir, 'tls') },
       holdTimeout: '2m',
+      // Previews add read-only traffic and a dry run upstream; suites about previews turn them on.
+      previewTimeout: '0s',
       ...options.gateway,
     },
     clusters: [clusterEntry, ...(options.extraClusters ?? [])],

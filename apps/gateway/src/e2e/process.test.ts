@@ -66,7 +66,7 @@ beforeAll(async () => {
     config,
     [
       `redis: { url: "${redis.url}", keyPrefix: "${redis.prefix}" }`,
-      `gateway: { listen: "127.0.0.1:${port}", tls: { mode: self-signed, dir: "${join(dir, 'tls')}" }, holdTimeout: 2m }`,
+      `gateway: { listen: "127.0.0.1:${port}", tls: { mode: self-signed, dir: "${join(dir, 'tls')}" }, holdTimeout: 2m, previewTimeout: 0 }`,
       `clusters:\n  - { name: kind, type: kubeconfig, kubeconfig: "${upstreamConfig.path}" }`,
       `agents:\n  - { id: agent-oncall, tokenSha256: ${hashToken(TOKEN)}, owners: [U0ALICE] }`,
       'approverGroups: { sre: { members: [U0BOB] } }',

@@ -48,6 +48,8 @@ export interface E2eOptions {
   readonly holdTimeout?: string;
   readonly requestTtl?: string;
   readonly grantTtl?: string;
+  /** gateway.previewTimeout. @defaultValue '0s' (no previews) */
+  readonly previewTimeout?: string;
 }
 
 async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) {
@@ -75,6 +77,8 @@ async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) 
       holdTimeout: options.holdTimeout ?? '2m',
       requestTtl: options.requestTtl ?? '30m',
       grantTtl: options.grantTtl ?? '10m',
+      // Previews add read-only traffic and a dry run upstream; suites about previews turn them on.
+      previewTimeout: options.previewTimeout ?? '0s',
     },
     clusters: [{ name: 'kind', type: 'kubeconfig', kubeconfig: upstreamKubeconfig.path }],
     agents: [

@@ -63,7 +63,11 @@ async function startAll() {
   const config = parseConfig(
     {
       redis: { url: redis.url, keyPrefix: redis.prefix },
-      gateway: { listen: '127.0.0.1:0', tls: { mode: 'self-signed', dir: join(dir, 'tls') } },
+      gateway: {
+        listen: '127.0.0.1:0',
+        tls: { mode: 'self-signed', dir: join(dir, 'tls') },
+        previewTimeout: 0,
+      },
       clusters: [{ name: 'kind', type: 'kubeconfig', kubeconfig: upstreamKubeconfig.path }],
       agents: [{ id: AGENT.id, tokenSha256: hashToken(AGENT.token), owners: AGENT.owners }],
       approverGroups: { sre: { slackUsergroup: 'S0SRE' } },
