@@ -116,3 +116,32 @@ TLS files, the data volume). Values given for those fields are overridden.
 {{- $_ := set $config "audit" $audit -}}
 {{- toYaml $config -}}
 {{- end -}}
+
+{{/*
+The Kubernetes users and groups the gateway impersonates, as {"users": [...], "groups": [...]}
+(JSON), sorted and unique: each agent's identity (default user gatehouse:agent:<id>, groups
+[gatehouse:agents], as @gatehouse/config fills them in) on every cluster that impersonates, or only
+on rbac.forCluster when set. The gateway's RBAC allows exactly these names, nothing more.
+*/}}
+{{- define "gatehouse.impersonatedNames" -}}
+{{- $users := list -}}
+{{- $groups := list -}}
+{{- range $cluster := .Values.config.clusters -}}
+{{- $on := true -}}
+{{- if hasKey $cluster "impersonate" }}{{ $on = $cluster.impersonate }}{{ end -}}
+{{- if and $on (or (not $.Values.rbac.forCluster) (eq $.Values.rbac.forCluster $cluster.name)) -}}
+{{- range $agent := $.Values.config.agents -}}
+{{- $k := default dict (get $agent "kubernetes") -}}
+{{- $user := default (printf "gatehouse:agent:%s" $agent.id) (get $k "user") -}}
+{{- $agentGroups := list "gatehouse:agents" -}}
+{{- if hasKey $k "groups" }}{{ $agentGroups = $k.groups }}{{ end -}}
+{{- $override := default dict (get (default dict (get $k "clusters")) $cluster.name) -}}
+{{- $user = default $user (get $override "user") -}}
+{{- if hasKey $override "groups" }}{{ $agentGroups = $override.groups }}{{ end -}}
+{{- $users = append $users $user -}}
+{{- $groups = concat $groups $agentGroups -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- dict "users" ($users | uniq | sortAlpha) "groups" ($groups | uniq | sortAlpha) | toJson -}}
+{{- end -}}
