@@ -125,8 +125,14 @@ describe('security: bypass attempts through the running gateway', () => {
     ];
     const answers = await Promise.all(attempts);
     const seen = stack.upstream.requests.slice(before);
+    // The gateway impersonates the agent itself (README, Scoping agents); none of the client's values may pass.
+    const chosen = new Set(Object.values(forbidden));
     const leaked = seen.filter((r) =>
-      Object.keys(r.headers).some((h) => h.startsWith('impersonate-') || h.startsWith('x-remote-')),
+      Object.entries(r.headersDistinct).some(
+        ([h, values]) =>
+          h.startsWith('x-remote-') ||
+          (h.startsWith('impersonate-') && (values ?? []).some((value) => chosen.has(value))),
+      ),
     );
     report('impersonation headers', leaked.length, seen.length, 'upstream requests carried them');
     expect(seen.length).toBeGreaterThanOrEqual(2);
