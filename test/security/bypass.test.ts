@@ -9,7 +9,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../stack/index.js';
 import { type KeepAliveUpstream, startKeepAliveUpstream } from './keepalive-upstream.js';
-import { auditEvents, type GatewayRequest, gatewayRequest, rawExchange, report } from './support.js';
+import {
+  auditEvents,
+  type GatewayRequest,
+  gatewayRequest,
+  isRealMutation,
+  rawExchange,
+  report,
+} from './support.js';
 
 /**
  * Walking around the gate with the agent's own token: header, path, method, framing and
@@ -26,19 +33,11 @@ const NS = '/api/v1/namespaces/payments-staging';
 const WEB = '/apis/apps/v1/namespaces/default/deployments/web';
 const EXEC = '/api/v1/namespaces/payments-staging/pods/api-7d9f/exec';
 
-/** What changes a cluster: any method but GET/HEAD, an upgrade, or a connect/proxy subresource of a pod, service or node. */
-const isMutating = (method: string, path: string, upgrade: boolean) =>
-  !['GET', 'HEAD'].includes(method) ||
-  upgrade ||
-  /\/pods\/[^/]+\/(exec|attach|portforward)(\/|$)/i.test(path) ||
-  /\/(pods|services|nodes)\/[^/]+\/proxy(\/|$)/i.test(path);
-
 describe('security: bypass attempts through the running gateway', () => {
   let stack: Stack;
   let fuzzUpstream: KubeUpstream;
   let keepAlive: KeepAliveUpstream;
-  const mutationsReceived = () =>
-    stack.upstream.requests.filter((r) => isMutating(r.method, r.path, r.upgrade));
+  const mutationsReceived = () => stack.upstream.requests.filter(isRealMutation);
   const send = (req: GatewayRequest) => gatewayRequest(stack, { holdMs: HOLD_MS, ...req });
 
   beforeAll(async () => {
@@ -525,7 +524,7 @@ describe('security: bypass attempts through the running gateway', () => {
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    const unauthorised = fuzzUpstream.requests.filter((r) => isMutating(r.method, r.path, r.upgrade));
+    const unauthorised = fuzzUpstream.requests.filter(isRealMutation);
     const breakdown = [...statuses.entries()]
       .sort(([a], [b]) => a - b)
       .map(([s, n]) => `${s}:${n}`)

@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEOPLE, SRE_USERGROUP, type Stack, startStack } from '../stack/index.js';
 import { findTextInput, visibleText } from '../stack/slack-clicks.js';
-import { approvalIdOf, auditEvents, report, storedApproval } from './support.js';
+import { approvalIdOf, auditEvents, isRealMutation, report, storedApproval } from './support.js';
 
 /**
  * The Slack side under attack, against the running slackbot process: forged and replayed
@@ -32,7 +32,9 @@ const FRANK = { id: 'U0FRANK', name: 'frank' };
 
 describe('security: Slack clicks against the running slackbot', () => {
   let stack: Stack;
-  const deletes = (path: string) => stack.upstream.received({ method: 'DELETE', path });
+  /** Real deletes: the gateway's blast-radius preview may send dry runs before any approval. */
+  const deletes = (path: string) =>
+    stack.upstream.received({ method: 'DELETE', path }).filter(isRealMutation);
 
   beforeAll(async () => {
     stack = await startStack({

@@ -1,5 +1,6 @@
 import { type Agent, request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
+import type { RecordedRequest } from '@gatehouse/testkit/kube-upstream';
 import type { Stack } from '../stack/index.js';
 
 /**
@@ -145,4 +146,34 @@ export function rawExchange(
 /** The approval id a posted approval message carries in its metadata. */
 export function approvalIdOf(message: { metadata?: { event_payload: Record<string, unknown> } }): string {
   return String(message.metadata?.event_payload.approval_id ?? '');
+}
+
+/**
+ * Whether the API server runs this request as a dry run, by its own rules (written here apart from
+ * the gateway's parser, so a shared mistake cannot hide): a DELETE with a body reads DeleteOptions
+ * from the body and ignores the query; anything else reads `dryRun` from the query. Every value
+ * must be `All`.
+ */
+export function isServerDryRun(request: Pick<RecordedRequest, 'method' | 'query' | 'body'>): boolean {
+  const all = (values: unknown) =>
+    Array.isArray(values) && values.length > 0 && values.every((value) => value === 'All');
+  if (request.method === 'DELETE' && request.body.length > 0) {
+    try {
+      return all((JSON.parse(request.body.toString('utf8')) as { dryRun?: unknown }).dryRun);
+    } catch {
+      return false;
+    }
+  }
+  return all(request.query.getAll('dryRun'));
+}
+
+/**
+ * A request that changes the cluster: any method but GET/HEAD that is not a server-side dry run, an
+ * upgrade, or a connect/proxy subresource of a pod, service or node.
+ */
+export function isRealMutation(request: RecordedRequest): boolean {
+  if (request.upgrade) return true;
+  if (/\/pods\/[^/]+\/(exec|attach|portforward)(\/|$)/i.test(request.path)) return true;
+  if (/\/(pods|services|nodes)\/[^/]+\/proxy(\/|$)/i.test(request.path)) return true;
+  return !['GET', 'HEAD'].includes(request.method) && !isServerDryRun(request);
 }

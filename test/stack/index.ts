@@ -128,8 +128,13 @@ export interface Stack {
   updateConfig(change: (config: Record<string, unknown>) => void): Promise<void>;
   /** kill -9 (or SIGTERM with `graceful`) and wait for the exit; `gateway`/`slackbot` then name the dead process. */
   kill(which: 'gateway' | 'slackbot', options?: { graceful?: boolean }): Promise<void>;
-  /** Starts the process again with the current config. */
+  /**
+   * Starts the process again with the current config. Like every process a test starts (testkit's
+   * rule), it is stopped when that test ends: later tests call {@link Stack.ensureRunning}.
+   */
   start(which: 'gateway' | 'slackbot'): Promise<void>;
+  /** Starts whichever of the gateway and the slackbot is not running. */
+  ensureRunning(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -400,6 +405,11 @@ async function assemble(
     async start(which) {
       if (running[which].running()) throw new Error(`the ${which} is still running`);
       running[which] = await processes[which]();
+    },
+    async ensureRunning() {
+      for (const which of ['gateway', 'slackbot'] as const) {
+        if (!running[which].running()) running[which] = await processes[which]();
+      }
     },
     approvalMessages,
     message,
