@@ -74,7 +74,17 @@ export async function holdForApproval(
       runAs: judged.runAs,
     });
     // Only the replica that opened it reads the blast radius, in the background: nothing here waits.
-    startPreview({ approvalId: approval.id, action: judged.action, request, upstream: judged.upstream }, ctx);
+    const self = ctx.clusters.get(cluster) ?? judged.upstream;
+    startPreview(
+      {
+        approvalId: approval.id,
+        action: judged.action,
+        request,
+        upstream: self,
+        dispatchUpstream: judged.upstream,
+      },
+      ctx,
+    );
   }
   logger.info(
     { requestId: judged.id, approvalId: approval.id, joined, group: decision.group },

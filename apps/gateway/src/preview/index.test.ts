@@ -10,6 +10,7 @@ import {
   startKubeUpstream,
 } from '@gatehouse/testkit/kube-upstream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { actingAs } from '../impersonation/index.js';
 import { type ClusterUpstream, createClusterUpstream } from '../upstream/index.js';
 import { computePreview } from './index.js';
 
@@ -56,10 +57,13 @@ function held(method: string, target: string, body?: unknown): { request: HeldRe
   };
 }
 
+/** The cluster as the approved request reaches it: impersonating the agent. */
+const asAgent = () => actingAs(cluster, { user: 'gatehouse:agent:a1', groups: ['gatehouse:agents'] });
+
 async function preview(method: string, target: string, body?: unknown, timeoutMs = 10_000) {
   const { request, kube } = held(method, target, body);
   return computePreview(
-    { approvalId: 'ap1', action: parseAction(kube), request, upstream: cluster },
+    { approvalId: 'ap1', action: parseAction(kube), request, upstream: cluster, dispatchUpstream: asAgent() },
     { timeoutMs, clock: { now: () => NOW } },
   );
 }
@@ -133,8 +137,18 @@ describe('delete namespace', () => {
     const deletes = upstream.received({ method: 'DELETE' });
     expect(deletes).toHaveLength(1);
     expect(deletes[0]!.query.get('dryRun')).toBe('All');
-    // Everything was read with the cluster's credentials, and Secrets were asked for metadata only.
+    // Everything was read with the cluster's credentials as the gateway itself; only the dry run
+    // went as the agent the approved request would run as. Secrets were asked for metadata only.
     expect(upstream.requests.every((request) => request.bearerToken === 'cluster-token')).toBe(true);
+    const reads = upstream.received({ method: 'GET' });
+    expect(reads.length).toBeGreaterThan(10);
+    expect(reads.filter((request) => request.headers['impersonate-user'] !== undefined)).toEqual([]);
+    expect(deletes[0]!.headers['impersonate-user']).toBe('gatehouse:agent:a1');
+    // kubectl's DeleteOptions body carries the dry run: the API server reads it instead of the query.
+    expect(JSON.parse(deletes[0]!.body.toString())).toMatchObject({
+      propagationPolicy: 'Background',
+      dryRun: ['All'],
+    });
     const secrets = upstream.received({ path: '/api/v1/namespaces/payments-staging/secrets' });
     expect(secrets).toHaveLength(1);
     expect(secrets[0]!.headers.accept).toMatch(
@@ -358,14 +372,34 @@ describe('a slow or refusing cluster', () => {
     });
   });
 
-  it('a refused read gives "unavailable" naming the status; nothing of the answer leaks', async () => {
+  it('a list RBAC refuses the gateway becomes a named gap; a refused namespace read, "unavailable"', async () => {
     seedNamespace('payments-staging');
-    upstream.intercept({ path: /\/secrets$/ }, { respond: { status: 403 } });
-    const result = await preview('DELETE', '/api/v1/namespaces/payments-staging');
-    expect(result).toMatchObject({
+    const stop = upstream.intercept({ path: /\/secrets$/ }, { respond: { status: 403 } });
+    expect(await preview('DELETE', '/api/v1/namespaces/payments-staging')).toMatchObject({
+      status: 'ready',
+      summary: expect.stringMatching(
+        /, 1 configmap, 1 job, 1 cronjob; not readable with the gateway's credentials: secrets$/,
+      ),
+    });
+    stop();
+    upstream.intercept(
+      { path: '/api/v1/namespaces/payments-staging', method: 'GET' },
+      { respond: { status: 403 } },
+    );
+    expect(await preview('DELETE', '/api/v1/namespaces/payments-staging')).toMatchObject({
       status: 'unavailable',
       reason: expect.stringMatching(
-        /^cluster prod answered 403 to GET \/api\/v1\/namespaces\/payments-staging\/secrets: /,
+        /^cluster prod answered 403 to GET \/api\/v1\/namespaces\/payments-staging: /,
+      ),
+    });
+  });
+
+  it('a workload whose PDBs the gateway may not list says so', async () => {
+    put(deployment({ name: 'web', namespace: 'prod' }, 2));
+    upstream.intercept({ path: /poddisruptionbudgets$/ }, { respond: { status: 403 } });
+    expect(await preview('DELETE', '/apis/apps/v1/namespaces/prod/deployments/web')).toMatchObject({
+      summary: expect.stringMatching(
+        /now 2 replicas, 2 ready; no service, PDB or HPA points at it; not readable with the gateway's credentials: PDBs$/,
       ),
     });
   });

@@ -4,7 +4,7 @@ import type { Action } from '@gatehouse/policy';
 import { GatewayError } from '../errors.js';
 import type { Clock, GatewayContext } from '../ports.js';
 import type { ClusterUpstream } from '../upstream/index.js';
-import { kubeReader } from './kube.js';
+import { kubeReader, sendDryRun } from './kube.js';
 import { planPreview } from './plan.js';
 
 export interface PreviewInput {
@@ -12,7 +12,10 @@ export interface PreviewInput {
   readonly action: Action;
   /** The held request, replayed with `dryRun=All` where that is safe. */
   readonly request: HeldRequest;
+  /** The cluster as the gateway itself: the reads describe the cluster, whoever asks. */
   readonly upstream: ClusterUpstream;
+  /** The cluster as the approved request would reach it (impersonating the agent): the dry run's identity. */
+  readonly dispatchUpstream: ClusterUpstream;
 }
 
 const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
@@ -45,7 +48,7 @@ export async function computePreview(
   });
   const work = Promise.all([
     plan.describe?.(reader, at) ?? '',
-    plan.dryRun ? reader.dryRun(input.request) : undefined,
+    plan.dryRun ? sendDryRun(input.dispatchUpstream, input.request, controller.signal) : undefined,
   ]);
   // Whatever loses the race must not surface as an unhandled rejection.
   work.catch(() => undefined);

@@ -21,14 +21,32 @@ export interface ReadOptions {
   readonly metadataOnly?: boolean;
 }
 
-/** The cluster, read-only, for previews: GETs, plus one server-side dry run of the held request. */
+/** The cluster, read-only, for previews. */
 export interface KubeReader {
-  /** One object; undefined when the cluster answers 404. Other failures: GatewayError (PreviewReadFailed). */
+  /** One object; undefined when the cluster answers 404. Other failures: {@link PreviewReadError}. */
   get<T>(path: string, options?: ReadOptions): Promise<T | undefined>;
   /** A collection; undefined when the cluster answers 404 (the resource is not served there). */
   list<T>(path: string, options?: ReadOptions): Promise<T | undefined>;
-  /** The held request with `dryRun=All`: only its status and, on failure, the Status message are read. */
-  dryRun(request: HeldRequest): Promise<DryRunResult>;
+}
+
+/** A read the cluster refused or failed; `status` lets a preview leave out what it may not read (403). */
+export class PreviewReadError extends GatewayError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(GatewayErrorCode.PreviewReadFailed, message);
+  }
+}
+
+/** The read's answer, or 'forbidden' when the gateway's credentials may not read it (RBAC): one gap, not a failed preview. */
+export async function unlessForbidden<T>(read: Promise<T>): Promise<T | 'forbidden'> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof PreviewReadError && error.status === 403) return 'forbidden';
+    throw error;
+  }
 }
 
 function statusMessage(text: string): string | undefined {
@@ -86,19 +104,15 @@ export function dryRunReplay(request: HeldRequest): DryRunReplay {
   return { query, body, contentType };
 }
 
-/**
- * Reads with the cluster's own TLS and credentials (the `ClusterUpstream` the proxy uses), every call
- * bound to `signal`, so a preview can be abandoned at its time limit.
- */
-export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): KubeReader {
-  async function send(
+function sender(upstream: ClusterUpstream, signal: AbortSignal) {
+  return async (
     method: string,
     path: string,
     query: string,
     headers: Record<string, string>,
     body?: Buffer,
-  ) {
-    return upstream.dispatcher.request({
+  ) =>
+    upstream.dispatcher.request({
       origin: upstream.url.origin,
       path: upstreamTarget(upstream.url, { path, query }),
       method,
@@ -106,8 +120,14 @@ export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): Kube
       body: body ?? null,
       signal,
     });
-  }
+}
 
+/**
+ * Reads with a cluster's TLS and credentials (a `ClusterUpstream`, as the proxy uses), every call
+ * bound to `signal`, so a preview can be abandoned at its time limit.
+ */
+export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): KubeReader {
+  const send = sender(upstream, signal);
   async function read<T>(path: string, accept: string, options: ReadOptions): Promise<T | undefined> {
     const query = new URLSearchParams();
     for (const [name, value] of Object.entries(options.query ?? {}))
@@ -117,8 +137,8 @@ export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): Kube
     if (response.statusCode === 200) return JSON.parse(text) as T;
     if (response.statusCode === 404) return undefined;
     const why = statusMessage(text) ?? `HTTP ${response.statusCode}`;
-    throw new GatewayError(
-      GatewayErrorCode.PreviewReadFailed,
+    throw new PreviewReadError(
+      response.statusCode,
       `cluster ${upstream.name} answered ${response.statusCode} to GET ${path}: ${clip(why)}`,
     );
   }
@@ -128,17 +148,27 @@ export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): Kube
       read(path, options.metadataOnly ? METADATA_ONE : 'application/json', options),
     list: (path, options = {}) =>
       read(path, options.metadataOnly ? METADATA_LIST : 'application/json', options),
-    async dryRun(request) {
-      const { query, body, contentType } = dryRunReplay(request);
-      const headers = { accept: 'application/json', ...(body && { 'content-type': contentType }) };
-      const response = await send(request.method, request.path, query, headers, body);
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        // A dry run answers with the object it would have changed; for a Secret that is its data. Unread.
-        await response.body.dump();
-        return { outcome: 'would-succeed' };
-      }
-      const message = statusMessage(await response.body.text()) ?? `HTTP ${response.statusCode}`;
-      return { outcome: 'would-fail', message: clip(message) };
-    },
   };
+}
+
+/**
+ * The held request as a server-side dry run (see {@link dryRunReplay}), through `upstream`: the
+ * identity the approved request would run as. Only the status and, on failure, the Status message
+ * are read.
+ */
+export async function sendDryRun(
+  upstream: ClusterUpstream,
+  request: HeldRequest,
+  signal: AbortSignal,
+): Promise<DryRunResult> {
+  const { query, body, contentType } = dryRunReplay(request);
+  const headers = { accept: 'application/json', ...(body && { 'content-type': contentType }) };
+  const response = await sender(upstream, signal)(request.method, request.path, query, headers, body);
+  if (response.statusCode >= 200 && response.statusCode < 300) {
+    // A dry run answers with the object it would have changed; for a Secret that is its data. Unread.
+    await response.body.dump();
+    return { outcome: 'would-succeed' };
+  }
+  const message = statusMessage(await response.body.text()) ?? `HTTP ${response.statusCode}`;
+  return { outcome: 'would-fail', message: clip(message) };
 }

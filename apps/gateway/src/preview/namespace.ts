@@ -1,4 +1,4 @@
-import type { KubeReader } from './kube.js';
+import { type KubeReader, unlessForbidden } from './kube.js';
 import { ageOf, type Count, counted, countOf, type KubeList, type KubeObject, PAGE } from './objects.js';
 import { resourcePath } from './paths.js';
 import { formatBytes, parseQuantity } from './quantity.js';
@@ -36,12 +36,14 @@ interface Claim extends KubeObject {
  */
 export async function namespacePreview(reader: KubeReader, namespace: string, now: number): Promise<string> {
   const counts = (contents: Contents, query: Record<string, string> = {}) =>
-    reader
-      .list<KubeList>(resourcePath({ ...contents, namespace }), {
-        metadataOnly: true,
-        query: { limit: PAGE, ...query },
-      })
-      .then(countOf);
+    unlessForbidden(
+      reader
+        .list<KubeList>(resourcePath({ ...contents, namespace }), {
+          metadataOnly: true,
+          query: { limit: PAGE, ...query },
+        })
+        .then(countOf),
+    );
   const pods = CONTENTS.find((contents) => contents.resource === 'pods')!;
   const claims = CONTENTS.find((contents) => contents.resource === 'persistentvolumeclaims')!;
   const [found, running, claimList, ...all] = await Promise.all([
@@ -52,25 +54,38 @@ export async function namespacePreview(reader: KubeReader, namespace: string, no
       },
     ),
     counts(pods, { fieldSelector: 'status.phase=Running' }),
-    reader.list<KubeList<Claim>>(resourcePath({ ...claims, namespace }), { query: { limit: PAGE } }),
+    unlessForbidden(
+      reader.list<KubeList<Claim>>(resourcePath({ ...claims, namespace }), { query: { limit: PAGE } }),
+    ),
     ...CONTENTS.map((contents) => counts(contents)),
   ]);
   if (!found) return `Namespace ${namespace} does not exist`;
 
   const parts: string[] = [];
+  const unreadable: string[] = [];
   CONTENTS.forEach((contents, index) => {
-    const count = all[index] as Count;
+    const count = all[index] as Count | 'forbidden';
+    if (count === 'forbidden') {
+      unreadable.push(contents.many ?? `${contents.one}s`);
+      return;
+    }
     if (count.count === 0) return;
     let text = counted(count, contents.one, contents.many);
-    if (contents === pods) text += ` (${counted(running, 'running', 'running')})`;
-    if (contents === claims) text += ` (${formatBytes(requestedStorage(claimList))})`;
+    if (contents === pods && running !== 'forbidden') text += ` (${counted(running, 'running', 'running')})`;
+    if (contents === claims && claimList !== 'forbidden')
+      text += ` (${formatBytes(requestedStorage(claimList))})`;
     parts.push(text);
   });
   const age = ageOf(found.metadata, now);
   const what = `namespace ${namespace}${age ? ` (age ${age})` : ''}`;
-  return parts.length > 0
-    ? `Would delete ${what} with ${parts.join(', ')}`
-    : `Would delete ${what}; it holds no workloads, pods, services, volumes, configmaps or secrets`;
+  const summary =
+    parts.length > 0
+      ? `Would delete ${what} with ${parts.join(', ')}`
+      : `Would delete ${what}; it holds no ${unreadable.length > 0 ? 'readable objects' : 'workloads, pods, services, volumes, configmaps or secrets'}`;
+  // RBAC may keep the gateway from listing some kinds (Secrets, typically): say so instead of failing.
+  return unreadable.length > 0
+    ? `${summary}; not readable with the gateway's credentials: ${unreadable.join(', ')}`
+    : summary;
 }
 
 function requestedStorage(list: KubeList<Claim> | undefined): number {

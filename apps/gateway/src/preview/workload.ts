@@ -1,4 +1,4 @@
-import type { KubeReader } from './kube.js';
+import { type KubeReader, unlessForbidden } from './kube.js';
 import { ageOf, firstNames, type KubeList, type KubeObject, PAGE } from './objects.js';
 import { type ResourceRef, resourcePath } from './paths.js';
 import { type LabelSelector, labelSelectorMatches, serviceSelects } from './selectors.js';
@@ -57,29 +57,37 @@ export async function workloadPreview(
   const page = { query: { limit: PAGE } };
   const [workload, services, pdbs, hpas] = await Promise.all([
     reader.get<Workload>(resourcePath(ref)),
-    reader.list<KubeList<Service>>(inNamespace('', 'v1', 'services'), page),
-    reader.list<KubeList<Pdb>>(inNamespace('policy', 'v1', 'poddisruptionbudgets'), page),
-    reader.list<KubeList<Hpa>>(inNamespace('autoscaling', 'v2', 'horizontalpodautoscalers'), page),
+    unlessForbidden(reader.list<KubeList<Service>>(inNamespace('', 'v1', 'services'), page)),
+    unlessForbidden(reader.list<KubeList<Pdb>>(inNamespace('policy', 'v1', 'poddisruptionbudgets'), page)),
+    unlessForbidden(
+      reader.list<KubeList<Hpa>>(inNamespace('autoscaling', 'v2', 'horizontalpodautoscalers'), page),
+    ),
   ]);
   if (!workload) return `${kind} ${ref.name} does not exist in namespace ${ref.namespace}`;
 
   const labels = workload.spec?.template?.metadata?.labels ?? {};
-  const names = (items: readonly KubeObject[] | undefined) => (items ?? []).map((item) => item.metadata.name);
-  const selectedBy = [
-    ['service', names(services?.items?.filter((s) => serviceSelects(s.spec?.selector, labels)))],
-    ['PDB', names(pdbs?.items?.filter((p) => labelSelectorMatches(p.spec?.selector, labels)))],
-    [
-      'HPA',
-      names(
-        hpas?.items?.filter(
-          (h) => h.spec?.scaleTargetRef?.kind === kind && h.spec.scaleTargetRef.name === ref.name,
-        ),
-      ),
-    ],
-  ] as const;
-  const pointers = selectedBy
-    .filter(([, list]) => list.length > 0)
-    .map(([what, list]) => `${what}${list.length === 1 ? '' : 's'} ${firstNames(list)}`);
+  const pointers: string[] = [];
+  const unreadable: string[] = [];
+  /** The names in `list` that `selects` keeps; a list RBAC hid from the gateway is named as a gap. */
+  function pointing<T extends KubeObject>(
+    what: string,
+    list: KubeList<T> | 'forbidden' | undefined,
+    selects: (item: T) => boolean,
+  ): void {
+    if (list === 'forbidden') {
+      unreadable.push(`${what}s`);
+      return;
+    }
+    const names = (list?.items ?? []).filter(selects).map((item) => item.metadata.name);
+    if (names.length > 0) pointers.push(`${what}${names.length === 1 ? '' : 's'} ${firstNames(names)}`);
+  }
+  pointing('service', services, (s) => serviceSelects(s.spec?.selector, labels));
+  pointing('PDB', pdbs, (p) => labelSelectorMatches(p.spec?.selector, labels));
+  pointing(
+    'HPA',
+    hpas,
+    (h) => h.spec?.scaleTargetRef?.kind === kind && h.spec.scaleTargetRef.name === ref.name,
+  );
 
   const status = workload.status ?? {};
   const daemon = kind === 'DaemonSet';
@@ -93,5 +101,8 @@ export async function workloadPreview(
   const running = `${replicas} ${daemon ? 'scheduled' : `replica${replicas === 1 ? '' : 's'}`}, ${ready} ready`;
   const selected =
     pointers.length > 0 ? `selected by ${pointers.join('; ')}` : 'no service, PDB or HPA points at it';
-  return `${verb}: now ${running}; ${selected}`;
+  // RBAC may keep the gateway from listing some kinds: say so instead of failing the preview.
+  const gaps =
+    unreadable.length > 0 ? `; not readable with the gateway's credentials: ${unreadable.join(', ')}` : '';
+  return `${verb}: now ${running}; ${selected}${gaps}`;
 }
