@@ -8,7 +8,6 @@ import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/index.js';
-import type { RecentRefusals } from './hold/refusals.js';
 import type { GatewayMetrics } from './metrics/index.js';
 import type { SessionSink } from './session-tap/index.js';
 import type { ClusterUpstream } from './upstream/index.js';
@@ -35,8 +34,14 @@ export interface OpenApprovalInput {
 }
 
 export interface ApprovalsPort {
-  /** Creates an approval request, or joins the identical pending one (`joined`). */
-  open(input: OpenApprovalInput): Promise<{ approval: ApprovalRequest; joined: boolean }>;
+  /**
+   * Creates an approval request, or joins the identical pending one (`joined`). For an exec, attach
+   * or port-forward whose identical request was just denied or expired, answers with that approval
+   * and `repeatedUntil` (kubectl's SPDY retry of a refused WebSocket upgrade, on any replica).
+   */
+  open(
+    input: OpenApprovalInput,
+  ): Promise<{ approval: ApprovalRequest; joined: boolean; repeatedUntil?: number | undefined }>;
   /** Resolves with the approval once it leaves `pending`, or still pending when the wait times out; rejects on abort. */
   waitForDecision(id: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<ApprovalRequest>;
   /** approved → dispatched, at most once; false when someone else claimed it or it is no longer approved. */
@@ -95,7 +100,6 @@ export interface GatewayContext {
   /** How long an approval whose requester left stays usable by the retry (for messages). */
   readonly grantTtlMs: number;
   readonly maxBodyBytes: number;
-  readonly recentRefusals: RecentRefusals;
   /** Time bound on reading a new approval's blast radius; absent or 0: no previews. */
   readonly previewTimeoutMs?: number | undefined;
 }

@@ -101,7 +101,13 @@ describe('kubectl through the gateway', () => {
     await waitUntil('audit events', async () =>
       (await e.auditTypes(approval.id)).includes('upstream.response'),
     );
-    expect(await e.auditTypes(approval.id)).toEqual(['approval.requested', 'dispatch', 'upstream.response']);
+    // The request itself is part of the approval's story (gatehouse-audit show).
+    expect(await e.auditTypes(approval.id)).toEqual([
+      'request.received',
+      'approval.requested',
+      'dispatch',
+      'upstream.response',
+    ]);
   });
 
   it('prints the denial (who and why) and sends nothing', async () => {

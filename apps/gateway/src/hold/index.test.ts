@@ -36,6 +36,16 @@ async function held(harness: Harness, count = 1) {
 
 const deletes = (harness: Harness) => harness.upstream.received.filter((r) => r.method === 'DELETE');
 
+/** kubectl exec's two attempts at one command: the WebSocket GET, then the SPDY POST once that is refused. */
+async function exec(harness: Harness, method: 'GET' | 'POST') {
+  const response = await request(`${harness.base}${POD}/exec?command=sh&stdin=true&stdout=true`, {
+    method,
+    headers: { authorization: `Bearer ${AGENT_TOKEN}` },
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, json: () => JSON.parse(text) };
+}
+
 describe('holding a gated request', () => {
   it('holds until approved, then sends it upstream exactly once and returns the answer', async () => {
     const harness = await start();
@@ -102,6 +112,48 @@ describe('holding a gated request', () => {
     expect(response.status).toBe(403);
     expect(response.json().message).toContain(`approval ${approval.id}`);
     expect(response.json().message).toContain('expired at');
+    expect(harness.upstream.received).toEqual([]);
+  });
+
+  it("answers an exec's retry with the denial of its first attempt, without a second approval", async () => {
+    const harness = await start();
+    const first = exec(harness, 'GET');
+    const approval = await held(harness);
+    harness.approvals.settle(approval.id, 'denied', { deniedBy: 'U0BOB', denyReason: 'use the runbook' });
+    expect((await first).status).toBe(403);
+
+    const retry = await exec(harness, 'POST');
+    expect(retry.status).toBe(403);
+    const message: string = retry.json().message;
+    expect(message).toContain(`approval ${approval.id}`);
+    expect(message).toContain('denied by U0BOB: use the runbook');
+    const askAgainAt = new Date((harness.approvals.all()[0]!.decidedAt ?? 0) + 60_000).toISOString();
+    expect(message).toContain(`re-run the command after ${askAgainAt} to ask again`);
+    expect(harness.approvals.all()).toHaveLength(1);
+    expect(harness.audit.filter((event) => event.type === 'approval.requested')).toHaveLength(1);
+    expect(harness.upstream.received).toEqual([]);
+    // Both attempts are in the approval's audit story.
+    expect(
+      harness.audit.filter((event) => event.type === 'request.received').map((event) => event.approvalId),
+    ).toEqual([approval.id, approval.id]);
+  });
+
+  it('audits a gated request with its approval id, or without one when the store fails', async () => {
+    const harness = await start();
+    const pending = remove(harness);
+    const approval = await held(harness);
+    expect(harness.audit[0]).toMatchObject({ type: 'request.received', approvalId: approval.id });
+    harness.approvals.settle(approval.id, 'denied');
+    await pending;
+
+    harness.approvals.port.open = async () => {
+      throw new Error('redis is down');
+    };
+    const failed = await remove(harness);
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    const received = harness.audit.filter((event) => event.type === 'request.received');
+    expect(received).toHaveLength(2);
+    expect(received[1]).not.toHaveProperty('approvalId');
     expect(harness.upstream.received).toEqual([]);
   });
 

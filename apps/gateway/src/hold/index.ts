@@ -2,6 +2,7 @@ import type { ApprovalRequest } from '@gatehouse/approvals';
 import type { Decision } from '@gatehouse/policy';
 import { kubeStatus } from '../kube-status/index.js';
 import { forward, heldRequestOf, type JudgedRequest } from '../pipeline/forward.js';
+import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
 import { startPreview } from '../preview/index.js';
 import { type ByteTap, channelTap } from '../session-tap/index.js';
@@ -11,8 +12,6 @@ type RequireDecision = Extract<Decision, { effect: 'require' }>;
 
 /** Status recorded for a dispatch whose client went away before the upstream answered (nginx's convention). */
 const CLIENT_CLOSED = 499;
-
-const CONNECT_VERBS = new Set(['exec', 'attach', 'portforward']);
 
 /**
  * A request the policy gates. A grant from an earlier approval lets it through at once;
@@ -34,8 +33,14 @@ export async function holdForApproval(
     request,
   });
 
-  const granted = await approvals.claimGrant(judged.agent.id, fingerprint, ctx.replicaId);
+  // Audited without an approval id when the store fails before one is known.
+  const unrecorded = (error: unknown): never => {
+    recordReceived(judged, ctx);
+    throw error;
+  };
+  const granted = await approvals.claimGrant(judged.agent.id, fingerprint, ctx.replicaId).catch(unrecorded);
   if (granted) {
+    recordReceived(judged, ctx, granted.id);
     ctx.metrics.requests.inc({ cluster, decision: 'grant' });
     logger.info({ requestId: judged.id, approvalId: granted.id, agent: judged.agent.id }, 'grant used');
     ctx.audit.record({ type: 'grant.used', approvalId: granted.id, agent: judged.agent.id });
@@ -43,22 +48,31 @@ export async function holdForApproval(
     return;
   }
 
-  const connect = CONNECT_VERBS.has(judged.action.verb);
-  if (connect && (await answerRecentRefusal(judged, fingerprint, ctx))) return;
-
-  const { approval, joined } = await approvals.open({
-    cluster,
-    agent: judged.agent.id,
-    owners: judged.agent.owners,
-    action: judged.action,
-    command: judged.command,
-    request,
-    runAs: judged.runAs,
-    rule: decision.rule,
-    reason: decision.reason,
-    group: decision.group,
-    approvalsNeeded: decision.approvals,
-  });
+  const { approval, joined, repeatedUntil } = await approvals
+    .open({
+      cluster,
+      agent: judged.agent.id,
+      owners: judged.agent.owners,
+      action: judged.action,
+      command: judged.command,
+      request,
+      runAs: judged.runAs,
+      rule: decision.rule,
+      reason: decision.reason,
+      group: decision.group,
+      approvalsNeeded: decision.approvals,
+    })
+    .catch(unrecorded);
+  recordReceived(judged, ctx, approval.id);
+  if (repeatedUntil !== undefined) {
+    // kubectl retries a refused WebSocket exec over SPDY at once, maybe on another replica: same answer.
+    logger.info(
+      { requestId: judged.id, approvalId: approval.id },
+      'retry of a refused request answered again',
+    );
+    refuse(judged, approval, repeatedUntil);
+    return;
+  }
   if (!joined) {
     ctx.audit.record({
       type: 'approval.requested',
@@ -109,13 +123,7 @@ export async function holdForApproval(
     }
     case 'denied':
     case 'expired':
-      if (connect) ctx.recentRefusals.remember(fingerprint, settled.id);
-      judged.exchange.reject(
-        kubeStatus(
-          'Forbidden',
-          settled.state === 'denied' ? deniedMessage(settled) : expiredMessage(settled),
-        ),
-      );
+      refuse(judged, settled);
       return;
     case 'pending':
       // Past its expiry the sweeper will mark it expired any moment; say what it is.
@@ -160,23 +168,16 @@ async function wait(
   }
 }
 
-/** The SPDY retry of a just-refused exec gets the refusal again instead of a second approval. */
-async function answerRecentRefusal(
-  judged: JudgedRequest,
-  fingerprint: string,
-  ctx: GatewayContext,
-): Promise<boolean> {
-  const id = ctx.recentRefusals.recall(fingerprint);
-  const approval = id ? await ctx.approvals.get(id) : undefined;
-  if (approval?.state !== 'denied' && approval?.state !== 'expired') return false;
-  ctx.logger.info(
-    { requestId: judged.id, approvalId: approval.id },
-    'retry of a refused request answered again',
-  );
+/** 403 for a denied or expired approval; `askAgainAt`: identical requests get this answer until then. */
+function refuse(judged: JudgedRequest, approval: ApprovalRequest, askAgainAt?: number): void {
   judged.exchange.reject(
-    kubeStatus('Forbidden', approval.state === 'denied' ? deniedMessage(approval) : expiredMessage(approval)),
+    kubeStatus(
+      'Forbidden',
+      approval.state === 'denied'
+        ? deniedMessage(approval, askAgainAt)
+        : expiredMessage(approval, askAgainAt),
+    ),
   );
-  return true;
 }
 
 /** An approved exec or attach is recorded; the recording ends when the connection does. */

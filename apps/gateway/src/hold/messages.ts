@@ -18,18 +18,24 @@ function denier(approval: ApprovalRequest): string {
   return name ? `${name} (${id})` : id;
 }
 
-export function deniedMessage(approval: ApprovalRequest): string {
+/** `askAgainAt`: until then an identical request gets the same answer (an exec's automatic retry). */
+const askAgain = (askAgainAt: number | undefined) =>
+  askAgainAt === undefined
+    ? 're-run the command to ask again.'
+    : `re-run the command after ${iso(askAgainAt)} to ask again.`;
+
+export function deniedMessage(approval: ApprovalRequest, askAgainAt?: number): string {
   const reason = approval.denyReason ? `: ${approval.denyReason}` : ' (no reason given)';
   return (
     `approval ${approval.id} for \`${approval.command}\` was denied by ${denier(approval)}${reason}. ` +
-    `Nothing was sent to cluster ${approval.cluster}; re-run the command to ask again.`
+    `Nothing was sent to cluster ${approval.cluster}; ${askAgain(askAgainAt)}`
   );
 }
 
-export function expiredMessage(approval: ApprovalRequest): string {
+export function expiredMessage(approval: ApprovalRequest, askAgainAt?: number): string {
   return (
     `approval ${approval.id} for \`${approval.command}\` expired at ${iso(approval.expiresAt)} without a decision. ` +
-    `Nothing was sent to cluster ${approval.cluster}; re-run the command to ask again.`
+    `Nothing was sent to cluster ${approval.cluster}; ${askAgain(askAgainAt)}`
   );
 }
 

@@ -8,6 +8,7 @@ import { kubeStatus } from '../kube-status/index.js';
 import type { GatewayContext } from '../ports.js';
 import { parseClusterRoute } from '../routing/index.js';
 import { forward, type JudgedRequest } from './forward.js';
+import { recordReceived } from './received.js';
 
 /** Verbs whose requests are protocol upgrades in Kubernetes. */
 const UPGRADABLE: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward', 'proxy']);
@@ -119,23 +120,8 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
       'request could not be classified; treated as mutating',
     );
   }
-  ctx.audit.record({
-    type: 'request.received',
-    requestId: judged.id,
-    agent: agent.id,
-    cluster: route.cluster,
-    action,
-    command: judged.command,
-    decision,
-    runAs,
-    request: {
-      method: exchange.method,
-      path: route.path,
-      query: route.query,
-      headers: exchange.headers,
-      body,
-    },
-  });
+  // A gated request records it once it knows its approval (hold/).
+  if (decision.effect !== 'require') recordReceived(judged, ctx);
   ctx.logger.info(
     {
       requestId: judged.id,

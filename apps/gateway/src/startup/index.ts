@@ -8,7 +8,6 @@ import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import { createAuthenticator } from '../auth/index.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
-import { RecentRefusals } from '../hold/refusals.js';
 import { createMetrics } from '../metrics/index.js';
 import type { ApprovalsPort, GatewayContext } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
@@ -118,7 +117,6 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       grantTtlMs: config.gateway.grantTtlMs,
       maxBodyBytes: config.gateway.maxBodyBytes,
       previewTimeoutMs: config.gateway.previewTimeoutMs,
-      recentRefusals: new RecentRefusals(clock),
     };
 
     const gateway = createGatewayServer(ctx, {

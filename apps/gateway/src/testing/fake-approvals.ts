@@ -3,12 +3,18 @@ import type { ApprovalsPort, OpenApprovalInput } from '../ports.js';
 
 type Settled = Extract<ApprovalRequest['state'], 'approved' | 'denied' | 'expired'>;
 
+const CONNECT_VERBS = ['exec', 'attach', 'portforward'];
+
 /**
  * An in-memory stand-in for @gatehouse/approvals with the same observable rules (join a
- * pending identical request, dispatch once, grants for the same agent and fingerprint),
- * so pipeline tests can decide approvals by hand. The real store is tested end to end.
+ * pending identical request, repeat a just-refused connect request's answer, dispatch once,
+ * grants for the same agent and fingerprint), so pipeline tests can decide approvals by
+ * hand. The real store is tested end to end.
  */
-export function createFakeApprovals(options: { grantTtlMs?: number; ttlMs?: number } = {}) {
+export function createFakeApprovals(
+  options: { grantTtlMs?: number; ttlMs?: number; connectRetryWindowMs?: number } = {},
+) {
+  const retryWindowMs = options.connectRetryWindowMs ?? 60_000;
   const records = new Map<string, ApprovalRequest>();
   const waiters = new Map<string, Set<() => void>>();
   const completions: { id: string; status: number; durationMs: number }[] = [];
@@ -26,7 +32,7 @@ export function createFakeApprovals(options: { grantTtlMs?: number; ttlMs?: numb
       JSON.stringify([
         input.agent,
         input.cluster,
-        ['exec', 'attach', 'portforward'].includes(input.action.verb) ? 'CONNECT' : input.request.method,
+        CONNECT_VERBS.includes(input.action.verb) ? 'CONNECT' : input.request.method,
         input.request.path,
         input.request.query,
         input.request.bodySha256,
@@ -34,11 +40,14 @@ export function createFakeApprovals(options: { grantTtlMs?: number; ttlMs?: numb
 
     async open(input: OpenApprovalInput) {
       const fingerprint = port.fingerprint(input);
-      for (const approval of records.values()) {
-        if (approval.fingerprint === fingerprint && approval.state === 'pending')
-          return { approval, joined: true };
-      }
       const now = Date.now();
+      const latest = [...records.values()].reverse().find((record) => record.fingerprint === fingerprint);
+      if (latest?.state === 'pending') return { approval: latest, joined: true };
+      const refused = latest?.state === 'denied' || latest?.state === 'expired';
+      const repeatedUntil = (latest?.decidedAt ?? 0) + retryWindowMs;
+      if (latest && refused && CONNECT_VERBS.includes(input.action.verb) && now < repeatedUntil) {
+        return { approval: latest, joined: true, repeatedUntil };
+      }
       const approval: ApprovalRequest = {
         ...input,
         id: `ap${++next}`,

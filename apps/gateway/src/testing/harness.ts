@@ -3,7 +3,6 @@ import type { AuditEventInput } from '@gatehouse/audit';
 import { type AgentConfig, runAsOn } from '@gatehouse/config';
 import pino from 'pino';
 import { createAuthenticator, hashToken } from '../auth/index.js';
-import { RecentRefusals } from '../hold/refusals.js';
 import { createMetrics } from '../metrics/index.js';
 import type { GatewayContext, PolicyPort } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
@@ -65,7 +64,6 @@ export async function startPipelineHarness(
     holdTimeoutMs: options.holdTimeoutMs ?? 60_000,
     grantTtlMs: 600_000,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
-    recentRefusals: new RecentRefusals({ now: () => Date.now() }),
   };
   const gateway = createGatewayServer(ctx, { tls: undefined, ready: async () => true });
   const server = gateway.server;

@@ -1,0 +1,28 @@
+import type { GatewayContext } from '../ports.js';
+import type { JudgedRequest } from './forward.js';
+
+/**
+ * Records `request.received`. A gated request records it only once its approval is known (the
+ * grant it claims, or the approval it opens, joins or is refused by), with that approval's id, so
+ * `gatehouse-audit show <approval>` tells the story from each request that asked.
+ */
+export function recordReceived(judged: JudgedRequest, ctx: GatewayContext, approvalId?: string): void {
+  ctx.audit.record({
+    type: 'request.received',
+    requestId: judged.id,
+    ...(approvalId !== undefined && { approvalId }),
+    agent: judged.agent.id,
+    cluster: judged.route.cluster,
+    action: judged.action,
+    command: judged.command,
+    decision: judged.decision,
+    runAs: judged.runAs,
+    request: {
+      method: judged.exchange.method,
+      path: judged.route.path,
+      query: judged.route.query,
+      headers: judged.exchange.headers,
+      body: judged.body,
+    },
+  });
+}
