@@ -1,7 +1,7 @@
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EksClusterConfig } from '@gatehouse/config';
 import { CaUnreadableError } from '../errors.js';
+import { checkedCa } from '../tls-material.js';
 
 /**
  * The cluster CA as PEM. `caData` is what `aws eks describe-cluster` reports as
@@ -14,7 +14,7 @@ export function loadEksCa(cluster: EksClusterConfig): string | undefined {
     const text = cluster.caData.trimStart().startsWith('-----BEGIN')
       ? cluster.caData
       : Buffer.from(cluster.caData, 'base64').toString('utf8');
-    return checkedPem(cluster.name, text, 'caData');
+    return checkedCa(cluster.name, text, 'caData');
   }
   if (cluster.caFile !== undefined) {
     let text: string;
@@ -23,17 +23,7 @@ export function loadEksCa(cluster: EksClusterConfig): string | undefined {
     } catch (error) {
       throw new CaUnreadableError(cluster.name, `caFile ${cluster.caFile}`, error);
     }
-    return checkedPem(cluster.name, text, `caFile ${cluster.caFile}`);
+    return checkedCa(cluster.name, text, `caFile ${cluster.caFile}`);
   }
   return undefined;
-}
-
-/** Parsed once here so a pasted-wrong CA fails at start-up, not as a TLS error on the first request. */
-function checkedPem(cluster: string, pem: string, source: string): string {
-  try {
-    new X509Certificate(pem);
-  } catch (error) {
-    throw new CaUnreadableError(cluster, source, error);
-  }
-  return pem;
 }

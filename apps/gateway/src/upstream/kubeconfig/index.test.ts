@@ -313,6 +313,60 @@ describe('kubeconfig upstream', () => {
       });
     });
 
+    /** A kubeconfig whose context `kind-admin` joins cluster `kind` and user `admin`. */
+    const tlsConfig = (cluster: object, user: object = { token: 't' }) =>
+      writeConfig({
+        clusters: [{ name: 'kind', cluster: { server: 'https://127.0.0.1:6443', ...cluster } }],
+        users: [{ name: 'admin', user }],
+        contexts: [{ name: 'kind-admin', context: { cluster: 'kind', user: 'admin' } }],
+        'current-context': 'kind-admin',
+      });
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+    it('refuses CA data that is not a certificate, naming the cluster, context and kubeconfig', async () => {
+      const path = tlsConfig({ 'certificate-authority-data': b64('not a certificate') });
+      await expect(open(path)).rejects.toMatchObject({
+        code: UpstreamErrorCode.CaUnreadable,
+        message: expect.stringContaining(
+          `cluster local: cannot read the cluster CA from the certificate-authority of cluster "kind" (context "kind-admin") of kubeconfig ${path}`,
+        ),
+      });
+      // The same CA, readable, starts.
+      await open(tlsConfig({ 'certificate-authority-data': caData }));
+    });
+
+    it('refuses a CA file that holds no readable certificate', async () => {
+      const caFile = join(dir, 'ca.crt');
+      writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+      await expect(open(tlsConfig({ 'certificate-authority': caFile }))).rejects.toMatchObject({
+        code: UpstreamErrorCode.CaUnreadable,
+      });
+    });
+
+    it('refuses a client certificate whose key is not its own, naming the user and context', async () => {
+      const client = issueClientCert(sharedTestCa(), { commonName: 'gatehouse-upstream' });
+      const mismatched = {
+        'client-certificate-data': b64(client.certPem),
+        'client-key-data': b64(sharedTestCa().keyPem),
+      };
+      const path = tlsConfig({ 'certificate-authority-data': caData }, mismatched);
+      await expect(open(path)).rejects.toMatchObject({
+        code: UpstreamErrorCode.CredentialsFailed,
+        message: expect.stringContaining(
+          `the client key of user "admin" (context "kind-admin") of kubeconfig ${path} does not belong to its client certificate`,
+        ),
+      });
+    });
+
+    it('refuses client certificate data that is not a certificate', async () => {
+      const client = issueClientCert(sharedTestCa(), { commonName: 'gatehouse-upstream' });
+      const garbled = { 'client-certificate-data': b64('garbage'), 'client-key-data': b64(client.keyPem) };
+      await expect(open(tlsConfig({}, garbled))).rejects.toMatchObject({
+        code: UpstreamErrorCode.CredentialsFailed,
+        message: expect.stringContaining('is not a PEM certificate'),
+      });
+    });
+
     it('reports a kubeconfig it cannot read', async () => {
       await expect(open(join(dir, 'no-such-kubeconfig'))).rejects.toMatchObject({
         code: UpstreamErrorCode.KubeconfigUnreadable,

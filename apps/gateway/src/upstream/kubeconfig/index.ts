@@ -12,6 +12,7 @@ import {
 import { refreshing } from '../refresh.js';
 import { parseServerUrl } from '../server-url.js';
 import { clusterTls } from '../tls.js';
+import { checkClientCertificate, checkedCa } from '../tls-material.js';
 import type { ClusterUpstream, UpstreamDeps } from '../types.js';
 
 function expandHome(path: string): string {
@@ -83,10 +84,20 @@ export async function createKubeconfigUpstream(
   if (cluster.impersonate && kubeconfigAs !== undefined) {
     throw new ImpersonationConflictError(cluster.name, context, path, kubeconfigAs);
   }
+  const ca = initial.ca as string | Buffer | undefined;
+  const cert = initial.cert as string | Buffer | undefined;
+  const key = initial.key as string | Buffer | undefined;
+  // Node's TLS takes a garbled CA or a mismatched key without a word; the first request would fail.
+  if (ca !== undefined) {
+    const source = `cluster "${kc.getCurrentCluster()?.name}" (context "${context}") of kubeconfig ${path}`;
+    checkedCa(cluster.name, ca, `the certificate-authority of ${source}`);
+  }
+  const user = `user "${kc.getCurrentUser()?.name}" (context "${context}") of kubeconfig ${path}`;
+  checkClientCertificate(cluster.name, cert, key, user);
   const tls = clusterTls(url, {
-    ca: initial.ca as string | Buffer | undefined,
-    cert: initial.cert as string | Buffer | undefined,
-    key: initial.key as string | Buffer | undefined,
+    ca,
+    cert,
+    key,
     // client-node sets false only for insecure-skip-tls-verify; verification is on otherwise.
     rejectUnauthorized: initial.rejectUnauthorized !== false,
     servername: initial.servername ?? undefined,
