@@ -19,8 +19,11 @@ async function start(options?: E2eOptions) {
   return env;
 }
 
+/** Deletes that change the cluster: the blast-radius preview's dry run (`dryRun=All`) is not one. */
 const deletes = (e: E2e) =>
-  e.upstream.received({ method: 'DELETE', path: '/api/v1/namespaces/payments-staging' });
+  e.upstream
+    .received({ method: 'DELETE', path: '/api/v1/namespaces/payments-staging' })
+    .filter((request) => !request.query.has('dryRun'));
 
 /** Waits for the one pending approval the running kubectl caused. */
 async function pendingApproval(e: E2e) {
