@@ -28,7 +28,12 @@ beforeEach(async () => {
     caPem: upstream.caPem!,
     credentials: { token: 'cluster-token' },
   });
-  cluster = await createClusterUpstream({ name: 'prod', type: 'kubeconfig', kubeconfig: kubeconfig.path });
+  cluster = await createClusterUpstream({
+    name: 'prod',
+    type: 'kubeconfig',
+    kubeconfig: kubeconfig.path,
+    impersonate: true,
+  });
 });
 afterEach(async () => {
   await cluster.close();
