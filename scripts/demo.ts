@@ -3,7 +3,7 @@
  * The gateway and the slackbot are the real programs, each in its own process; the Kubernetes API,
  * Slack and STS are the test kit's local stand-ins, labelled as such in everything printed.
  */
-import { namespace } from '@gatehouse/testkit/kube-upstream';
+import { deployment, namespace } from '@gatehouse/testkit/kube-upstream';
 import { AGENT_ID, PEOPLE, startStack } from '../test/stack/index.js';
 import { visibleText } from '../test/stack/slack-clicks.js';
 
@@ -21,7 +21,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   step('Starting Gatehouse (gateway and slackbot processes) with demo stand-ins');
-  const stack = await startStack();
+  // The blast-radius preview on, as in production (the stack leaves it off for other suites).
+  const stack = await startStack({ gateway: { previewTimeout: '3s' } });
   try {
     show(
       'demo',
@@ -33,7 +34,17 @@ async function main(): Promise<void> {
       `stand-in Slack API:  ${stack.slack.url} (records messages; clicks are signed like Slack's)`,
     );
     show('demo', `agent kubeconfig:    ${stack.agentKubeconfig} (printed by gatehouse-gateway kubeconfig)`);
-    const cluster = () => stack.upstream.requests.filter((r) => r.method === 'DELETE');
+    // Real deletes: the preview's dry run (dryRun: All) changes nothing.
+    const cluster = () =>
+      stack.upstream.requests.filter((r) => r.method === 'DELETE' && !r.query.has('dryRun'));
+    for (const name of ['api', 'ledger'])
+      stack.upstream.store.put(deployment({ name, namespace: 'payments-staging' }));
+    stack.upstream.store.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'payments-staging' },
+      data: { password: Buffer.from('demo').toString('base64') },
+    });
 
     step(`1. The agent (${AGENT_ID}) reads: kubectl get pods -n payments-staging`);
     const get = await stack.kubectl(['get', 'pods', '-n', 'payments-staging']).result();
@@ -42,9 +53,12 @@ async function main(): Promise<void> {
     step('2. The agent tries: kubectl delete namespace payments-staging');
     const kubectl = stack.kubectl(['delete', 'namespace', 'payments-staging']);
     const [message] = await stack.waitForMessages(1);
+    await stack.slack.waitFor('the blast radius', () =>
+      visibleText(stack.message(message!.ts).blocks).includes('Blast radius'),
+    );
     await sleep(500);
     show('agent sees', kubectl.running() ? '(kubectl is waiting: the request is held)' : 'kubectl exited?!');
-    show('approvers see (Slack)', visibleText(message!.blocks));
+    show('approvers see (Slack)', visibleText(stack.message(message!.ts).blocks));
     show('cluster received', `${cluster().length} DELETE requests`);
 
     step("3. alice (the agent's owner) and carol (not in sre-oncall) click Approve");
