@@ -72,7 +72,10 @@ describe('kubectl acts on the cluster as its agent', () => {
     });
     const approval = await pendingApproval(e);
     expect(approval.runAs).toEqual(DEPLOY);
-    const requested = (await e.auditEvents()).find((event) => event.type === 'approval.requested');
+    // Audit records are written in the background; wait for this one.
+    const requested = await waitUntil('approval.requested in the audit', async () =>
+      (await e.auditEvents()).find((event) => event.type === 'approval.requested'),
+    );
     expect(requested).toMatchObject({ approvalId: approval.id, runAs: DEPLOY });
 
     await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
@@ -100,6 +103,44 @@ describe('kubectl acts on the cluster as its agent', () => {
     expect(exec).toHaveLength(1);
     expect(exec[0]?.upgrade).toBe(true);
     expect(identityOf(exec[0])).toEqual(asLines(DEPLOY));
+  });
+
+  it("refuses an exec the agent's RBAC forbids with the cluster's own 403, on the upgrade too", async () => {
+    const e = await start();
+    const message =
+      'pods "web-0" is forbidden: User "gatehouse:agent:agent-oncall" cannot create resource "pods/exec" in API group "" in the namespace "default"';
+    e.upstream.intercept(
+      { path: '/api/v1/namespaces/default/pods/web-0/exec', headers: { 'impersonate-user': ONCALL.user } },
+      {
+        respond: {
+          status: 403,
+          body: {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            message,
+            reason: 'Forbidden',
+            code: 403,
+          },
+        },
+      },
+    );
+    const result = await runKubectl(['exec', 'web-0', '-n', 'default', '--', 'hostname'], {
+      kubeconfig: e.kubeconfig,
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(message);
+    const attempts = e.upstream.received({ path: '/api/v1/namespaces/default/pods/web-0/exec' });
+    expect(attempts.length).toBeGreaterThan(0);
+    for (const attempt of attempts) {
+      expect(attempt.upgrade).toBe(true);
+      expect(attempt.status).toBe(403);
+      expect(identityOf(attempt)).toEqual(asLines(ONCALL));
+    }
+    const statuses = (await e.auditEvents())
+      .filter((event) => event.type === 'upstream.response')
+      .map((event) => event.status);
+    expect(statuses).toContain(403);
   });
 
   it("gives kubectl the cluster's own 403 when the agent's RBAC forbids it, and records it", async () => {
