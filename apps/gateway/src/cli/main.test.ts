@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeKubeconfig } from '@gatehouse/testkit/ca';
+import { sharedTestCa, writeKubeconfig } from '@gatehouse/testkit/ca';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../auth/index.js';
 import { ensureSelfSigned } from '../server-tls/index.js';
@@ -34,7 +34,7 @@ const TOKEN = 'gh_cli-test-token';
 async function writeConfig(overrides: Record<string, string> = {}): Promise<string> {
   const upstream = writeKubeconfig({
     server: 'https://127.0.0.1:6443',
-    caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    caPem: sharedTestCa().certPem,
     credentials: { token: 'x' },
     dir,
     name: 'upstream',
@@ -183,5 +183,21 @@ describe('serve: start-up errors name the problem before serving', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('GATEWAY_TLS_UNREADABLE');
     expect(result.stderr).toContain('no.crt');
+  });
+
+  it('a kubeconfig cluster whose CA is not a certificate', async () => {
+    const garbled = writeKubeconfig({
+      server: 'https://127.0.0.1:6443',
+      caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      credentials: { token: 'x' },
+      dir,
+      name: 'garbled',
+    });
+    const result = await serveWith({
+      clusters: `clusters:\n  - { name: kind, type: kubeconfig, kubeconfig: "${garbled.path}" }`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('UPSTREAM_CA_UNREADABLE: cluster kind:');
+    expect(result.stderr).toContain(`(context "garbled") of kubeconfig ${garbled.path}`);
   });
 });
