@@ -124,12 +124,15 @@ describe('security: bypass attempts through the running gateway', () => {
     ];
     const answers = await Promise.all(attempts);
     const seen = stack.upstream.requests.slice(before);
-    // The gateway impersonates the agent itself (README, Scoping agents); none of the client's values may pass.
+    // The gateway impersonates the agent itself (README, Scoping agents); none of the client's values
+    // may pass, and it never sends a uid or extras of its own.
     const chosen = new Set(Object.values(forbidden));
     const leaked = seen.filter((r) =>
       Object.entries(r.headersDistinct).some(
         ([h, values]) =>
           h.startsWith('x-remote-') ||
+          h === 'impersonate-uid' ||
+          h.startsWith('impersonate-extra-') ||
           (h.startsWith('impersonate-') && (values ?? []).some((value) => chosen.has(value))),
       ),
     );

@@ -135,8 +135,9 @@ describe('security: Slack clicks against the running slackbot', () => {
         kind: 'stale',
         send: () => {
           const text = body();
-          // More than five minutes either way, correctly signed.
-          const at = [now - 301, now - 600, now - 86_400, now + 301, 0][i]!;
+          // More than five minutes either way at the moment it is checked, correctly signed.
+          const sent = Math.floor(Date.now() / 1000);
+          const at = [sent - 302, sent - 600, sent - 86_400, sent + 360, 0][i]!;
           return post(text, signedHeaders(text, { signingSecret, timestampSeconds: at }));
         },
       });
