@@ -1,7 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Row } from './report-types.js';
 import { clickApprove } from './slack-driver.js';
 import { APPROVER_CHANNEL, type BenchStack, CLUSTER } from './stack.js';
-import { fixed, percentile } from './stats.js';
+import { fixed, monotonicMs, percentile } from './stats.js';
 
 /**
  * The approval path: `count` deletes are held on the gateway; once each has its Slack message,
@@ -15,11 +18,14 @@ interface Arrival {
   arrivedNs: string;
 }
 
-export async function approvalPath(stack: BenchStack, options: { count: number }): Promise<Row[]> {
+export async function approvalPath(
+  stack: BenchStack,
+  options: { count: number; gapMs: number; goal: boolean },
+): Promise<Row[]> {
   const postedBefore = stack.slack.messages(APPROVER_CHANNEL).length;
   const paths = Array.from(
     { length: options.count },
-    (_, i) => `/clusters/${CLUSTER}/api/v1/namespaces/payments-prod/pods/approve-${i}`,
+    (_, i) => `/clusters/${CLUSTER}/api/v1/namespaces/payments-prod/pods/approve-${options.gapMs}-${i}`,
   );
   await stack.load.ask(
     {
@@ -41,27 +47,36 @@ export async function approvalPath(stack: BenchStack, options: { count: number }
 
   const expected = new Set(paths.map((path) => path.replace(`/clusters/${CLUSTER}`, '')));
   const latencies: number[] = [];
+  /** With BENCH_KEEP, each click's send and arrival on the wall clock, to line up with the apps' logs. */
+  const timeline: { path: string; sentEpochMs: number; arrivedEpochMs: number }[] = [];
+  const toEpoch = Date.now() - monotonicMs();
   for (const message of messages) {
     const arrival = stack.upstream.next<Arrival>('arrival', 10_000);
     const sentAt = await clickApprove(stack, message);
     const { path, arrivedNs } = await arrival;
     if (!expected.delete(path)) throw new Error(`the upstream received an unexpected or repeated ${path}`);
-    latencies.push(Number(BigInt(arrivedNs)) / 1e6 - sentAt);
+    const arrivedAt = Number(BigInt(arrivedNs)) / 1e6;
+    latencies.push(arrivedAt - sentAt);
+    timeline.push({ path, sentEpochMs: sentAt + toEpoch, arrivedEpochMs: arrivedAt + toEpoch });
+    // People click seconds apart: let the previous decision's follow-up work (message refresh, the
+    // owners' notice) finish, so each click measures the path rather than a queue behind the last.
+    await sleep(options.gapMs);
   }
+  if (process.env.BENCH_KEEP) await writeFile(join(stack.dir, 'approvals.json'), JSON.stringify(timeline));
   const { answered } = await stack.load.ask<{ type: 'released'; answered: { status: number }[] }>(
     { cmd: 'release', waitMs: 5000 },
     'released',
   );
   const ok = answered.filter((a) => a.status === 200).length;
   const p99 = percentile(latencies, 99);
-  const section = `Approval path (${options.count} approvals, clicked one at a time)`;
+  const section = `Approval path (${options.count} approvals, clicked one at a time, ${options.gapMs} ms apart)`;
   return [
     {
       section,
       measure: 'signed Approve click → held request at the upstream',
       value: `p50 ${fixed(percentile(latencies, 50))} ms, p99 ${fixed(p99)} ms, max ${fixed(percentile(latencies, 100))} ms`,
-      goal: 'p99 ≤ 50 ms',
-      met: p99 <= 50,
+      goal: options.goal ? 'p99 ≤ 50 ms' : '',
+      met: options.goal ? p99 <= 50 : undefined,
     },
     {
       section,

@@ -7,7 +7,7 @@
  * Smaller runs for development (BENCHMARKS.md is written only by a full run):
  *   BENCH_ONLY=passthrough,streaming,approvals,pending,policy,audit  sections to run
  *   BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_APPROVALS, BENCH_PENDING, BENCH_AUDIT_EVENTS
- *   BENCH_CPU_PROF=<dir>  run the gateway under --cpu-prof;  BENCH_KEEP=1  keep logs and config
+ *   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>"  profile the gateway;  BENCH_KEEP=1  keep logs
  */
 import { approvalPath } from './approvals.js';
 import { auditBench, policyBench } from './packages.js';
@@ -26,6 +26,7 @@ const settings = {
   seconds: setting('BENCH_SECONDS', 5),
   watchPairs: setting('BENCH_WATCH_PAIRS', 2),
   approvals: setting('BENCH_APPROVALS', 200),
+  approvalGapMs: setting('BENCH_APPROVAL_GAP_MS', 100),
   pending: setting('BENCH_PENDING', 10_000),
   pendingRuns: setting('BENCH_PENDING_RUNS', 20),
   auditEvents: setting('BENCH_AUDIT_EVENTS', 20_000),
@@ -81,7 +82,17 @@ try {
     }
     if (wanted('approvals')) {
       step('approval path');
-      rows.push(...(await approvalPath(stack, { count: settings.approvals })));
+      rows.push(
+        ...(await approvalPath(stack, {
+          count: settings.approvals,
+          gapMs: settings.approvalGapMs,
+          goal: true,
+        })),
+      );
+      // Context: clicks back to back, each queued behind the previous decision's follow-up work.
+      rows.push(
+        ...(await approvalPath(stack, { count: Math.ceil(settings.approvals / 2), gapMs: 0, goal: false })),
+      );
     }
     if (wanted('pending')) {
       step('scale of pending');

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Agent, Pool } from 'undici';
 import { monotonicMs } from './stats.js';
@@ -35,7 +36,9 @@ export type LoadCommand =
       batch: number;
     }
   /** Waits up to waitMs for answers still on their way, then closes what is still held. */
-  | { cmd: 'release'; waitMs?: number };
+  | { cmd: 'release'; waitMs?: number }
+  /** One POST, e.g. a signed Slack click; replies with when it was sent (monotonic ms) and the status. */
+  | { cmd: 'post'; url: string; headers: Record<string, string>; body: string };
 
 const send = (message: object) => process.send?.(message);
 
@@ -118,15 +121,17 @@ async function hold(command: Extract<LoadCommand, { cmd: 'hold' }>): Promise<voi
       (path) =>
         new Promise<void>((written) => {
           // One connection per request (agent: false): a held request occupies its connection.
-          const req = httpsRequest({
+          const options = {
             host: url.hostname,
             port: url.port,
             method: command.method,
             path,
             headers: command.headers,
-            ca,
-            agent: false,
-          });
+          };
+          const req =
+            url.protocol === 'http:'
+              ? httpRequest({ ...options, agent: false })
+              : httpsRequest({ ...options, ca, agent: false });
           held.add(req);
           req.on('response', (res) => {
             answered.push({ path, status: res.statusCode ?? 0, atMs: monotonicMs() });
@@ -153,6 +158,19 @@ async function release(waitMs: number): Promise<void> {
   send({ type: 'released', answered });
 }
 
+async function post(command: Extract<LoadCommand, { cmd: 'post' }>): Promise<void> {
+  const sentAtMs = monotonicMs();
+  const response = await dispatcher.request({
+    origin: new URL(command.url).origin,
+    path: new URL(command.url).pathname,
+    method: 'POST',
+    headers: command.headers,
+    body: command.body,
+  });
+  await response.body.dump();
+  send({ type: 'posted', sentAtMs, status: response.statusCode });
+}
+
 process.on('message', (command: LoadCommand) => {
   const run = async () => {
     switch (command.cmd) {
@@ -166,6 +184,8 @@ process.on('message', (command: LoadCommand) => {
         return hold(command);
       case 'release':
         return release(command.waitMs ?? 0);
+      case 'post':
+        return post(command);
     }
   };
   run().catch((error: unknown) => send({ type: 'error', error: String(error) }));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { rssMb, sampleRss } from './processes.js';
+import { rssMb, sampleRss, startHelper } from './processes.js';
 import type { Row } from './report-types.js';
 import { startResponseSink, timePending } from './slack-driver.js';
 import { APPROVER_CHANNEL, type BenchStack, CLUSTER } from './stack.js';
@@ -11,30 +11,27 @@ import { count, fixed, monotonicMs, percentile } from './stats.js';
 /**
  * Scale of pending: `count` different deletes held at once on one gateway, each on its own
  * connection. Measures the gateway's RSS and Redis's memory with all of them waiting, and the
- * latency of `/gatehouse pending` (signed slash command → answer at its response_url), with
- * none pending and with all of them pending.
+ * latency of `/gatehouse pending` (signed slash command → answer at its response_url), with none
+ * pending and with all of them pending. For scale, the same number of requests is held by a Node
+ * server that does nothing else (over HTTPS and over plain HTTP: the floor), and by a second
+ * gateway serving plain HTTP, as it would behind a TLS-terminating proxy.
  */
 
-async function heldGauge(stack: BenchStack, dispatcher: Agent): Promise<number> {
-  const response = await request(`${stack.gatewayOrigin}/metrics`, { dispatcher });
+async function heldGauge(origin: string, dispatcher: Agent): Promise<number> {
+  const response = await request(`${origin}/metrics`, { dispatcher });
   const text = await response.body.text();
   const match = /^gatehouse_gateway_held_requests (\d+)/m.exec(text);
   return match ? Number(match[1]) : Number.NaN;
 }
 
-async function waitForHeld(
-  stack: BenchStack,
-  dispatcher: Agent,
-  target: number,
-  timeoutMs: number,
-): Promise<number> {
+async function waitFor(read: () => Promise<number>, target: number, timeoutMs: number): Promise<number> {
   const deadline = monotonicMs() + timeoutMs;
-  let held = await heldGauge(stack, dispatcher);
-  while (held !== target && monotonicMs() < deadline) {
+  let value = await read();
+  while (value !== target && monotonicMs() < deadline) {
     await sleep(250);
-    held = await heldGauge(stack, dispatcher);
+    value = await read();
   }
-  return held;
+  return value;
 }
 
 async function redisUsedMb(stack: BenchStack): Promise<number> {
@@ -51,7 +48,7 @@ async function pendingLatencies(stack: BenchStack, runs: number): Promise<{ ms: 
     for (let i = 0; i < runs; i += 1) {
       const answer = await timePending(stack, sink);
       ms.push(answer.ms);
-      total = /(\d[\d,]*) (?:requests? )?(?:pending|waiting)/i.exec(answer.body)?.[1] ?? total;
+      total = /(\d[\d,]*) requests? waiting/i.exec(answer.body)?.[1] ?? total;
     }
     return { ms, total };
   } finally {
@@ -59,76 +56,164 @@ async function pendingLatencies(stack: BenchStack, runs: number): Promise<{ ms: 
   }
 }
 
+interface Held {
+  readonly held: number;
+  readonly seconds: number;
+  readonly failed: number;
+  readonly rssBefore: number;
+  readonly rssHeld: number;
+  readonly rssPeak: number;
+  /** KB of RSS per held request. */
+  readonly perRequestKb: number;
+}
+
+/** Holds `paths` on `origin` from the load process until `heldCount` says all of them are held. */
+async function holdAll(
+  stack: BenchStack,
+  target: { origin: string; pid: number; headers: Record<string, string>; heldCount: () => Promise<number> },
+  paths: readonly string[],
+): Promise<Held> {
+  const rssBefore = rssMb(target.pid);
+  const sampler = sampleRss(target.pid, 100);
+  const started = monotonicMs();
+  const sent = await stack.load.ask<{ type: 'hold-sent'; failed: number }>(
+    { cmd: 'hold', origin: target.origin, method: 'DELETE', paths, headers: target.headers, batch: 200 },
+    'hold-sent',
+    300_000,
+  );
+  const held = await waitFor(target.heldCount, paths.length, 240_000);
+  const seconds = (monotonicMs() - started) / 1000;
+  const rssHeld = rssMb(target.pid);
+  return {
+    held,
+    seconds,
+    failed: sent.failed,
+    rssBefore,
+    rssHeld,
+    rssPeak: sampler.stop(),
+    perRequestKb: ((rssHeld - rssBefore) * 1024) / paths.length,
+  };
+}
+
+const release = (stack: BenchStack) => stack.load.ask({ cmd: 'release' }, 'released', 120_000);
+
+const paths = (n: number, tag: string) =>
+  Array.from(
+    { length: n },
+    (_, i) => `/clusters/${CLUSTER}/api/v1/namespaces/payments-prod/pods/${tag}-${i}`,
+  );
+
+async function floor(stack: BenchStack, n: number, plain: boolean): Promise<Held> {
+  const server = await startHelper(plain ? 'floor-http' : 'floor-https', 'hold-floor.ts', {
+    env: { ...stack.tlsEnv, BENCH_FLOOR_PLAIN: plain ? '1' : '0' },
+    logDir: stack.dir,
+  });
+  try {
+    const origin = `${plain ? 'http' : 'https'}://127.0.0.1:${server.ready.port as number}`;
+    const heldCount = async () => (await server.ask<{ type: 'held'; count: number }>({}, 'held')).count;
+    const result = await holdAll(
+      stack,
+      { origin, pid: server.pid, headers: stack.agentHeaders, heldCount },
+      paths(n, 'floor'),
+    );
+    await release(stack);
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function scaleOfPending(
   stack: BenchStack,
   options: { count: number; runs: number },
 ): Promise<Row[]> {
+  const n = options.count;
   const dispatcher = new Agent({ connect: { ca: readFileSync(join(stack.dir, 'ca.pem')) } });
+  const floorTls = await floor(stack, n, false);
+  const floorPlain = await floor(stack, n, true);
+
   const idle = await pendingLatencies(stack, options.runs);
-  const rssBefore = rssMb(stack.gateway.pid);
   const redisBefore = await redisUsedMb(stack);
   const postedBefore = stack.slack.messages(APPROVER_CHANNEL).length;
-
-  const paths = Array.from(
-    { length: options.count },
-    (_, i) => `/clusters/${CLUSTER}/api/v1/namespaces/payments-prod/pods/scale-${i}`,
-  );
-  const sampler = sampleRss(stack.gateway.pid, 100);
   const started = monotonicMs();
-  const sent = await stack.load.ask<{ type: 'hold-sent'; failed: number }>(
+  const gateway = await holdAll(
+    stack,
     {
-      cmd: 'hold',
       origin: stack.gatewayOrigin,
-      method: 'DELETE',
-      paths,
+      pid: stack.gateway.pid,
       headers: stack.agentHeaders,
-      batch: 200,
+      heldCount: () => heldGauge(stack.gatewayOrigin, dispatcher),
     },
-    'hold-sent',
-    300_000,
+    paths(n, 'scale'),
   );
-  const held = await waitForHeld(stack, dispatcher, options.count, 240_000);
-  const heldAfterS = (monotonicMs() - started) / 1000;
-  const rssHeld = rssMb(stack.gateway.pid);
   const redisHeld = await redisUsedMb(stack);
   // The slackbot posts one message per approval; measure `pending` once it has caught up (bounded).
   const postDeadline = monotonicMs() + 240_000;
-  while (
-    stack.slack.messages(APPROVER_CHANNEL).length < postedBefore + options.count &&
-    monotonicMs() < postDeadline
-  )
+  while (stack.slack.messages(APPROVER_CHANNEL).length < postedBefore + n && monotonicMs() < postDeadline)
     await sleep(500);
   const posted = stack.slack.messages(APPROVER_CHANNEL).length - postedBefore;
   const postedAfterS = (monotonicMs() - started) / 1000;
   const full = await pendingLatencies(stack, options.runs);
-  const rssPeak = sampler.stop();
+  const rssPeak = Math.max(gateway.rssPeak, rssMb(stack.gateway.pid));
+  await release(stack);
+  const releasedTo = await waitFor(() => heldGauge(stack.gatewayOrigin, dispatcher), 0, 120_000);
 
-  await stack.load.ask({ cmd: 'release' }, 'released', 120_000);
-  const releasedTo = await waitForHeld(stack, dispatcher, 0, 120_000);
+  const plainGateway = await stack.startPlainGateway();
+  const plain = await holdAll(
+    stack,
+    {
+      origin: plainGateway.origin,
+      pid: plainGateway.service.pid,
+      headers: stack.agentHeaders,
+      heldCount: () => heldGauge(plainGateway.origin, dispatcher),
+    },
+    paths(n, 'plain'),
+  );
+  await release(stack);
+  await plainGateway.service.stop();
   await dispatcher.close();
 
-  const section = `Scale of pending (${count(options.count)} held requests, one connection each)`;
-  const rssGrowth = rssHeld - rssBefore;
+  const section = `Scale of pending (${count(n)} held requests, one connection each)`;
   const p99 = (ms: number[]) => percentile(ms, 99);
+  const rss = (h: Held) =>
+    `${fixed(h.rssHeld, 0)} MB (${fixed(h.rssBefore, 0)} MB before, +${fixed(h.rssHeld - h.rssBefore, 0)} MB = ${fixed(h.perRequestKb, 1)} KB per held request)`;
   return [
     {
       section,
       measure: 'requests held at once (gateway gauge)',
-      value: `${count(held)} after ${fixed(heldAfterS, 1)} s${sent.failed ? ` (${sent.failed} failed to connect)` : ''}; back to ${releasedTo} after release`,
-      goal: count(options.count),
-      met: held === options.count,
+      value: `${count(gateway.held)} after ${fixed(gateway.seconds, 1)} s${gateway.failed ? ` (${gateway.failed} failed to connect)` : ''}; ${releasedTo} after release`,
+      goal: count(n),
+      met: gateway.held === n,
     },
     {
       section,
-      measure: 'gateway RSS with all held (peak)',
-      value: `${fixed(rssHeld, 0)} MB (peak ${fixed(rssPeak, 0)} MB; ${fixed(rssBefore, 0)} MB before, +${fixed(rssGrowth, 0)} MB = ${fixed((rssGrowth * 1024) / options.count, 1)} KB per held request)`,
+      measure: 'gateway RSS with all held (TLS in the gateway)',
+      value: `${rss(gateway)}; peak ${fixed(rssPeak, 0)} MB`,
       goal: '< 300 MB',
       met: rssPeak < 300,
     },
     {
       section,
+      measure: 'floor: Node HTTPS server holding them, nothing else',
+      value: rss(floorTls),
+      goal: '',
+    },
+    {
+      section,
+      measure: 'floor: Node HTTP server holding them, nothing else',
+      value: rss(floorPlain),
+      goal: '',
+    },
+    {
+      section,
+      measure: 'second gateway, plain HTTP (TLS terminated in front)',
+      value: `${rss(plain)}; peak ${fixed(plain.rssPeak, 0)} MB; ${count(plain.held)} held`,
+      goal: '',
+    },
+    {
+      section,
       measure: 'Redis used_memory growth',
-      value: `+${fixed(redisHeld - redisBefore, 1)} MB (${fixed(((redisHeld - redisBefore) * 1024) / options.count, 2)} KB per approval)`,
+      value: `+${fixed(redisHeld - redisBefore, 1)} MB (${fixed(((redisHeld - redisBefore) * 1024) / n, 2)} KB per approval)`,
       goal: '',
     },
     {
@@ -146,8 +231,8 @@ export async function scaleOfPending(
     },
     {
       section,
-      measure: `\`/gatehouse pending\` with ${count(options.count)} pending`,
-      value: `p50 ${fixed(percentile(full.ms, 50))} ms, p99 ${fixed(p99(full.ms))} ms (${options.runs} runs${full.total ? `; answer says ${full.total}` : ''})`,
+      measure: `\`/gatehouse pending\` with ${count(n)} pending`,
+      value: `p50 ${fixed(percentile(full.ms, 50))} ms, p99 ${fixed(p99(full.ms))} ms (${options.runs} runs${full.total ? `; the answer says ${full.total} waiting` : ''})`,
       goal: '< 300 ms',
       met: p99(full.ms) < 300,
     },

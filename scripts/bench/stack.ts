@@ -38,6 +38,10 @@ export interface BenchStack {
   readonly signingSecret: string;
   /** `Authorization` for the gateway. */
   readonly agentHeaders: Record<string, string>;
+  /** BENCH_TLS_CA/CERT/KEY: the files of the throwaway CA and the 127.0.0.1 certificate. */
+  readonly tlsEnv: Record<string, string>;
+  /** A second gateway on the same Redis, serving plain HTTP as it would behind a TLS-terminating proxy. */
+  startPlainGateway(): Promise<{ service: Service; origin: string }>;
   stop(): Promise<void>;
 }
 
@@ -146,42 +150,40 @@ export async function startBenchStack(): Promise<BenchStack> {
     const agentToken = `gh_${randomBytes(24).toString('base64url')}`;
     const signingSecret = `bench-signing-${randomBytes(8).toString('hex')}`;
     const [gatewayPort, slackbotPort] = [await freePort(), await freePort()];
-    const configPath = join(dir, 'gatehouse.yaml');
-    await writeFile(
-      configPath,
-      stringify({
-        redis: { url: redis.url, keyPrefix: redis.prefix },
-        gateway: {
-          listen: `127.0.0.1:${gatewayPort}`,
-          tls: { mode: 'files', certFile: files.cert, keyFile: files.key },
-          holdTimeout: '10m',
+    const config = {
+      redis: { url: redis.url, keyPrefix: redis.prefix },
+      gateway: {
+        listen: `127.0.0.1:${gatewayPort}`,
+        tls: { mode: 'files', certFile: files.cert, keyFile: files.key },
+        holdTimeout: '10m',
+      },
+      clusters: [
+        {
+          name: CLUSTER,
+          type: 'kubeconfig',
+          kubeconfig: writeKubeconfig({
+            server: upstreamOrigin,
+            caPem: ca.certPem,
+            credentials: { token: `upstream-${randomBytes(8).toString('hex')}` },
+            dir,
+            name: 'upstream',
+          }).path,
         },
-        clusters: [
-          {
-            name: CLUSTER,
-            type: 'kubeconfig',
-            kubeconfig: writeKubeconfig({
-              server: upstreamOrigin,
-              caPem: ca.certPem,
-              credentials: { token: `upstream-${randomBytes(8).toString('hex')}` },
-              dir,
-              name: 'upstream',
-            }).path,
-          },
-        ],
-        agents: [
-          {
-            id: 'agent-bench',
-            tokenSha256: createHash('sha256').update(agentToken).digest('hex'),
-            owners: [OWNER.id],
-          },
-        ],
-        approverGroups: { 'sre-oncall': { slackUsergroup: USERGROUP } },
-        slack: { approverChannel: APPROVER_CHANNEL, listen: `127.0.0.1:${slackbotPort}` },
-        audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
-        policy: policy(),
-      }),
-    );
+      ],
+      agents: [
+        {
+          id: 'agent-bench',
+          tokenSha256: createHash('sha256').update(agentToken).digest('hex'),
+          owners: [OWNER.id],
+        },
+      ],
+      approverGroups: { 'sre-oncall': { slackUsergroup: USERGROUP } },
+      slack: { approverChannel: APPROVER_CHANNEL, listen: `127.0.0.1:${slackbotPort}` },
+      audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
+      policy: policy(),
+    };
+    const configPath = join(dir, 'gatehouse.yaml');
+    await writeFile(configPath, stringify(config));
     const env = {
       GATEHOUSE_CONFIG: configPath,
       // info, as in production: a log line per request is part of the cost measured.
@@ -195,9 +197,8 @@ export async function startBenchStack(): Promise<BenchStack> {
       env,
       logDir: dir,
       ready: { port: gatewayPort },
-      nodeArgs: process.env.BENCH_CPU_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-        : [],
+      // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway.
+      nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     });
     cleanups.push(() => gateway.stop());
     const slackbot = await startBuilt('slackbot', join(ROOT, 'apps/slackbot/dist/main.js'), {
@@ -206,6 +207,26 @@ export async function startBenchStack(): Promise<BenchStack> {
       ready: { line: /gatehouse-slackbot ready/ },
     });
     cleanups.push(() => slackbot.stop());
+    const startPlainGateway = async () => {
+      // The same config with TLS left to a terminating proxy in front (gateway.tls plain-http).
+      const port = await freePort();
+      const path = join(dir, 'gatehouse-plain.yaml');
+      await writeFile(
+        path,
+        stringify({
+          ...config,
+          gateway: { ...config.gateway, listen: `127.0.0.1:${port}`, tls: { mode: 'plain-http' } },
+        }),
+      );
+      const plain = await startBuilt('gateway-plain', join(ROOT, 'apps/gateway/dist/cli/index.js'), {
+        args: ['serve'],
+        env: { ...env, GATEHOUSE_CONFIG: path },
+        logDir: dir,
+        ready: { port },
+      });
+      cleanups.push(() => plain.stop());
+      return { service: plain, origin: `http://127.0.0.1:${port}` };
+    };
     const load = await startHelper('load', 'load.ts', { env: tlsEnv, logDir: dir });
     cleanups.push(() => load.stop());
 
@@ -224,6 +245,8 @@ export async function startBenchStack(): Promise<BenchStack> {
       botUrl: `http://127.0.0.1:${slackbotPort}/slack/events`,
       signingSecret,
       agentHeaders: { authorization: `Bearer ${agentToken}` },
+      tlsEnv,
+      startPlainGateway,
       stop,
     };
   } catch (error) {

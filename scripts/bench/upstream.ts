@@ -5,6 +5,7 @@
  *   GET    /api/v1/namespaces/<ns>/pods/<name>   a small Pod (~1 KB), the same bytes every time
  *   GET    /api/v1/pods                          a PodList of BENCH_LIST_MB, streamed with backpressure
  *   GET    …/pods?watch=1                        BENCH_WATCH_EVENTS watch events, each stamped when written
+ *   DELETE …?dryRun=All                          the Pod (the gateway's preview of a held delete)
  *   DELETE …                                     a 200 Status; its arrival time goes to the parent over IPC
  * Times are process.hrtime (CLOCK_MONOTONIC), which every process on the host shares.
  */
@@ -97,6 +98,13 @@ const server = createServer(
   },
   (req, res) => {
     const url = new URL(req.url ?? '/', 'https://upstream');
+    if (req.method === 'DELETE' && url.searchParams.has('dryRun')) {
+      // The gateway's preview of a held delete: what would go, with nothing deleted.
+      req.resume();
+      res.writeHead(200, { ...JSON_HEADERS, 'content-length': POD.length });
+      res.end(POD);
+      return;
+    }
     if (req.method === 'DELETE') {
       const arrivedNs = nowNs();
       process.send?.({ type: 'arrival', path: url.pathname, arrivedNs });
