@@ -65,7 +65,17 @@ describe('security: a Redis restart with AOF while requests are pending', () => 
 
     process.kill(redis.pid, 'SIGKILL');
     await redis.exited;
+    // With Redis gone, a new gated request is held or refused, never sent.
+    stack.upstream.store.put(namespace('aof-while-down'));
+    const whileDown = await gatewayRequest(stack, {
+      method: 'DELETE',
+      path: `/clusters/${stack.cluster}/api/v1/namespaces/aof-while-down`,
+      holdMs: 1500,
+    });
+    expect(whileDown.status === 0 || whileDown.status >= 400).toBe(true);
     redis = await startRedis();
+    // The test's own client gives up on a dead Redis quickly (testkit's retry strategy); reconnect it.
+    if (stack.redis.redis.status === 'end') await stack.redis.redis.connect();
     await waitUntil(
       'the gateway to see Redis again',
       async () =>
@@ -98,9 +108,15 @@ describe('security: a Redis restart with AOF while requests are pending', () => 
       survived,
       PENDING,
       'pending requests survived',
-      `${deleted}/${PENDING} approved after the restart and sent once; ${heldThrough} kubectl held through it`,
+      `${deleted}/${PENDING} approved after the restart and sent once; ${heldThrough} kubectl held through it; ` +
+        `a gated request while Redis was down: ${whileDown.status === 0 ? 'held' : whileDown.status}, not sent`,
     );
     expect(survived).toBe(PENDING);
+    expect(
+      stack.upstream
+        .received({ method: 'DELETE', path: '/api/v1/namespaces/aof-while-down' })
+        .filter(isRealMutation),
+    ).toEqual([]);
     expect(deleted).toBe(PENDING);
     for (const name of names) {
       expect(

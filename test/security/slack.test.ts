@@ -275,6 +275,39 @@ describe('security: Slack clicks against the running slackbot', () => {
     expect(deletes('/api/v1/namespaces/who-may')).toHaveLength(1);
   });
 
+  it('a failed user group lookup refuses (fail closed): 0 votes counted', async () => {
+    stack.upstream.store.put(namespace('lookup-fails'));
+    const { kubectl, message, id } = await held(['delete', 'namespace', 'lookup-fails']);
+    // Past the cache TTL the bot must ask Slack again, and Slack answers with an error.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const repliesBefore = stack.ephemeralReplies().length;
+    stack.slack.failNext('usergroups.users.list', { kind: 'error', error: 'missing_scope' }, 3);
+    const clickers = [PEOPLE.bob, PEOPLE.dave, CROWD[0]!];
+    // One at a time, so each click makes its own lookup (concurrent ones would share one).
+    for (const [i, person] of clickers.entries()) {
+      expect((await stack.click(person, message, 'Approve')).status).toBe(200);
+      await stack.slack.waitFor(
+        'the refusal',
+        () => stack.ephemeralReplies().length >= repliesBefore + i + 1,
+      );
+    }
+    expect(
+      stack
+        .ephemeralReplies()
+        .slice(repliesBefore)
+        .every((reply) => /could not check/i.test(reply)),
+    ).toBe(true);
+    const stored = await storedApproval(stack, id);
+    report('usergroup lookup failing', stored.votes.length, clickers.length, 'votes counted');
+    expect(stored.votes).toEqual([]);
+    expect(stored.state).toBe('pending');
+    expect(deletes('/api/v1/namespaces/lookup-fails')).toEqual([]);
+    // Slack answers again: the same approver's click counts.
+    expect((await stack.click(PEOPLE.bob, message, 'Approve')).status).toBe(200);
+    expect((await kubectl.result()).code).toBe(0);
+    expect(deletes('/api/v1/namespaces/lookup-fails')).toHaveLength(1);
+  });
+
   it('100 concurrent approvals of a 2-approval request: one transition, one dispatch', async () => {
     stack.upstream.store.put(deployment({ name: 'race-web', namespace: 'payments-staging' }));
     const path = '/apis/apps/v1/namespaces/payments-staging/deployments/race-web';
