@@ -116,6 +116,7 @@ const answered: { path: string; status: number; atMs: number }[] = [];
 async function hold(command: Extract<LoadCommand, { cmd: 'hold' }>): Promise<void> {
   const url = new URL(command.origin);
   let failed = 0;
+  answered.length = 0;
   for (let i = 0; i < command.paths.length; i += command.batch) {
     const batch = command.paths.slice(i, i + command.batch).map(
       (path) =>

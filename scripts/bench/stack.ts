@@ -122,6 +122,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     const tlsEnv = { BENCH_TLS_CA: files.ca, BENCH_TLS_CERT: files.cert, BENCH_TLS_KEY: files.key };
 
     const redis = await testRedis();
+    process.stdout.write(`  Redis key prefix ${redis.prefix} (removed at the end), logs in ${dir}\n`);
     cleanups.push(async () => {
       // BullMQ keeps its queues under bull:<queue name>; ours are named after the prefix.
       for await (const keys of redis.redis.scanStream({ match: `bull:${redis.prefix}-*`, count: 500 })) {
