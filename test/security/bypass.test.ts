@@ -74,6 +74,14 @@ describe('security: bypass attempts through the running gateway', () => {
             require: { group: 'sre-oncall', approvals: 1 },
           },
           { name: 'scale-to-zero', match: { scaleToZero: true }, require: { group: 'sre-oncall' } },
+          // The equivalents SECURITY.md recommends: the kubelet's exec through nodes/proxy, proxying
+          // into pods and services, debug containers and evictions (a pod delete by another verb).
+          { name: 'proxy-anywhere', match: { verbs: ['proxy'] }, require: { group: 'sre-oncall' } },
+          {
+            name: 'payments-debug-or-evict',
+            match: { subresources: ['ephemeralcontainers', 'eviction'], namespaces: ['payments-*'] },
+            require: { group: 'sre-oncall' },
+          },
           {
             name: 'fuzz-cluster-is-read-only',
             match: {
@@ -167,6 +175,26 @@ describe('security: bypass attempts through the running gateway', () => {
     add('exec/x', 'POST', `${EXEC}/x?command=sh`);
     add('exec GET', 'GET', `${EXEC}?command=sh`);
     add('exec upper', 'POST', `${EXEC.replace('exec', 'EXEC')}?command=sh`);
+    add(
+      'kubelet exec via nodes/proxy',
+      'POST',
+      '/api/v1/nodes/node-1/proxy/exec/payments-staging/api-7d9f/app',
+      {
+        body: '',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+    );
+    add('pod proxy', 'GET', '/api/v1/namespaces/payments-staging/pods/api-7d9f/proxy/admin/shutdown');
+    add('eviction', 'POST', '/api/v1/namespaces/payments-staging/pods/api-7d9f/eviction', {
+      body: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'api-7d9f' } }),
+      headers: { 'content-type': 'application/json' },
+    });
+    add('debug container', 'PATCH', '/api/v1/namespaces/payments-staging/pods/api-7d9f/ephemeralcontainers', {
+      body: JSON.stringify({
+        spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox', command: ['sh', '-c', 'id'] }] },
+      }),
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+    });
     add('query verb', 'GET', `${NS}?verb=delete&_method=DELETE&method=DELETE`);
     add('query dryRun beside body', 'DELETE', `${NS}?dryRun=All`, {
       body: '{"kind":"DeleteOptions","apiVersion":"v1"}',
