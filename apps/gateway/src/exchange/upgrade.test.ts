@@ -49,11 +49,11 @@ async function rawUpstream(answer: string) {
 async function front(upstream: ClusterUpstream): Promise<number> {
   const server: Server = createHttpServer();
   server.on('upgrade', (req, socket, head) => {
-    void upgradeExchange(req, socket, head).forward(upstream, {
-      cluster: 'raw',
-      path: req.url ?? '/',
-      query: '',
-    });
+    void upgradeExchange(req, socket, head).forward(
+      upstream,
+      { cluster: 'raw', path: req.url ?? '/', query: '' },
+      undefined,
+    );
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
