@@ -16,7 +16,7 @@ import { scaleOfPending } from './pending.js';
 import { table, writeBenchmarksMd } from './report.js';
 import type { Row } from './report-types.js';
 import { type BenchStack, startBenchStack } from './stack.js';
-import { monotonicMs } from './stats.js';
+import { count, monotonicMs } from './stats.js';
 import { streaming } from './streaming.js';
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -111,7 +111,7 @@ const defaults = Object.keys(process.env).every(
   (name) => !name.startsWith('BENCH_') || name === 'BENCH_KEEP',
 );
 if (defaults) {
-  const summary = `${settings.connections} connections, ${settings.rounds} rounds of ${settings.seconds} s per target, ${settings.approvals} approvals, ${settings.pending} held requests, ${settings.auditEvents} audit events`;
+  const summary = `${settings.connections} connections, ${settings.rounds} rounds of ${settings.seconds} s per target, ${settings.approvals} approvals, ${count(settings.pending)} held requests, ${count(settings.auditEvents)} audit events`;
   process.stdout.write(`wrote ${writeBenchmarksMd(rows, summary, durationS)} (${Math.round(durationS)} s)\n`);
 } else {
   process.stdout.write(`BENCH_* settings given: BENCHMARKS.md left as it is (${Math.round(durationS)} s)\n`);
