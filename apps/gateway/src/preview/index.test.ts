@@ -44,7 +44,7 @@ afterEach(async () => {
 function held(method: string, target: string, body?: unknown): { request: HeldRequest; kube: KubeRequest } {
   const [path = '', query = ''] = target.split('?');
   const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const headers = bytes
+  const headers: Record<string, string> = bytes
     ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }
     : {};
   return {
