@@ -116,7 +116,7 @@ describe('security: crashes of the gateway and the slackbot', () => {
     const [message] = stack.approvalMessages().slice(before);
     const id = approvalIdOf(message!);
     // Slack got the post, the bot never saved its ts: the retried job must adopt it, not post again.
-    // BullMQ hands the dead worker's job on once its lock lapses (lockDuration, 30 s by default).
+    // BullMQ hands the dead worker's job on once its lock lapses (the slackbot's workers: 10 s, checked every 5 s).
     await waitUntil(
       'the retried post job to save the message ref',
       async () => (await storedApproval(stack, id)).raw.slackTs !== undefined,

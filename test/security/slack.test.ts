@@ -1,5 +1,5 @@
 import { deployment, namespace } from '@gatehouse/testkit/kube-upstream';
-import type { BackgroundKubectl } from '@gatehouse/testkit/processes';
+import { type BackgroundKubectl, waitUntil } from '@gatehouse/testkit/processes';
 import {
   type FakeMessage,
   type FakeUser,
@@ -370,7 +370,13 @@ describe('security: Slack clicks against the running slackbot', () => {
       ]);
       const result = await kubectl.result();
       const stored = await storedApproval(stack, id);
-      const events = (await auditEvents(stack)).filter((e) => e.approvalId === id);
+      // The slackbot writes the outcome to the audit after answering Slack; kubectl may finish first.
+      const events = await waitUntil('the outcome in the audit', async () => {
+        const recorded = (await auditEvents(stack)).filter((e) => e.approvalId === id);
+        return (
+          recorded.some((e) => e.type === 'approval.approved' || e.type === 'approval.denied') && recorded
+        );
+      });
       const approvedEvents = events.filter((e) => e.type === 'approval.approved').length;
       const deniedEvents = events.filter((e) => e.type === 'approval.denied').length;
       const approved = ['approved', 'dispatched', 'completed'].includes(stored.state);

@@ -8,6 +8,14 @@ import type { RefreshOutcome } from './refresh/index.js';
 
 const WEEK_SECONDS = 7 * 24 * 3600;
 
+/**
+ * A job whose worker died (kill -9, node lost) is handed to another worker once its lock lapses.
+ * BullMQ's 30 s lock plus 30 s stall check would leave an approval message unposted for up to a
+ * minute; a live worker renews its lock every lockDuration / 2, so a shorter lock costs only a
+ * little Redis traffic.
+ */
+const JOB_LOCKS = { lockDuration: 10_000, stalledInterval: 5_000 } as const;
+
 export interface WorkerHandlers {
   readonly post: (job: PostJob) => Promise<PostOutcome>;
   readonly refresh: (id: string) => Promise<RefreshOutcome>;
@@ -39,7 +47,7 @@ export function startWorkers(
       if (job.name !== POST_JOB) throw new Error(`unknown job ${job.name} on ${queueNames.approvals}`);
       return handlers.post(job);
     },
-    { connection, concurrency: options.concurrency },
+    { connection, concurrency: options.concurrency, ...JOB_LOCKS },
   );
   const slackWorker = new Worker<RefreshJobData | NotifyJobData>(
     queueNames.slack,
@@ -48,7 +56,7 @@ export function startWorkers(
       if (job.name === NOTIFY_JOB) return handlers.notify(job as Job<NotifyJobData>);
       throw new Error(`unknown job ${job.name} on ${queueNames.slack}`);
     },
-    { connection, concurrency: options.concurrency },
+    { connection, concurrency: options.concurrency, ...JOB_LOCKS },
   );
   for (const worker of [approvalsWorker, slackWorker]) {
     worker.on('failed', (job, error) =>
