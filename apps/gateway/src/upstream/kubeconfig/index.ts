@@ -50,8 +50,9 @@ function headersOf(options: RequestOptions): Record<string, string> {
  * understands there — token, token file, client certificate, CA, tls-server-name,
  * insecure-skip-tls-verify, exec plugins — means the same here.
  *
- * TLS is fixed at start-up; credentials are asked of the loader on every request, which is what
- * re-runs an exec plugin once its ExecCredential's expirationTimestamp has passed.
+ * TLS is fixed at start-up; so are static credentials. Exec-plugin and auth-provider credentials are
+ * asked of the loader on every request, which is what re-runs an exec plugin once its ExecCredential's
+ * expirationTimestamp has passed.
  */
 export async function createKubeconfigUpstream(
   cluster: KubeconfigClusterConfig,
@@ -109,9 +110,18 @@ export async function createKubeconfigUpstream(
     );
   }
 
+  // Only an exec plugin or an auth-provider (client-node's only dynamic authenticators) changes credentials
+  // after load; a token, token file (read at load), basic auth or client certificate does not. Those are
+  // kept from the start-up application: applying them again per request rebuilt the same headers and a
+  // new https.Agent each time (~2.5% of the gateway's CPU under small GETs, BENCHMARKS.md).
+  const current = kc.getCurrentUser();
+  const dynamic = Boolean(current?.exec || current?.authProvider);
+  const fixed = headersOf(initial);
   // refreshAt 0: nothing is cached here (client-node caches exec credentials until they expire);
   // this only makes concurrent callers share one run of an exec plugin.
-  const credentials = refreshing(async () => ({ value: headersOf(await apply()), refreshAt: 0 }), clock);
+  const credentials = dynamic
+    ? refreshing(async () => ({ value: headersOf(await apply()), refreshAt: 0 }), clock)
+    : async () => fixed;
 
   return {
     name: cluster.name,
