@@ -2,7 +2,7 @@
  * The narrow interfaces the gateway's request handling depends on. The real packages
  * are wired to them in `startup/`; tests pass plain objects.
  */
-import type { ApprovalPreview, ApprovalRequest, HeldRequest, RunAs } from '@gatehouse/approvals';
+import type { ApprovalPreview, ApprovalRequest, HeldRequest, OpenInput } from '@gatehouse/approvals';
 import type { AuditEventInput } from '@gatehouse/audit';
 import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
@@ -18,20 +18,8 @@ export interface PolicyPort {
   decide(context: PolicyContext): Decision;
 }
 
-export interface OpenApprovalInput {
-  readonly cluster: string;
-  readonly agent: string;
-  readonly owners: readonly string[];
-  readonly action: Action;
-  readonly command: string;
-  readonly request: HeldRequest;
-  /** Who the request will run as on the cluster, shown to approvers; absent without impersonation. */
-  readonly runAs?: RunAs | undefined;
-  readonly rule: string;
-  readonly reason: string;
-  readonly group: string;
-  readonly approvalsNeeded: number;
-}
+/** What the gateway hands to approvals.open: the approvals package's own input type. */
+export type OpenApprovalInput = OpenInput;
 
 export interface ApprovalsPort {
   /**
