@@ -135,6 +135,11 @@ export interface ApprovalApprovedEvent {
   readonly type: 'approval.approved';
   readonly approvalId: string;
   readonly approvers: readonly SlackUser[];
+  /**
+   * When the approval took effect in the approvals store (ISO). The event itself may be written a
+   * little later, after the gateway has already dispatched: this is the time to report.
+   */
+  readonly decidedAt?: string | undefined;
 }
 
 export interface ApprovalDeniedEvent {
@@ -142,6 +147,8 @@ export interface ApprovalDeniedEvent {
   readonly approvalId: string;
   readonly by: SlackUser;
   readonly reason: string;
+  /** When the denial took effect in the approvals store (ISO). */
+  readonly decidedAt?: string | undefined;
 }
 
 export interface ApprovalExpiredEvent {

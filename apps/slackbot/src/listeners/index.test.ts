@@ -39,7 +39,12 @@ describe('who may approve', () => {
         outcome: 'accepted',
         decision: 'approve',
       }),
-      { type: 'approval.approved', approvalId: approval.id, approvers: [{ id: 'U0BOB', name: 'bob' }] },
+      {
+        type: 'approval.approved',
+        approvalId: approval.id,
+        approvers: [{ id: 'U0BOB', name: 'bob' }],
+        decidedAt: new Date((await h.approvals.get(approval.id))!.decidedAt!).toISOString(),
+      },
     ]);
   });
 
@@ -162,6 +167,7 @@ describe('votes and decisions', () => {
       approvalId: approval.id,
       by: { id: 'U0CAROL', name: 'carol' },
       reason: 'change freeze until Monday',
+      decidedAt: new Date((await h.approvals.get(approval.id))!.decidedAt!).toISOString(),
     });
   });
 

@@ -113,7 +113,12 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
       const approvers = result.approval.votes
         .filter((vote) => vote.decision === 'approve')
         .map((vote) => ({ id: vote.userId, name: vote.userName }));
-      await audit({ type: 'approval.approved', approvalId: approval.id, approvers });
+      await audit({
+        type: 'approval.approved',
+        approvalId: approval.id,
+        approvers,
+        decidedAt: decidedAt(result.approval),
+      });
     }
     if (result.outcome === 'denied') {
       await audit({
@@ -121,6 +126,7 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
         approvalId: approval.id,
         by: ballot.user,
         reason: ballot.reason ?? '',
+        decidedAt: decidedAt(result.approval),
       });
     }
     log.info(
@@ -173,4 +179,9 @@ function answer(ballot: Ballot, result: VoteResult): string {
     case 'expired':
       return closed(result.approval);
   }
+}
+
+/** The moment the decision took effect in Redis, which the audit reports rather than its write time. */
+function decidedAt(approval: { readonly decidedAt?: number | undefined }): string | undefined {
+  return approval.decidedAt === undefined ? undefined : new Date(approval.decidedAt).toISOString();
 }

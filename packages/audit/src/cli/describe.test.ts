@@ -28,6 +28,32 @@ describe('audit story', () => {
     );
   });
 
+  it('reports when a decision took effect, not when its event was written', () => {
+    // The slackbot writes approval.approved after its vote; the gateway may have dispatched already.
+    const approved: StoredEvent = {
+      ...chain,
+      seq: 3,
+      time: '2026-11-26T01:00:05.000Z',
+      type: 'approval.approved',
+      approvalId: 'apv1',
+      approvers: [{ id: 'U0BOB', name: 'bob' }],
+      decidedAt: '2026-11-26T01:00:03.000Z',
+    };
+    const answered: StoredEvent = {
+      ...chain,
+      seq: 4,
+      time: '2026-11-26T01:00:04.000Z',
+      type: 'upstream.response',
+      approvalId: 'apv1',
+      cluster: 'prod',
+      status: 200,
+      durationMs: 12,
+    };
+    expect(formatStory('apv1', [requested(), approved, answered])).toContain(
+      'Outcome: approved by bob (U0BOB) at 2026-11-26T01:00:03.000Z; the cluster answered 200 at 2026-11-26T01:00:04.000Z',
+    );
+  });
+
   it('says nothing of an identity where the cluster does not impersonate', () => {
     expect(formatStory('apv1', [requested()])).toContain('Approval apv1: agent-oncall on cluster prod\n');
     expect(describeEvent(requested())).not.toContain(' as ');

@@ -69,9 +69,9 @@ function outcome(events: readonly StoredEvent[]): string {
   const parts: string[] = [];
   for (const event of events) {
     if (event.type === 'approval.approved') {
-      parts.push(`approved by ${event.approvers.map(who).join(', ')} at ${event.time}`);
+      parts.push(`approved by ${event.approvers.map(who).join(', ')} at ${event.decidedAt ?? event.time}`);
     } else if (event.type === 'approval.denied') {
-      parts.push(`denied by ${who(event.by)} at ${event.time} (${event.reason})`);
+      parts.push(`denied by ${who(event.by)} at ${event.decidedAt ?? event.time} (${event.reason})`);
     } else if (event.type === 'approval.expired') {
       parts.push(`expired at ${event.time}`);
     } else if (event.type === 'upstream.response') {
