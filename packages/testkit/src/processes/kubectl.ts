@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { TestkitError, TestkitErrorCode } from '../errors.js';
 import { track } from './cleanup.js';
 
@@ -36,7 +37,15 @@ export interface BackgroundKubectl {
 /** Starts kubectl without waiting, so a test can assert that it is still blocked, then await it. */
 export function startKubectl(args: readonly string[], options: KubectlOptions): BackgroundKubectl {
   const child = spawn(KUBECTL, ['--kubeconfig', options.kubeconfig, ...args], {
-    env: { ...process.env, ...options.env, KUBECONFIG: options.kubeconfig },
+    env: {
+      // kubectl caches discovery per host:port under ~/.kube/cache; test servers reuse loopback
+      // ports, so a shared cache would answer a new server's discovery from an old one's. The cache
+      // lives beside the kubeconfig: shared by one test's commands, never across tests.
+      KUBECACHEDIR: join(dirname(options.kubeconfig), '.kube-cache'),
+      ...process.env,
+      ...options.env,
+      KUBECONFIG: options.kubeconfig,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
