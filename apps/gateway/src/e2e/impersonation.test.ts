@@ -31,18 +31,6 @@ const asLines = (identity: { user: string; groups: readonly string[] }) => ({
   groups: [...identity.groups],
 });
 
-async function pendingApproval(e: E2e) {
-  const [approval] = await waitUntil(
-    'a pending approval',
-    async () => {
-      const pending = await e.pending();
-      return pending.length === 1 && pending;
-    },
-    20_000,
-  );
-  return approval!;
-}
-
 describe('kubectl acts on the cluster as its agent', () => {
   it('sends each agent as its own Kubernetes identity, and audits who it ran as', async () => {
     const e = await start();
@@ -70,7 +58,7 @@ describe('kubectl acts on the cluster as its agent', () => {
     const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], {
       kubeconfig: e.deployKubeconfig,
     });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     expect(approval.runAs).toEqual(DEPLOY);
     // Audit records are written in the background; wait for this one.
     const requested = await waitUntil('approval.requested in the audit', async () =>
@@ -93,7 +81,7 @@ describe('kubectl acts on the cluster as its agent', () => {
       kubeconfig: e.deployKubeconfig,
       stdin: 'as the deployer\n',
     });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     expect(approval.runAs).toEqual(DEPLOY);
     await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
     const result = await kubectl.result(30_000);

@@ -25,19 +25,6 @@ const deletes = (e: E2e) =>
     .received({ method: 'DELETE', path: '/api/v1/namespaces/payments-staging' })
     .filter((request) => !request.query.has('dryRun'));
 
-/** Waits for the one pending approval the running kubectl caused. */
-async function pendingApproval(e: E2e) {
-  const [approval] = await waitUntil(
-    'a pending approval',
-    async () => {
-      const pending = await e.pending();
-      return pending.length === 1 && pending;
-    },
-    20_000,
-  );
-  return approval!;
-}
-
 describe('kubectl through the gateway', () => {
   it('passes `kubectl get` straight through with the cluster credential', async () => {
     const e = await start();
@@ -81,7 +68,7 @@ describe('kubectl through the gateway', () => {
   it('holds `kubectl delete namespace` until approved, then the upstream receives exactly one DELETE', async () => {
     const e = await start();
     const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     expect(approval).toMatchObject({
       agent: 'agent-oncall',
       cluster: 'kind',
@@ -116,7 +103,7 @@ describe('kubectl through the gateway', () => {
   it('prints the denial (who and why) and sends nothing', async () => {
     const e = await start();
     const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     await e.slackbot.vote(approval.id, {
       userId: 'U0BOB',
       userName: 'bob',
@@ -134,7 +121,7 @@ describe('kubectl through the gateway', () => {
     // The hold lasts as long as the request may wait, so the request expires while held.
     const e = await start({ requestTtl: '1s', holdTimeout: '1s', grantTtl: '1s' });
     const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], { kubeconfig: e.kubeconfig });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     const result = await kubectl.result(30_000);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(new RegExp(`approval ${approval.id} .* expired at`));
@@ -183,7 +170,7 @@ describe('kubectl through the gateway', () => {
     const kubectl = startKubectl(['delete', 'namespace', 'payments-staging'], {
       kubeconfig: e.kubeconfigs[1]!,
     });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
     const result = await kubectl.result(30_000);
     expect(result.code).toBe(0);
@@ -234,7 +221,7 @@ describe('kubectl exec through the gateway', () => {
       kubeconfig: e.kubeconfig,
       stdin: 'approved input\n',
     });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     expect(approval.rule).toBe('prod-exec');
     expect(e.upstream.received({ path: '/api/v1/namespaces/prod-payments/pods/api-0/exec' })).toEqual([]);
     await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
@@ -273,7 +260,7 @@ describe('kubectl exec through the gateway', () => {
     const kubectl = startKubectl(['exec', 'api-0', '-n', 'prod-payments', '--', 'hostname'], {
       kubeconfig: e.kubeconfig,
     });
-    const approval = await pendingApproval(e);
+    const approval = await e.onePendingApproval();
     await e.slackbot.vote(approval.id, {
       userId: 'U0BOB',
       userName: 'bob',

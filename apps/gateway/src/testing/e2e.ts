@@ -5,6 +5,7 @@ import { type Approvals, createApprovals } from '@gatehouse/approvals';
 import { parseConfig } from '@gatehouse/config';
 import { writeKubeconfig } from '@gatehouse/testkit/ca';
 import { type KubeUpstream, startKubeUpstream } from '@gatehouse/testkit/kube-upstream';
+import { waitUntil } from '@gatehouse/testkit/processes';
 import { type TestRedis, testRedis } from '@gatehouse/testkit/redis';
 import { pino } from 'pino';
 import { hashToken } from '../auth/index.js';
@@ -180,6 +181,18 @@ async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) 
     async pending() {
       const page = await slackbot.listPending({ limit: 10 });
       return page.items;
+    },
+    /** Waits for the one pending approval the running kubectl caused. */
+    async onePendingApproval() {
+      const [approval] = await waitUntil(
+        'a pending approval',
+        async () => {
+          const page = await slackbot.listPending({ limit: 10 });
+          return page.items.length === 1 && page.items;
+        },
+        20_000,
+      );
+      return approval!;
     },
     async stop() {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
