@@ -14,13 +14,15 @@ export type {
   ApprovalPreview,
   ApprovalRequest,
   ApprovalState,
+  ChangePreview,
   DispatchRecord,
   DryRunResult,
+  FieldChange,
   HeldRequest,
   RunAs,
   Vote,
 } from './model.js';
-export { describePreview } from './preview/index.js';
+export { describeChange, describePreview } from './preview/index.js';
 export { POST_JOB, REFRESH_JOB } from './queues/index.js';
 export { type Approvals, createApprovals } from './store/index.js';
 export type {

@@ -47,9 +47,36 @@ export interface DryRunResult {
   readonly message?: string | undefined;
 }
 
+/** One field a write would change: the live object against the server dry run's result. */
+export interface FieldChange {
+  /** `spec.template.spec.containers[name=app].image`: list items with a `name` are addressed by it. */
+  readonly path: string;
+  readonly op: 'add' | 'remove' | 'change';
+  /** The value as JSON; absent where a value is never shown (a Secret's `data`: keys only). */
+  readonly before?: string | undefined;
+  readonly after?: string | undefined;
+}
+
 /**
- * The blast radius the gateway read from the cluster after opening the approval (never request
- * bodies or object contents: counts, names, images). Absent while it is computed, or when disabled.
+ * What a create/update/patch/apply would change. `diff`: field by field, from the server dry run (exact
+ * for every patch type). `body`: no dry run was possible (an aggregated API, a refused or timed-out
+ * dry run), so the request body itself, as received (a Secret's: its keys only).
+ */
+export type ChangePreview =
+  | { readonly kind: 'diff'; readonly changes: readonly FieldChange[] }
+  | {
+      readonly kind: 'body';
+      /** Why there is no diff: `the cluster did not answer within 3s`, `an aggregated API (no dry run)`. */
+      readonly reason: string;
+      readonly contentType: string;
+      /** The body as text (a Secret's: `keys: data.password, …`, never values). */
+      readonly text: string;
+    };
+
+/**
+ * The blast radius the gateway read from the cluster after opening the approval (counts, names,
+ * images; for a write, the change it would make — never a Secret's values). Absent while it is
+ * computed, or when disabled.
  */
 export type ApprovalPreview =
   | {
@@ -57,6 +84,8 @@ export type ApprovalPreview =
       /** One line for humans: `Would delete: 3 deployments, 12 pods (11 running), …`; '' when only a dry run exists. */
       readonly summary: string;
       readonly dryRun?: DryRunResult | undefined;
+      /** What a write would change, complete (renderers shorten it, and say so). */
+      readonly change?: ChangePreview | undefined;
       /** Epoch milliseconds when it was read. */
       readonly at: number;
       readonly durationMs: number;
@@ -65,6 +94,8 @@ export type ApprovalPreview =
       readonly status: 'unavailable';
       /** Why: timed out, the cluster refused, unreachable. */
       readonly reason: string;
+      /** A write's body, shown since its change could not be previewed. */
+      readonly change?: ChangePreview | undefined;
       readonly at: number;
       readonly durationMs: number;
     };
