@@ -37,6 +37,14 @@ export interface RunAsSummary {
   readonly groups: readonly string[];
 }
 
+/**
+ * How the gateway knew the agent: a static token (its hash in the config) or an identity token an
+ * identity provider signed, named by the provider and the token's `sub`. The token itself is never recorded.
+ */
+export type AgentIdentitySummary =
+  | { readonly method: 'static-token' }
+  | { readonly method: 'oidc'; readonly provider: string; readonly subject: string };
+
 /** The HTTP request as the gateway received it; the log keeps a redacted form (see redact/). */
 export interface RequestInput {
   readonly method: string;
@@ -79,6 +87,8 @@ interface RequestReceivedFields {
   readonly decision: DecisionSummary;
   /** Who the request runs as on the cluster; absent where the cluster runs agents as the gateway itself. */
   readonly runAs?: RunAsSummary | undefined;
+  /** How the agent was identified; absent in events written before identity providers existed. */
+  readonly identity?: AgentIdentitySummary | undefined;
 }
 
 export interface RequestReceivedInput extends RequestReceivedFields {

@@ -17,6 +17,7 @@ export {
 } from './errors.js';
 export type {
   ActionSummary,
+  AgentIdentitySummary,
   ApprovalApprovedEvent,
   ApprovalDeniedEvent,
   ApprovalExpiredEvent,

@@ -19,6 +19,27 @@ const requested = (runAs?: { user: string; groups: string[] }): StoredEvent => (
 });
 
 describe('audit story', () => {
+  it('names the identity provider and subject of an agent that came with an identity token', () => {
+    const received: StoredEvent = {
+      ...chain,
+      type: 'request.received',
+      agent: 'agent-oncall',
+      cluster: 'prod',
+      action: { kind: 'resource', verb: 'get', resource: 'pods' },
+      command: 'kubectl get pods',
+      decision: { effect: 'allow', rule: null },
+      identity: { method: 'oidc', provider: 'eks-prod', subject: 'system:serviceaccount:agents:oncall' },
+      request: { method: 'GET', path: '/api/v1/pods', query: '', headers: {} },
+      kubectl: {},
+    };
+    expect(describeEvent(received)).toBe(
+      'agent-oncall (eks-prod: system:serviceaccount:agents:oncall) on prod: kubectl get pods -> allow',
+    );
+    expect(describeEvent({ ...received, identity: { method: 'static-token' } })).toBe(
+      'agent-oncall on prod: kubectl get pods -> allow',
+    );
+  });
+
   it('names the Kubernetes identity the request runs as', () => {
     const story = formatStory('apv1', [
       requested({ user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents', 'team:sre'] }),

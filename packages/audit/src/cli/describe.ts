@@ -1,9 +1,13 @@
-import type { RunAsSummary, SlackUser, StoredEvent } from '../events.js';
+import type { AgentIdentitySummary, RunAsSummary, SlackUser, StoredEvent } from '../events.js';
 
 const runAs = (identity: RunAsSummary | undefined) =>
   identity
     ? ` as ${identity.user}${identity.groups.length > 0 ? ` (${identity.groups.join(', ')})` : ''}`
     : '';
+
+/** Static tokens say nothing more than the agent id; an identity token names who presented it. */
+const via = (identity: AgentIdentitySummary | undefined) =>
+  identity?.method === 'oidc' ? ` (${identity.provider}: ${identity.subject})` : '';
 
 const who = (user: SlackUser) => (user.name ? `${user.name} (${user.id})` : user.id);
 
@@ -14,7 +18,7 @@ export function describe(event: StoredEvent): string {
       const { decision } = event;
       const rule = decision.rule ? ` by rule ${decision.rule}` : '';
       const reason = decision.reason ? `: ${decision.reason}` : '';
-      return `${event.agent} on ${event.cluster}${runAs(event.runAs)}: ${event.command} -> ${decision.effect}${rule}${reason}`;
+      return `${event.agent}${via(event.identity)} on ${event.cluster}${runAs(event.runAs)}: ${event.command} -> ${decision.effect}${rule}${reason}`;
     }
     case 'approval.requested':
       return `needs ${event.approvalsNeeded} approval(s) from ${event.group} (rule ${event.rule}), expires ${event.expiresAt}`;
