@@ -1,6 +1,7 @@
 /** Stable codes callers branch on; never match on message text. */
 export enum SlackbotErrorCode {
   MissingSecret = 'SLACKBOT_MISSING_SECRET',
+  MalformedSecret = 'SLACKBOT_MALFORMED_SECRET',
   InvalidOptions = 'SLACKBOT_INVALID_OPTIONS',
   NotConfigured = 'SLACKBOT_NOT_CONFIGURED',
   SlackPostFailed = 'SLACKBOT_SLACK_POST_FAILED',
@@ -19,6 +20,18 @@ export class MissingSecretError extends SlackbotError {
     why: string,
   ) {
     super(`${variable} is not set: ${why}. Export it (or put it in .env for docker compose) and start again`);
+  }
+}
+
+/** An environment secret that is set but is not the kind of token the bot needs (never echoed). */
+export class MalformedSecretError extends SlackbotError {
+  override readonly name = 'MalformedSecretError';
+  readonly code = SlackbotErrorCode.MalformedSecret;
+  constructor(
+    readonly variable: string,
+    why: string,
+  ) {
+    super(`${variable} is set but ${why}. Fix it (or .env for docker compose) and start again`);
   }
 }
 

@@ -7,6 +7,7 @@ export {
 } from './app.js';
 export {
   InvalidOptionsError,
+  MalformedSecretError,
   MissingSecretError,
   NotConfiguredError,
   SlackbotError,

@@ -1,5 +1,5 @@
 import type { SlackSecrets } from './app.js';
-import { MissingSecretError } from './errors.js';
+import { MalformedSecretError, MissingSecretError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -15,15 +15,15 @@ export function secretsFromEnv(env: Env): SlackSecrets {
     );
   }
   if (!botToken.startsWith('xoxb-')) {
-    throw new MissingSecretError(
+    throw new MalformedSecretError(
       'SLACK_BOT_TOKEN',
-      'it must be a bot token starting with xoxb-, not a user or app token',
+      `is not a bot token (${tokenKind(botToken)}): use the Bot User OAuth Token, xoxb-…, from the Slack app page, OAuth & Permissions`,
     );
   }
   if (appToken !== undefined && !appToken.startsWith('xapp-')) {
-    throw new MissingSecretError(
+    throw new MalformedSecretError(
       'SLACK_APP_TOKEN',
-      'Socket Mode needs an app-level token starting with xapp- (Basic Information, App-Level Tokens)',
+      `is not an app-level token (${tokenKind(appToken)}): Socket Mode needs one starting with xapp- (Basic Information, App-Level Tokens, scope connections:write)`,
     );
   }
   // Socket Mode requests arrive over the app-token connection; HTTP requests must be signed.
@@ -34,4 +34,18 @@ export function secretsFromEnv(env: Env): SlackSecrets {
     );
   }
   return { botToken, signingSecret, appToken };
+}
+
+/** Slack's documented token prefixes, to say what was given instead without echoing any of it. */
+const TOKEN_KINDS: readonly (readonly [string, string])[] = [
+  ['xoxb-', 'it starts with xoxb-, a bot token'],
+  ['xoxp-', 'it starts with xoxp-, a user token'],
+  ['xapp-', 'it starts with xapp-, an app-level token'],
+  ['xoxe', 'it starts with xoxe, a token-rotation token'],
+  ['xoxa-', 'it starts with xoxa-, a workspace token'],
+];
+
+function tokenKind(value: string): string {
+  const known = TOKEN_KINDS.find(([prefix]) => value.startsWith(prefix));
+  return known ? known[1] : 'it does not start with any Slack token prefix';
 }
