@@ -2,7 +2,7 @@
  * The narrow interfaces the gateway's request handling depends on. The real packages
  * are wired to them in `startup/`; tests pass plain objects.
  */
-import type { ApprovalPreview, ApprovalRequest, HeldRequest, OpenInput } from '@gatehouse/approvals';
+import type { ApprovalPreview, ApprovalRequest, FingerprintInput, OpenInput } from '@gatehouse/approvals';
 import type { AuditEventInput } from '@gatehouse/audit';
 import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
@@ -40,12 +40,8 @@ export interface ApprovalsPort {
   get(id: string): Promise<ApprovalRequest | undefined>;
   /** Stores the blast-radius preview on the approval (the slackbot re-renders its message). */
   setPreview(id: string, preview: ApprovalPreview): Promise<unknown>;
-  fingerprint(input: {
-    agent: string;
-    cluster: string;
-    action: Action;
-    request: Pick<HeldRequest, 'method' | 'path' | 'query' | 'bodySha256'>;
-  }): string;
+  /** `fingerprintOf` from @gatehouse/approvals: what makes two requests "the same request". */
+  fingerprint(input: FingerprintInput): string;
 }
 
 /** Where the gateway records what happened (@gatehouse/audit); recording must not hold up a request. */

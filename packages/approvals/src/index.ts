@@ -8,7 +8,7 @@ export {
   InvalidTransitionError,
   NotFoundError,
 } from './errors.js';
-export { type FingerprintInput, fingerprintOf } from './fingerprint/index.js';
+export { type FingerprintInput, fingerprintOf, isConnectVerb } from './fingerprint/index.js';
 export { type QueueNames, queueNamesFor } from './keys.js';
 export type {
   ApprovalPreview,

@@ -104,6 +104,8 @@ export type ApprovalPreview =
 export interface RunAs {
   readonly user: string;
   readonly groups: readonly string[];
+  /** `Impersonate-Extra-<key>` values the identity carries from configuration (not the ones added at dispatch). */
+  readonly extra?: Readonly<Record<string, readonly string[]>> | undefined;
 }
 
 export interface ApprovalRequest {
@@ -119,7 +121,10 @@ export interface ApprovalRequest {
   readonly request: HeldRequest;
   /** Who the request runs as on the cluster; absent where the cluster runs agents as the gateway's own identity. */
   readonly runAs?: RunAs | undefined;
-  /** Identity of "the same request": hash of agent + cluster + method + path + query + body hash. */
+  /**
+   * Identity of "the same request": hash of agent, cluster, method, path, canonical query,
+   * Content-Type, body hash and run-as identity (`fingerprintOf`).
+   */
   readonly fingerprint: string;
   readonly rule: string;
   readonly reason: string;

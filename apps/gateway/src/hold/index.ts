@@ -31,6 +31,7 @@ export async function holdForApproval(
     cluster,
     action: judged.action,
     request,
+    runAs: judged.runAs,
   });
 
   // Audited without an approval id when the store fails before one is known.

@@ -1,9 +1,7 @@
-import type { ApprovalRequest } from '@gatehouse/approvals';
+import { type ApprovalRequest, fingerprintOf, isConnectVerb } from '@gatehouse/approvals';
 import type { ApprovalsPort, OpenApprovalInput } from '../ports.js';
 
 type Settled = Extract<ApprovalRequest['state'], 'approved' | 'denied' | 'expired'>;
-
-const CONNECT_VERBS = ['exec', 'attach', 'portforward'];
 
 /**
  * An in-memory stand-in for @gatehouse/approvals with the same observable rules (join a
@@ -28,15 +26,7 @@ export function createFakeApprovals(
   };
 
   const port: ApprovalsPort = {
-    fingerprint: (input) =>
-      JSON.stringify([
-        input.agent,
-        input.cluster,
-        CONNECT_VERBS.includes(input.action.verb) ? 'CONNECT' : input.request.method,
-        input.request.path,
-        input.request.query,
-        input.request.bodySha256,
-      ]),
+    fingerprint: fingerprintOf,
 
     async open(input: OpenApprovalInput) {
       const fingerprint = port.fingerprint(input);
@@ -45,7 +35,7 @@ export function createFakeApprovals(
       if (latest?.state === 'pending') return { approval: latest, joined: true };
       const refused = latest?.state === 'denied' || latest?.state === 'expired';
       const repeatedUntil = (latest?.decidedAt ?? 0) + retryWindowMs;
-      if (latest && refused && CONNECT_VERBS.includes(input.action.verb) && now < repeatedUntil) {
+      if (latest && refused && isConnectVerb(input.action.verb) && now < repeatedUntil) {
         return { approval: latest, joined: true, repeatedUntil };
       }
       const approval: ApprovalRequest = {
