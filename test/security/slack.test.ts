@@ -192,6 +192,81 @@ describe('security: Slack clicks against the running slackbot', () => {
     b.kubectl.kill();
   });
 
+  it('signed clicks naming another channel or message than the approval message: 0 votes counted', async () => {
+    stack.upstream.store.put(namespace('elsewhere-a'));
+    stack.upstream.store.put(namespace('elsewhere-b'));
+    const a = await held(['delete', 'namespace', 'elsewhere-a']);
+    const b = await held(['delete', 'namespace', 'elsewhere-b']);
+    const { url, signingSecret } = stack.slackEndpoint;
+    interface ClickPayload {
+      container: { channel_id: string; message_ts: string };
+      channel: { id: string };
+      message: { ts: string };
+    }
+    // Bob's real click on a's message, correctly signed after each edit: only where it says it came from differs.
+    const edited = (label: 'Approve' | 'Deny', edit: (payload: ClickPayload) => void) => {
+      const payload = JSON.parse(
+        new URLSearchParams(stack.clickBody(PEOPLE.bob, a.message, label)).get('payload')!,
+      ) as ClickPayload;
+      edit(payload);
+      return interactiveBody(payload as unknown as Record<string, unknown>);
+    };
+    const elsewhere: { kind: string; edit: (payload: ClickPayload) => void }[] = [
+      { kind: 'container channel', edit: (p) => void (p.container.channel_id = 'C0OTHER') },
+      { kind: 'container message', edit: (p) => void (p.container.message_ts = b.message.ts) },
+      { kind: 'channel', edit: (p) => void (p.channel.id = 'C0OTHER') },
+      { kind: 'message', edit: (p) => void (p.message.ts = '1700000000.000100') },
+      {
+        kind: "b's message",
+        edit: (p) => {
+          p.container.message_ts = b.message.ts;
+          p.message.ts = b.message.ts;
+        },
+      },
+      {
+        kind: 'a DM',
+        edit: (p) => {
+          p.container.channel_id = 'D0BOB';
+          p.channel.id = 'D0BOB';
+        },
+      },
+    ];
+    const repliesBefore = stack.ephemeralReplies().length;
+    const viewsBefore = stack.slack.views().length;
+    const clicks = elsewhere.flatMap(({ edit }) => [edited('Approve', edit), edited('Deny', edit)]);
+    const statuses: number[] = [];
+    for (const text of clicks) statuses.push((await postToSlackApp(url, text, { signingSecret })).status);
+    // Signed correctly, so Slack's 200 (acked); each answered with a refusal and no modal opened.
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    await stack.slack.waitFor(
+      'every refusal answered',
+      () => stack.ephemeralReplies().length >= repliesBefore + clicks.length,
+    );
+    const replies = stack.ephemeralReplies().slice(repliesBefore);
+    const stored = await storedApproval(stack, a.id);
+    const votes = (await auditEvents(stack)).filter((e) => e.type === 'vote' && e.approvalId === a.id);
+    report(
+      'clicks from another channel or message',
+      stored.votes.length,
+      clicks.length,
+      'votes counted',
+      `${elsewhere.map((e) => e.kind).join(', ')}; Approve and Deny each; ${votes.filter((e) => e.outcome === 'refused').length} audited as refused`,
+    );
+    expect(stored.votes).toEqual([]);
+    expect(stored.state).toBe('pending');
+    expect(stack.slack.views().length).toBe(viewsBefore);
+    expect(replies.every((reply) => /not on the message of request/.test(reply))).toBe(true);
+    expect(votes.map((e) => [e.outcome, e.reason])).toEqual(clicks.map(() => ['refused', 'wrong-message']));
+    expect(deletes('/api/v1/namespaces/elsewhere-a')).toEqual([]);
+    expect((await storedApproval(stack, b.id)).votes).toEqual([]);
+
+    // The unedited click from a's own message still counts.
+    expect((await stack.click(PEOPLE.bob, a.message, 'Approve')).status).toBe(200);
+    expect((await a.kubectl.result()).code).toBe(0);
+    expect(deletes('/api/v1/namespaces/elsewhere-a')).toHaveLength(1);
+    b.kubectl.kill();
+  });
+
   it('owners, non-members, another group and a removed member: 0 votes counted', async () => {
     stack.upstream.store.put(namespace('who-may'));
     // alice owns agent-oncall; making her an sre-oncall member must not let her approve its requests.

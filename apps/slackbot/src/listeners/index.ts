@@ -4,7 +4,7 @@ import { ActionId, BlockId, DENY_REASON_INPUT, ViewId } from '../ids.js';
 import type { Log } from '../ports.js';
 import { denyModal, parseDenyMetadata } from '../render/deny-modal.js';
 import { code } from '../render/mrkdwn.js';
-import type { VoteService } from '../votes/index.js';
+import type { ClickOrigin, VoteService } from '../votes/index.js';
 
 export interface ListenerDeps {
   readonly votes: VoteService;
@@ -22,6 +22,16 @@ function failureText(approvalId: string, command: string): string {
   return `Something went wrong while handling your click on ${code(approvalId)}. Check ${code(`${command} show ${approvalId}`)} before clicking again.`;
 }
 
+/** Every channel and message ts a signed button click names (Slack sends them in several places). */
+function originOf(body: BlockButtonAction): ClickOrigin {
+  const present = (values: readonly (string | undefined)[]) =>
+    values.filter((value): value is string => value !== undefined);
+  return {
+    channels: present([body.container?.channel_id, body.channel?.id]),
+    messageTs: present([body.container?.message_ts, body.message?.ts]),
+  };
+}
+
 /**
  * One listener per action_id. Each acks first (Slack allows 3 seconds and retries otherwise), then
  * does the work and answers the clicker with an ephemeral message.
@@ -37,6 +47,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         approvalId,
         user: { id: body.user.id, name: body.user.username ?? body.user.name },
         decision: 'approve',
+        origin: originOf(body),
       });
       await ephemeral(respond, result.message);
     } catch (error) {
@@ -50,10 +61,13 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     await ack();
     const approvalId = action.value ?? '';
     try {
-      const check = await votes.precheck(approvalId, body.user.id);
+      const user = { id: body.user.id, name: body.user.username ?? body.user.name };
+      const check = await votes.precheck(approvalId, user, originOf(body));
       if (!check.ok) return void (await ephemeral(respond, check.message));
-      const channel = body.channel?.id ?? body.container?.channel_id ?? '';
-      await client.views.open({ trigger_id: body.trigger_id, view: denyModal(check.approval, channel) });
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: denyModal(check.approval, check.posted),
+      });
     } catch (error) {
       log.error({ err: error, approvalId, user: body.user.id }, 'deny click failed');
       await ephemeral(respond, failureText(approvalId, deps.command));
@@ -72,6 +86,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         user: { id: body.user.id, name: body.user.name },
         decision: 'deny',
         reason,
+        origin: { channels: [metadata.channel], messageTs: metadata.ts === undefined ? [] : [metadata.ts] },
       });
       text = result.message;
     } catch (error) {

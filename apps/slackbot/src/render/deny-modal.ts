@@ -6,12 +6,18 @@ import { code } from './mrkdwn.js';
 /** Carried in the modal's private_metadata (Slack echoes it back, signed, on submission). */
 export interface DenyMetadata {
   readonly id: string;
-  /** Where to answer the denier, since a submission has no response_url. */
+  /** Where to answer the denier, since a submission has no response_url; the approval message's channel. */
   readonly channel: string;
+  /**
+   * The approval message the Deny button was clicked on, checked again on submission like a click's
+   * origin. Absent in modals opened before it was recorded: those submissions are refused.
+   */
+  readonly ts?: string | undefined;
 }
 
-export function denyModal(approval: ApprovalRequest, channel: string): ModalView {
-  const metadata: DenyMetadata = { id: approval.id, channel };
+/** The modal for a Deny click on `message`, the approval's own message (the click was checked against it). */
+export function denyModal(approval: ApprovalRequest, message: { channel: string; ts: string }): ModalView {
+  const metadata: DenyMetadata = { id: approval.id, channel: message.channel, ts: message.ts };
   return {
     type: 'modal',
     callback_id: ViewId.DenyReason,
@@ -42,7 +48,7 @@ export function parseDenyMetadata(text: string): DenyMetadata | undefined {
   try {
     const value = JSON.parse(text) as Partial<DenyMetadata>;
     return typeof value.id === 'string' && typeof value.channel === 'string'
-      ? { id: value.id, channel: value.channel }
+      ? { id: value.id, channel: value.channel, ts: typeof value.ts === 'string' ? value.ts : undefined }
       : undefined;
   } catch {
     return undefined;

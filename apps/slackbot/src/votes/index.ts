@@ -4,28 +4,44 @@ import type { ApproverCheck } from '../approvers/index.js';
 import type { ApprovalsPort, AuditEventInput, AuditPort, Log } from '../ports.js';
 import { code, date, mention } from '../render/mrkdwn.js';
 
+/**
+ * Where a click came from, as the signed payload names it. Every channel and message ts the payload
+ * carries (`container.channel_id`/`message_ts`, `channel.id`, `message.ts`) is listed, so one that
+ * disagrees with the approval's posted message cannot hide behind one that agrees.
+ */
+export interface ClickOrigin {
+  readonly channels: readonly string[];
+  readonly messageTs: readonly string[];
+}
+
 export interface Ballot {
   readonly approvalId: string;
   readonly user: SlackUser;
   readonly decision: 'approve' | 'deny';
   readonly reason?: string | undefined;
+  readonly origin: ClickOrigin;
 }
 
 /** What a click came to; `message` is the ephemeral answer for the clicker. */
 export interface BallotResult {
   /** True only when the vote was recorded (and possibly decided the request). */
   readonly counted: boolean;
-  readonly outcome: VoteResult['outcome'] | 'not-found' | 'not-eligible';
+  readonly outcome: VoteResult['outcome'] | 'not-found' | 'not-eligible' | 'wrong-message';
   readonly message: string;
 }
 
 /** Before a deny modal opens: may this user vote on this request right now? */
 export type Precheck =
-  | { readonly ok: true; readonly approval: ApprovalRequest }
+  | {
+      readonly ok: true;
+      readonly approval: ApprovalRequest;
+      /** The approval's posted message, which the click came from. */
+      readonly posted: { readonly channel: string; readonly ts: string };
+    }
   | { readonly ok: false; readonly message: string };
 
 export interface VoteService {
-  precheck(approvalId: string, userId: string): Promise<Precheck>;
+  precheck(approvalId: string, user: SlackUser, origin: ClickOrigin): Promise<Precheck>;
   cast(ballot: Ballot): Promise<BallotResult>;
 }
 
@@ -53,13 +69,38 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
     }
   };
 
-  async function precheck(approvalId: string, userId: string): Promise<Precheck> {
+  async function precheck(approvalId: string, user: SlackUser, origin: ClickOrigin): Promise<Precheck> {
     const approval = await approvals.get(approvalId);
     if (!approval) return { ok: false, message: notFound(approvalId) };
+    const posted = approval.slack;
+    if (!posted || !fromPostedMessage(approval, origin)) {
+      await refuseWrongMessage(approval, { user, decision: 'deny', origin });
+      return { ok: false, message: wrongMessage(approval) };
+    }
     if (approval.state !== 'pending') return { ok: false, message: closed(approval) };
-    const eligibility = await approvers.check(approval, userId);
+    const eligibility = await approvers.check(approval, user.id);
     if (!eligibility.eligible) return { ok: false, message: eligibility.message };
-    return { ok: true, approval };
+    return { ok: true, approval, posted };
+  }
+
+  /** Buttons live on the approval's own message; a click naming another channel or message is refused. */
+  async function refuseWrongMessage(
+    approval: ApprovalRequest,
+    click: Pick<Ballot, 'user' | 'decision' | 'origin'>,
+  ): Promise<void> {
+    await audit({
+      type: 'vote',
+      approvalId: approval.id,
+      user: click.user,
+      group: approval.group,
+      decision: click.decision,
+      outcome: 'refused',
+      reason: 'wrong-message',
+    });
+    log.warn(
+      { approvalId: approval.id, user: click.user.id, origin: click.origin, posted: approval.slack },
+      'vote refused: the click did not come from the approval message',
+    );
   }
 
   async function cast(ballot: Ballot): Promise<BallotResult> {
@@ -75,6 +116,10 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
         outcome: 'refused',
         reason,
       });
+    if (!fromPostedMessage(approval, ballot.origin)) {
+      await refuseWrongMessage(approval, ballot);
+      return { counted: false, outcome: 'wrong-message', message: wrongMessage(approval) };
+    }
     // A decided request needs no membership lookup to say so; the store re-checks state atomically.
     if (approval.state === 'pending') {
       const eligibility = await approvers.check(approval, ballot.user.id);
@@ -137,6 +182,20 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
   }
 
   return { precheck, cast };
+}
+
+/** True when every channel and message the click names is the approval's posted message (and it names one). */
+function fromPostedMessage(approval: ApprovalRequest, origin: ClickOrigin): boolean {
+  const posted = approval.slack;
+  if (!posted || origin.channels.length === 0 || origin.messageTs.length === 0) return false;
+  return (
+    origin.channels.every((channel) => channel === posted.channel) &&
+    origin.messageTs.every((ts) => ts === posted.ts)
+  );
+}
+
+function wrongMessage(approval: ApprovalRequest): string {
+  return `This button is not on the message of request ${code(approval.id)}, so nothing was recorded. Vote from the request's own message in the approvals channel.`;
 }
 
 function notFound(id: string): string {
