@@ -212,10 +212,30 @@ describe('security: Slack clicks against the running slackbot', () => {
       return interactiveBody(payload as unknown as Record<string, unknown>);
     };
     const elsewhere: { kind: string; edit: (payload: ClickPayload) => void }[] = [
-      { kind: 'container channel', edit: (p) => void (p.container.channel_id = 'C0OTHER') },
-      { kind: 'container message', edit: (p) => void (p.container.message_ts = b.message.ts) },
-      { kind: 'channel', edit: (p) => void (p.channel.id = 'C0OTHER') },
-      { kind: 'message', edit: (p) => void (p.message.ts = '1700000000.000100') },
+      {
+        kind: 'container channel',
+        edit: (p) => {
+          p.container.channel_id = 'C0OTHER';
+        },
+      },
+      {
+        kind: 'container message',
+        edit: (p) => {
+          p.container.message_ts = b.message.ts;
+        },
+      },
+      {
+        kind: 'channel',
+        edit: (p) => {
+          p.channel.id = 'C0OTHER';
+        },
+      },
+      {
+        kind: 'message',
+        edit: (p) => {
+          p.message.ts = '1700000000.000100';
+        },
+      },
       {
         kind: "b's message",
         edit: (p) => {
