@@ -8,6 +8,7 @@ export {
 export { type PolicyError, PolicyErrorCode, PolicyRuleError, PolicySpecError } from './errors.js';
 export { parseAction } from './parse/index.js';
 export { renderCommand } from './render/index.js';
+export { escapeInvisible, type Shortened, shorten, textHash } from './render/printable.js';
 export {
   type PolicyRuleSpec,
   type PolicySpec,

@@ -23,4 +23,10 @@ describe('kubeStatus', () => {
     expect(head).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
     expect(JSON.parse(body).message).toBe('denied by U0BOB — “risky”');
   });
+
+  it('shows control, bidi and zero-width characters in the message escaped: kubectl prints it raw', () => {
+    expect(kubeStatus('Forbidden', 'denied: \u001b[2Jok\u202Egnp.exe\u200B').message).toBe(
+      'denied: \\u001B[2Jok\\u202Egnp.exe\\u200B',
+    );
+  });
 });

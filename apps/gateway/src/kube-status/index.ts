@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { escapeInvisible } from '@gatehouse/policy';
 
 /** The `reason` values of a Kubernetes `Status` the gateway sends. */
 export type StatusReason =
@@ -48,7 +49,9 @@ export function kubeStatus(
     status: 'Failure',
     reason,
     code: CODES[reason],
-    message,
+    // kubectl prints the message to a terminal: a control sequence or U+202E from a request or a
+    // Slack user (a deny reason) is shown as its escape, never acted on.
+    message: escapeInvisible(message),
     ...(details ? { details } : {}),
   };
 }

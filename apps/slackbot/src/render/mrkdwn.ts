@@ -1,11 +1,14 @@
+import { escapeInvisible } from '@gatehouse/policy';
+
 /** Helpers for Slack mrkdwn. Everything that came from an agent or a user goes through `escapeText`. */
 
 /**
  * Slack treats `<...>` as links and mentions (`<!channel>`) and `&` as an entity; an agent choosing a
- * resource name must not be able to ping a channel or fake a link.
+ * resource name must not be able to ping a channel or fake a link. Control, bidi and zero-width
+ * characters show as their escapes (`\u202E`): text must read as what runs.
  */
 export function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeInvisible(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function truncate(text: string, max: number): string {

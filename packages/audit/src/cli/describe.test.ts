@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../events.js';
-import { describe as describeEvent, formatStory } from './describe.js';
+import { describe as describeEvent, formatLine, formatStory } from './describe.js';
 
 const chain = { time: '2026-11-26T01:00:00.000Z', seq: 1, prevHash: '0'.repeat(64), hash: 'f'.repeat(64) };
 const requested = (runAs?: { user: string; groups: string[] }): StoredEvent => ({
@@ -96,5 +96,29 @@ describe('preview events', () => {
     expect(formatStory('apv1', [requested(), preview])).toContain(
       '#2      Would delete namespace payments with 3 deployments, 4 secrets; dry run: would succeed',
     );
+  });
+});
+
+describe('audit text escaping', () => {
+  it('shows control, bidi and zero-width characters escaped, in the story and in tail lines', () => {
+    const event = {
+      ...requested(),
+      command: "kubectl exec -n prod web-1 -- sh -c 'echo ok\u202E\u200B'",
+      reason: 'held\u001b[2J\nfake line',
+    };
+    const story = formatStory('apv1', [event]);
+    expect(story).toContain("sh -c 'echo ok\\u202E\\u200B'");
+    expect(story).not.toMatch(/[\u202E\u200B]/);
+    expect(story).not.toContain('\u001b');
+    const denied: StoredEvent = {
+      ...chain,
+      type: 'approval.denied',
+      approvalId: 'apv1',
+      by: { id: 'U0BOB', name: 'bob\u2066' },
+      reason: 'no\u001b[31m\nOutcome: approved',
+    };
+    const line = formatLine(denied);
+    expect(line).toContain('bob\\u2066 (U0BOB): no\\u001B[31m\\nOutcome: approved');
+    expect(line.split('\n')).toHaveLength(1);
   });
 });

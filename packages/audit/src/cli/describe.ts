@@ -1,3 +1,4 @@
+import { escapeInvisible } from '@gatehouse/policy';
 import type { AgentIdentitySummary, RunAsSummary, SlackUser, StoredEvent } from '../events.js';
 
 const runAs = (identity: RunAsSummary | undefined) =>
@@ -51,7 +52,10 @@ export function describe(event: StoredEvent): string {
 /** `tail` line: time, seq, approval, type, what happened. */
 export function formatLine(event: StoredEvent): string {
   const approvalId = 'approvalId' in event && event.approvalId ? event.approvalId : '-';
-  return `${event.time}  #${event.seq}  ${approvalId}  ${event.type.padEnd(18)} ${describe(event)}`;
+  // Printed to a terminal: what an agent or an approver wrote shows escaped (`\u202E`), never acts.
+  return escapeInvisible(
+    `${event.time}  #${event.seq}  ${approvalId}  ${event.type.padEnd(18)} ${describe(event)}`,
+  );
 }
 
 /** `show`: the story of one approval, oldest first, ending with who decided when and what the cluster answered. */
@@ -66,7 +70,8 @@ export function formatStory(approvalId: string, events: readonly StoredEvent[]):
       ]
     : [`Approval ${approvalId}`];
   const steps = events.map((event) => `${event.time}  #${String(event.seq).padEnd(6)} ${describe(event)}`);
-  return [...heading, '', ...steps, '', `Outcome: ${outcome(events)}`, ''].join('\n');
+  // Each line escaped on its own (a request's newline must not start a line of its own).
+  return [...heading, '', ...steps, '', `Outcome: ${outcome(events)}`].map(escapeInvisible).join('\n') + '\n';
 }
 
 function outcome(events: readonly StoredEvent[]): string {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { escapeInvisible } from '@gatehouse/policy';
 import { Redis } from 'ioredis';
 import { type VerifyResult, verifyChain } from '../chain/verify.js';
 import { BadArgumentError, NotFoundError, StoreFailedError } from '../errors.js';
@@ -119,7 +120,8 @@ async function show({ redis, keys, flags, io }: Context, approvalId: string | un
   const events = entries.map(parseEntry);
   const readable = events.filter((event): event is StoredEvent => typeof event !== 'string');
   io.stdout.write(formatStory(approvalId, readable));
-  for (const problem of events.filter((event) => typeof event === 'string')) io.stdout.write(`${problem}\n`);
+  for (const problem of events.filter((event) => typeof event === 'string'))
+    io.stdout.write(`${escapeInvisible(problem)}\n`);
   return 0;
 }
 

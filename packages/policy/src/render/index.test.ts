@@ -123,12 +123,10 @@ describe('renderCommand on hand-built actions', () => {
 });
 
 describe('renderCommand on hostile unclassified requests', () => {
-  it('escapes what is not printable ASCII and cuts very long paths', () => {
+  it('escapes what is not printable ASCII and never cuts a long path', () => {
     const action = parseAction({ method: 'GET\n', path: '/x\n<!channel> ü', query: '', headers: {} });
     expect(renderCommand(action)).toBe('GET%0A /x%0A<!channel>%20%C3%BC');
-    const long = renderCommand(
-      parseAction({ method: 'GET', path: `/${'a'.repeat(5000)}`, query: '', headers: {} }),
-    );
-    expect(long.length).toBeLessThan(300);
+    const path = `/${'a'.repeat(5000)}`;
+    expect(renderCommand(parseAction({ method: 'GET', path, query: '', headers: {} }))).toBe(`GET ${path}`);
   });
 });

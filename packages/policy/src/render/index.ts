@@ -1,21 +1,23 @@
 import type { Action, ResourceAction } from '../types.js';
 import { isClusterScoped, typeName } from './names.js';
-import { printable } from './printable.js';
+import { escapeInvisible, printable } from './printable.js';
 
 /**
  * A kubectl-style one-liner for humans (the Slack message, the audit log): what the
  * request does, not necessarily the exact command the agent typed. Body-dependent parts
  * kubectl reads from a file show as `-f -`; what the policy saw in the body (a replica
- * count) is added as a trailing `# comment`.
+ * count) is added as a trailing `# comment`. Invisible characters are escaped ({@link escapeInvisible}).
  */
 export function renderCommand(action: Action): string {
   switch (action.kind) {
     case 'unclassified':
       return `${printable(action.method)} ${printable(action.path)}`;
     case 'nonResource':
-      return `kubectl get --raw ${quote(action.path)}`;
+      return escapeInvisible(`kubectl get --raw ${quote(action.path)}`);
     case 'resource':
-      return renderResource(action);
+      // Complete (never cut: who shows it shortens it and says so) and with nothing invisible: an
+      // exec argument holding U+202E reads as `\u202E`, not as text reversed.
+      return escapeInvisible(renderResource(action));
   }
 }
 
