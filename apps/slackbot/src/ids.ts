@@ -3,6 +3,8 @@ export const ActionId = {
   Approve: 'gatehouse_approve',
   Deny: 'gatehouse_deny',
   PendingPage: 'gatehouse_pending_page',
+  /** Everything the message shortened, complete, for the clicker only. */
+  ShowAll: 'gatehouse_show_all',
 } as const;
 
 export const ViewId = {

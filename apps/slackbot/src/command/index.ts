@@ -1,6 +1,7 @@
 import type { ApprovalRequest } from '@gatehouse/approvals';
 import type { ApprovalsPort, AuditTrailPort, Log } from '../ports.js';
 import type { RenderedMessage } from '../render/approval.js';
+import { renderComplete } from '../render/complete.js';
 import { renderHelp } from '../render/help.js';
 import { code } from '../render/mrkdwn.js';
 import { renderPendingPage } from '../render/pending.js';
@@ -52,6 +53,8 @@ export interface CommandService {
   run(text: string): Promise<RenderedMessage>;
   /** A page of `pending` from a cursor (the Next page button). */
   pending(cursor: string | undefined): Promise<RenderedMessage>;
+  /** Everything an approval's message shortened, complete (the Show everything button). */
+  everything(id: string): Promise<readonly RenderedMessage[]>;
 }
 
 /** The slash command: `pending` (paginated), `show <id>`, `help`. Every answer is for the caller only. */
@@ -96,6 +99,12 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
 
   return {
     pending,
+    async everything(id) {
+      const approval = await options.approvals.get(id);
+      return approval
+        ? renderComplete(approval)
+        : [plain(`There is no request ${code(id)} (it may be past its retention).`)];
+    },
     async run(text) {
       const command = parseCommand(text);
       switch (command.kind) {

@@ -101,13 +101,33 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     await ack();
     try {
       const answer = await commands.run(command.text);
-      await respond({ response_type: 'ephemeral', text: answer.text, blocks: answer.blocks });
+      for (const message of [answer, ...(answer.more ?? [])])
+        await respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
     } catch (error) {
       log.error({ err: error, text: command.text, user: command.user_id }, 'slash command failed');
       await ephemeral(
         respond,
         `Something went wrong answering ${code(`${deps.command} ${command.text}`)}; try again.`,
       );
+    }
+  });
+
+  // Anyone who can see the message may read it whole: it is what they are asked to vote on.
+  app.action<BlockButtonAction>(ActionId.ShowAll, async ({ ack, action, body, respond }) => {
+    await ack();
+    const approvalId = action.value ?? '';
+    try {
+      for (const message of await commands.everything(approvalId)) {
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: message.text,
+          blocks: message.blocks,
+        });
+      }
+    } catch (error) {
+      log.error({ err: error, approvalId, user: body.user.id }, 'show everything failed');
+      await ephemeral(respond, failureText(approvalId, deps.command));
     }
   });
 

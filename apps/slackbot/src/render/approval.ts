@@ -1,13 +1,16 @@
 import type { ApprovalRequest, Vote } from '@gatehouse/approvals';
 import type { KnownBlock } from '@slack/web-api';
 import { ActionId, BlockId } from '../ids.js';
-import { code, codeBlock, date, escapeText, mention, truncate } from './mrkdwn.js';
+import { changeBlocks } from './change.js';
+import { clip, clipPlain, code, codeBlock, date, mention } from './mrkdwn.js';
 import { previewBlock } from './preview.js';
 
 /** A Slack message: blocks plus the plain-text fallback notifications and screen readers use. */
 export interface RenderedMessage {
   readonly text: string;
   readonly blocks: KnownBlock[];
+  /** Messages that follow this one: the complete text of what it shortened (`/gatehouse show`). */
+  readonly more?: readonly RenderedMessage[] | undefined;
 }
 
 const approvalsOf = (approval: ApprovalRequest) =>
@@ -32,7 +35,7 @@ function runsAs(approval: ApprovalRequest): string {
 function voteLine(vote: Vote): string {
   if (vote.decision === 'approve')
     return `:white_check_mark: ${mention(vote.userId)} approved ${date(vote.at)}`;
-  const reason = vote.reason ? `: ${escapeText(truncate(vote.reason, 500))}` : '';
+  const reason = vote.reason ? `: ${clip(vote.reason, 500)}` : '';
   return `:no_entry: ${mention(vote.userId)} denied ${date(vote.at)}${reason}`;
 }
 
@@ -50,7 +53,7 @@ export function outcomeLine(approval: ApprovalRequest): string {
     case 'approved':
       return `:white_check_mark: *Approved*${decidedAt} by ${approvers}; the gateway sends it to the cluster next`;
     case 'denied': {
-      const reason = approval.denyReason ? escapeText(truncate(approval.denyReason, 500)) : 'no reason given';
+      const reason = approval.denyReason ? clip(approval.denyReason, 500) : 'no reason given';
       return `:no_entry: *Denied*${decidedAt} by ${mention(approval.deniedBy ?? 'unknown')}: ${reason}. Nothing was sent to the cluster`;
     }
     case 'expired':
@@ -73,7 +76,7 @@ export function renderApproval(approval: ApprovalRequest): RenderedMessage {
   const blocks: KnownBlock[] = [
     {
       type: 'header',
-      text: { type: 'plain_text', text: truncate(`Approval needed: ${approval.command}`, 150) },
+      text: { type: 'plain_text', text: clipPlain(`Approval needed: ${approval.command}`, 150) },
     },
     {
       type: 'section',
@@ -89,12 +92,13 @@ export function renderApproval(approval: ApprovalRequest): RenderedMessage {
     },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: `*Why it is held:* ${escapeText(truncate(approval.reason, 1_000))}` },
+      text: { type: 'mrkdwn', text: `*Why it is held:* ${clip(approval.reason, 1_000)}` },
     },
-    { type: 'section', text: { type: 'mrkdwn', text: codeBlock(approval.command) } },
+    { type: 'section', text: { type: 'mrkdwn', text: codeBlock(approval.command, 2_700) } },
   ];
   const preview = previewBlock(approval);
   if (preview) blocks.push(preview);
+  blocks.push(...changeBlocks(approval));
   if (approval.votes.length > 0) {
     blocks.push({
       type: 'context',
@@ -126,12 +130,19 @@ export function renderApproval(approval: ApprovalRequest): RenderedMessage {
           text: { type: 'plain_text', text: 'Deny' },
           value: approval.id,
         },
+        {
+          // Whatever the message had to shorten, complete, one click away before voting.
+          type: 'button',
+          action_id: ActionId.ShowAll,
+          text: { type: 'plain_text', text: 'Show everything' },
+          value: approval.id,
+        },
       ],
     });
   }
   const headline = approval.state === 'pending' ? 'Approval needed' : `Request ${approval.state}`;
   // The fallback text is mrkdwn too (notifications): escaped like the blocks.
-  const text = `${headline}: ${escapeText(truncate(approval.command, 200))} on ${escapeText(approval.cluster)} (${tally} approvals, request ${escapeText(approval.id)})`;
+  const text = `${headline}: ${clip(approval.command, 200)} on ${clip(approval.cluster, 100)} (${tally} approvals, request ${clip(approval.id, 100)})`;
   return { text, blocks };
 }
 

@@ -1,4 +1,4 @@
-import { escapeInvisible } from '@gatehouse/policy';
+import { escapeInvisible, shorten } from '@gatehouse/policy';
 
 /** Helpers for Slack mrkdwn. Everything that came from an agent or a user goes through `escapeText`. */
 
@@ -11,18 +11,49 @@ export function escapeText(text: string): string {
   return escapeInvisible(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/**
+ * Text for a place with a Slack size limit, escaped for mrkdwn. Longer text is cut there and the
+ * note says so — how much is shown, of how much, and the sha256 prefix of the whole as a person reads
+ * it (the one rule, `shorten`) — so nothing is ever cut silently. `max` bounds the escaped text
+ * (`&` becomes `&amp;` and counts five), which is what Slack's limits count.
+ */
+function fit(text: string, max: number): { readonly shown: string; readonly note?: string | undefined } {
+  const readable = escapeInvisible(text);
+  let budget = max;
+  for (;;) {
+    const { shown, note } = shorten(readable, budget);
+    const escaped = escapeText(shown);
+    if (escaped.length <= max || budget <= 1) return { shown: escaped, note };
+    budget -= Math.max(1, escaped.length - max);
+  }
+}
+
+/** Plain mrkdwn text (escaped), cut at `max` with the note in brackets. */
+export function clip(text: string, max: number): string {
+  const { shown, note } = fit(text, max);
+  return note === undefined ? shown : `${shown}… _[shortened: ${note}]_`;
+}
+
+/** For `plain_text` fields (a header): not mrkdwn, so only invisible characters are escaped. */
+export function clipPlain(text: string, max: number): string {
+  const { shown, note } = shorten(escapeInvisible(text), max);
+  return note === undefined ? shown : `${shown}… (shortened)`;
 }
 
 /** Inline code; a backtick inside would end it early, so it becomes a look-alike. */
 export function code(text: string, max = 300): string {
-  return `\`${escapeText(truncate(text, max)).replace(/`/g, 'ˋ')}\``;
+  const { shown, note } = fit(text, max);
+  const inline = `\`${shown.replace(/`/g, 'ˋ')}\``;
+  return note === undefined ? inline : `${inline}… _[shortened: ${note}]_`;
 }
 
-/** A fenced block for the kubectl command. */
+/** A fenced block (the command, the change); when shortened, the note follows the block. */
 export function codeBlock(text: string, max = 2_800): string {
-  return `\`\`\`${escapeText(truncate(text, max)).replace(/```/g, 'ˋˋˋ')}\`\`\``;
+  const { shown, note } = fit(text, max);
+  const block = `\`\`\`${shown.replace(/```/g, 'ˋˋˋ')}\`\`\``;
+  return note === undefined
+    ? block
+    : `${block}\n:warning: *Shortened*: ${note}. *Show everything* (and the slash command's show) has it complete.`;
 }
 
 /** A user mention; ids are validated Slack ids, but escape anyway so a stored value cannot inject. */

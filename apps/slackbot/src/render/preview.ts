@@ -1,6 +1,6 @@
 import { type ApprovalRequest, describePreview } from '@gatehouse/approvals';
 import type { KnownBlock } from '@slack/web-api';
-import { escapeText, truncate } from './mrkdwn.js';
+import { clip } from './mrkdwn.js';
 
 /**
  * The blast radius the gateway read from the cluster, one context line: what would go, and the dry
@@ -15,6 +15,6 @@ export function previewBlock(approval: ApprovalRequest): KnownBlock | undefined 
   // Names come from the cluster and the agent's request: escaped like everything else.
   return {
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `${icon} *Blast radius:* ${escapeText(truncate(line, 1_500))}` }],
+    elements: [{ type: 'mrkdwn', text: `${icon} *Blast radius:* ${clip(line, 1_500)}` }],
   };
 }
