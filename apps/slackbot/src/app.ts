@@ -2,15 +2,22 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApprovals } from '@gatehouse/approvals';
 import type { GatehouseConfig, SlackConfig } from '@gatehouse/config';
+import {
+  connectRedis,
+  createRedisClient,
+  createRedisHealth,
+  type RedisHealth,
+  RedisUnreachableError as SharedRedisUnreachableError,
+} from '@gatehouse/redis';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { RetryOptions } from '@slack/web-api';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { type Clock, createApproverCheck } from './approvers/index.js';
 import { auditTrailIn } from './audit-trail.js';
 import { boltLogger } from './bolt-logger.js';
 import { createCommandService } from './command/index.js';
-import { InvalidOptionsError, NotConfiguredError } from './errors.js';
+import { InvalidOptionsError, NotConfiguredError, RedisUnreachableError } from './errors.js';
 import { createRequestGuard, type SeenStore } from './guard/index.js';
 import { createSlackHttpServer } from './http-server.js';
 import { messageLink } from './links.js';
@@ -19,6 +26,7 @@ import { createNotifier } from './notify/index.js';
 import type { ApprovalsPort, AuditPort, AuditTrailPort } from './ports.js';
 import { createPoster } from './post/index.js';
 import { createRefresher } from './refresh/index.js';
+import { checkSlack } from './slack-check.js';
 import { createVoteService } from './votes/index.js';
 import { startWorkers, type Workers } from './workers.js';
 
@@ -51,6 +59,12 @@ export interface SlackbotOptions {
   readonly clock?: Clock | undefined;
   /** Jobs handled at once per queue. @defaultValue 4 */
   readonly concurrency?: number | undefined;
+  /**
+   * Where every Redis connection's errors go (an outage is logged once; /healthz answers 503 during
+   * it). Pass one to share it with other connections of the process and to act when it gives up.
+   * @defaultValue one that pings the bot's own client and only logs when it gives up
+   */
+  readonly redisHealth?: RedisHealth | undefined;
 }
 
 export interface Slackbot {
@@ -85,6 +99,18 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     throw new InvalidOptionsError(`pendingPageSize must be 1..40 (Slack shows 50 blocks), got ${pageSize}`);
   }
   const log = options.logger ?? pino({ name: 'gatehouse-slackbot' });
+  // The request guard, /healthz and the audit trail use this one; it fails fast while Redis is down.
+  const redis = createRedisClient(config.redis.url, { maxRetriesPerRequest: 2 });
+  const health =
+    options.redisHealth ??
+    createRedisHealth({
+      url: config.redis.url,
+      ping: () => redis.ping(),
+      log,
+      readiness: '/healthz answers 503',
+      onGiveUp: () => undefined,
+    });
+  health.watch(redis, 'Redis client');
   const ownApprovals = options.approvals
     ? undefined
     : createApprovals({
@@ -92,19 +118,19 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
         prefix: config.redis.keyPrefix,
         requestTtlMs: config.gateway.requestTtlMs,
         grantTtlMs: config.gateway.grantTtlMs,
-        onError: (error) => log.error({ err: error }, 'approvals background error'),
+        onError: (error) => {
+          if (!health.report(error)) log.error({ err: error }, 'approvals background error');
+        },
       });
   const approvals: ApprovalsPort = options.approvals ?? ownApprovals!;
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true });
+  // Workers block on this connection (BullMQ wants no per-request retry limit).
+  const connection = createRedisClient(config.redis.url, { maxRetriesPerRequest: null });
+  health.watch(connection, 'BullMQ connection');
   const socketMode = Boolean(secrets.appToken);
   const bolt = boltLogger(log);
 
-  // Workers block on this connection (BullMQ wants no per-request retry limit); the request guard
-  // and /healthz use their own, which fails fast when Redis is down.
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
   // WebClient appends the method name to this URL, so it must end with a slash.
   const slackApiUrl = slack.apiUrl && !slack.apiUrl.endsWith('/') ? `${slack.apiUrl}/` : slack.apiUrl;
-  const healthy = async () => (await redis.ping()) === 'PONG';
   const receiver = socketMode
     ? new SocketModeReceiver({
         appToken: secrets.appToken ?? '',
@@ -167,10 +193,21 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   return {
     mode: socketMode ? 'socket' : 'http',
     async start() {
-      await app.init();
-      const auth = await app.client.auth.test();
+      // Redis first: without it nothing can be posted or decided, so say so before touching Slack.
+      try {
+        await connectRedis(config.redis.url, redis);
+        await connectRedis(config.redis.url, connection);
+      } catch (error) {
+        if (!(error instanceof SharedRedisUnreachableError)) throw error;
+        throw new RedisUnreachableError(error.message, { cause: error });
+      }
+      const auth = await checkSlack({
+        token: secrets.botToken,
+        slackApiUrl,
+        timeoutMs: options.slackTimeoutMs ?? 10_000,
+      });
       workspaceUrl = auth.url ?? '';
-      await connection.connect();
+      await app.init();
       const poster = createPoster({ approvals, client: app.client, channel: slack.approverChannel, log });
       const notifier = createNotifier({
         approvals,
@@ -190,9 +227,8 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
         connection,
         approvals.queueNames,
         { post: poster, refresh: refresher, notify: notifier },
-        { concurrency: options.concurrency ?? 4, log },
+        { concurrency: options.concurrency ?? 4, log, redisHealth: health },
       );
-      await redis.connect();
       if (receiver instanceof SocketModeReceiver) await app.start();
       server = createSlackHttpServer({
         slack:
@@ -206,7 +242,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
                 bolt: receiver.requestListener,
               }
             : undefined,
-        healthy,
+        healthy: () => health.ready(),
         log,
       });
       await new Promise<void>((resolve, reject) => {
@@ -228,6 +264,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       await connection.quit().catch(() => connection.disconnect());
       await redis.quit().catch(() => redis.disconnect());
       await ownApprovals?.close();
+      if (!options.redisHealth) health.close();
     },
   };
 }

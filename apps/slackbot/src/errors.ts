@@ -5,6 +5,10 @@ export enum SlackbotErrorCode {
   InvalidOptions = 'SLACKBOT_INVALID_OPTIONS',
   NotConfigured = 'SLACKBOT_NOT_CONFIGURED',
   SlackPostFailed = 'SLACKBOT_SLACK_POST_FAILED',
+  RedisUnreachable = 'SLACKBOT_REDIS_UNREACHABLE',
+  RedisLost = 'SLACKBOT_REDIS_LOST',
+  SlackUnreachable = 'SLACKBOT_SLACK_UNREACHABLE',
+  SlackRefused = 'SLACKBOT_SLACK_REFUSED',
 }
 
 export abstract class SlackbotError extends Error {
@@ -59,5 +63,46 @@ export class SlackPostFailedError extends SlackbotError {
     readonly slackError: string,
   ) {
     super(`could not post approval ${approvalId} to Slack: ${slackError}`);
+  }
+}
+
+/** Redis did not answer at start-up (the message names the URL, without its password, and the cause). */
+export class RedisUnreachableError extends SlackbotError {
+  override readonly name = 'RedisUnreachableError';
+  readonly code = SlackbotErrorCode.RedisUnreachable;
+}
+
+/** Redis went away while running and did not come back in time; the bot stops so it can be restarted. */
+export class RedisLostError extends SlackbotError {
+  override readonly name = 'RedisLostError';
+  readonly code = SlackbotErrorCode.RedisLost;
+}
+
+/** The Slack Web API did not answer `auth.test` at start-up. */
+export class SlackUnreachableError extends SlackbotError {
+  override readonly name = 'SlackUnreachableError';
+  readonly code = SlackbotErrorCode.SlackUnreachable;
+  constructor(
+    readonly url: string,
+    cause: string,
+  ) {
+    super(
+      `cannot reach the Slack Web API at ${url} (${cause}); check that this host can reach it (DNS, firewall, HTTPS_PROXY), ` +
+        'and slack.apiUrl / SLACK_API_URL if set: it is the Web API base and ends with /api/, e.g. https://slack.com/api/',
+    );
+  }
+}
+
+/** Slack answered `auth.test` with an error: the bot token is wrong, revoked or for another app. */
+export class SlackRefusedError extends SlackbotError {
+  override readonly name = 'SlackRefusedError';
+  readonly code = SlackbotErrorCode.SlackRefused;
+  constructor(
+    readonly url: string,
+    readonly slackError: string,
+  ) {
+    super(
+      `Slack at ${url} refused SLACK_BOT_TOKEN (auth.test: ${slackError}); copy the Bot User OAuth Token again from the Slack app page, OAuth & Permissions, and reinstall the app if it was revoked`,
+    );
   }
 }

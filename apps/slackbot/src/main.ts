@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 import { createAuditLog } from '@gatehouse/audit';
 import { loadConfig } from '@gatehouse/config';
+import {
+  connectRedis,
+  createRedisHealth,
+  RedisUnreachableError as SharedRedisUnreachableError,
+} from '@gatehouse/redis';
 import { pino } from 'pino';
 import { createSlackbot, EVENTS_PATH } from './app.js';
-import { NotConfiguredError } from './errors.js';
+import { NotConfiguredError, RedisLostError, RedisUnreachableError } from './errors.js';
 import { secretsFromEnv } from './secrets.js';
 
 /** `gatehouse-slackbot`: GATEHOUSE_CONFIG for the file, SLACK_* secrets from the environment. */
@@ -14,14 +19,33 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const secrets = secretsFromEnv(env);
   const slack = { ...config.slack, apiUrl: env.SLACK_API_URL || config.slack.apiUrl };
   const logger = pino({ name: 'gatehouse-slackbot', level: env.LOG_LEVEL ?? 'info' });
+  // Before anything else connects: a bot without Redis stops at once and says why.
+  const redis = await connectRedis(config.redis.url).catch((error: unknown) => {
+    if (!(error instanceof SharedRedisUnreachableError)) throw error;
+    throw new RedisUnreachableError(error.message, { cause: error });
+  });
+  let stop: (signal: string, exitCode?: number) => Promise<void> = async () => process.exit(1);
+  const redisHealth = createRedisHealth({
+    url: config.redis.url,
+    ping: () => redis.ping(),
+    log: logger,
+    readiness: '/healthz answers 503',
+    // Stop, so the supervisor (compose, Kubernetes) restarts the bot once Redis is back.
+    onGiveUp: (lost) => {
+      const error = new RedisLostError(lost.message, { cause: lost });
+      process.stderr.write(`gatehouse-slackbot: ${error.code}: ${error.message}\n`);
+      void stop('redis lost', 1);
+    },
+  });
+  redisHealth.watch(redis, 'audit log');
   const audit = createAuditLog({
-    redis: config.redis.url,
+    redis,
     prefix: config.redis.keyPrefix,
     sinks: config.audit.sinks,
     bodies: config.audit.bodies,
     recordingsDir: config.audit.recordingsDir,
   });
-  const bot = createSlackbot({ config: { ...config, slack }, secrets, audit, logger });
+  const bot = createSlackbot({ config: { ...config, slack }, secrets, audit, logger, redisHealth });
   const { port } = await bot.start();
 
   const where =
@@ -32,19 +56,23 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   process.stdout.write(`gatehouse-slackbot ready: ${where}; posting to ${slack.approverChannel}\n`);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  stop = async (signal, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    await bot.stop();
-    await audit.close();
-    process.exit(0);
+    redisHealth.close();
+    await bot.stop().catch(() => undefined);
+    await audit.close().catch(() => undefined);
+    redis.disconnect();
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main(process.env).catch((error: unknown) => {
-  process.stderr.write(`gatehouse-slackbot: ${error instanceof Error ? error.message : String(error)}\n`);
+  const coded = error as { code?: unknown; message?: unknown };
+  const code = typeof coded.code === 'string' ? `${coded.code}: ` : '';
+  process.stderr.write(`gatehouse-slackbot: ${code}${String(coded.message ?? error)}\n`);
   process.exit(1);
 });

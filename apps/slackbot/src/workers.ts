@@ -1,4 +1,5 @@
 import { POST_JOB, type PostJobData, REFRESH_JOB, type RefreshJobData } from '@gatehouse/approvals';
+import type { RedisHealth } from '@gatehouse/redis';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { NOTIFY_JOB, type NotifyJobData, notifyJobId } from './notify/index.js';
@@ -36,10 +37,16 @@ export function startWorkers(
   connection: Redis,
   queueNames: ApprovalsPort['queueNames'],
   handlers: WorkerHandlers,
-  options: { readonly concurrency: number; readonly log: Log },
+  options: {
+    readonly concurrency: number;
+    readonly log: Log;
+    /** Gets the queues' and workers' errors: a lost connection is one outage line, not one per retry. */
+    readonly redisHealth: Pick<RedisHealth, 'watch'>;
+  },
 ): Workers {
   const { log } = options;
   const slackQueue = new Queue(queueNames.slack, { connection });
+  options.redisHealth.watch(slackQueue, `queue ${queueNames.slack}`);
 
   const approvalsWorker = new Worker<PostJobData>(
     queueNames.approvals,
@@ -71,7 +78,7 @@ export function startWorkers(
         'slack job failed; BullMQ retries it with backoff',
       ),
     );
-    worker.on('error', (error) => log.error({ err: error, queue: worker.name }, 'worker error'));
+    options.redisHealth.watch(worker, `worker of ${worker.name}`);
   }
 
   return {

@@ -5,6 +5,7 @@ import { createApprovals, fingerprintOf } from '@gatehouse/approvals';
 import { createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, runAsOn } from '@gatehouse/config';
 import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
+import { redactRedisUrl } from '@gatehouse/redis';
 import type { Logger } from 'pino';
 import { createAuthenticator } from '../auth/index.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
@@ -13,7 +14,7 @@ import type { ApprovalsPort, GatewayContext } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
 import { watchKeyPair } from '../server-tls/index.js';
 import { type ClusterUpstream, createClusterUpstream } from '../upstream/index.js';
-import { connectRedis, redactRedisUrl } from './redis.js';
+import { connectRedis } from './redis.js';
 import { prepareServerTls } from './tls.js';
 
 export interface RunningGateway {

@@ -18,9 +18,12 @@ export class ApprovalQueues {
   readonly #slack: Queue<RefreshJobData>;
   readonly #keepSeconds: number;
 
-  constructor(connection: Redis, names: QueueNames, requestTtlMs: number) {
+  constructor(connection: Redis, names: QueueNames, requestTtlMs: number, onError: (error: Error) => void) {
     this.#approvals = new Queue(names.approvals, { connection });
     this.#slack = new Queue(names.slack, { connection });
+    // Without a listener BullMQ prints each connection error with its stack (QueueBase.emit).
+    this.#approvals.on('error', onError);
+    this.#slack.on('error', onError);
     // A completed post job is kept while its approval can still be joined, so re-adding it (which
     // `open` does on every join, to heal a crash between create and enqueue) never posts twice.
     this.#keepSeconds = Math.ceil(requestTtlMs / 1000) + 3600;

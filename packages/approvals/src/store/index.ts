@@ -72,7 +72,7 @@ export class Approvals {
     // Without a listener ioredis prints every reconnect failure itself; route them to onError.
     this.#client.on('error', options.onError);
     this.#scripts = new ScriptRunner(this.#client);
-    this.#queues = new ApprovalQueues(this.#client, this.queueNames, options.requestTtlMs);
+    this.#queues = new ApprovalQueues(this.#client, this.queueNames, options.requestTtlMs, options.onError);
     this.#feed = new ChangeFeed(
       () => this.#client.duplicate().on('error', options.onError),
       this.#keys.events,
