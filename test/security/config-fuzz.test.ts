@@ -35,7 +35,13 @@ const VALID = {
     maxBodySize: '3MiB',
   },
   clusters: [{ name: 'prod', type: 'kubeconfig', kubeconfig: '/etc/kube/config', context: 'prod' }],
-  agents: [{ id: 'agent-oncall', tokenSha256: 'a'.repeat(64), owners: ['U0ALICE'] }],
+  identityProviders: [
+    { name: 'eks-prod', issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC', audiences: ['gatehouse'] },
+  ],
+  agents: [
+    { id: 'agent-oncall', tokenSha256: 'a'.repeat(64), owners: ['U0ALICE'] },
+    { id: 'agent-pod', match: { provider: 'eks-prod', claims: { sub: 'system:serviceaccount:agents:pod' } } },
+  ],
   approverGroups: { 'sre-oncall': { slackUsergroup: 'S0SRE' }, dba: { members: ['U0ERIN'] } },
   slack: { approverChannel: 'C0APPROVALS', usergroupCacheTtl: '60s' },
   audit: { sinks: [{ type: 'redis' }], bodies: 'hash' },
@@ -63,8 +69,20 @@ const BILLION_LAUGHS = Array.from({ length: 9 }, (_, i) =>
 /** Whatever the loader returned must hold these; a violation is a config that loaded but is unsafe. */
 function unsafe(config: GatehouseConfig): string | undefined {
   for (const agent of config.agents) {
-    if (!/^[0-9a-f]{64}$/.test(agent.tokenSha256))
-      return `agent ${agent.id} has token hash ${agent.tokenSha256}`;
+    if (agent.tokenSha256 === undefined ? !agent.match : !/^[0-9a-f]{64}$/.test(agent.tokenSha256))
+      return `agent ${agent.id} has token hash ${agent.tokenSha256} and match ${JSON.stringify(agent.match)}`;
+    const provider = config.identityProviders.find((candidate) => candidate.name === agent.match?.provider);
+    if (
+      agent.match &&
+      (!provider?.issuer.startsWith('https://') ||
+        Object.values(agent.match.claims).some((v) => /^[*?]+$/.test(v)))
+    )
+      return `agent ${agent.id} matches tokens of an unknown or plain-http provider, or every token`;
+  }
+  for (const provider of config.identityProviders) {
+    if (provider.audiences.length === 0) return `provider ${provider.name} accepts any audience`;
+    if (provider.algorithms.some((algorithm) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(algorithm)))
+      return `provider ${provider.name} accepts ${provider.algorithms.join(', ')}`;
   }
   if (config.gateway.holdTimeoutMs > config.gateway.requestTtlMs) return 'hold outlives its request';
   for (const ms of [config.gateway.requestTtlMs, config.gateway.grantTtlMs, config.gateway.maxBodyBytes]) {

@@ -2,9 +2,11 @@ export { parseDuration } from './duration.js';
 export { ConfigError, ConfigErrorCode } from './errors.js';
 export { impersonatedNames, runAsOn } from './identity.js';
 export { type Env, loadConfig, type ParseOptions, parseConfig } from './load.js';
+export { JWT_ALGORITHMS } from './schema.js';
 export type {
   AgentConfig,
   AgentKubernetesConfig,
+  AgentMatch,
   ApproverGroupConfig,
   AuditConfig,
   AuditSinkConfig,
@@ -12,6 +14,8 @@ export type {
   EksClusterConfig,
   GatehouseConfig,
   GatewayConfig,
+  IdentityProviderConfig,
+  JwtAlgorithm,
   KubeconfigClusterConfig,
   KubernetesIdentity,
   SlackConfig,

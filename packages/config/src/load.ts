@@ -81,9 +81,11 @@ function crossCheck(raw: RawConfig, env: Env): string[] {
   for (const id of duplicates(raw.agents.map((agent) => agent.id))) {
     problems.push(`agents: the id ${id} is used twice`);
   }
-  if (duplicates(raw.agents.map((agent) => agent.tokenSha256)).length > 0) {
+  const hashes = raw.agents.flatMap((agent) => (agent.tokenSha256 ? [agent.tokenSha256] : []));
+  if (duplicates(hashes).length > 0) {
     problems.push('agents: two agents share one token hash; issue each agent its own token');
   }
+  problems.push(...identityProblems(raw));
   const impersonating = new Map(raw.clusters.map((cluster) => [cluster.name, cluster.impersonate]));
   raw.agents.forEach((agent, index) => {
     for (const name of Object.keys(agent.kubernetes?.clusters ?? {})) {
@@ -114,6 +116,62 @@ function crossCheck(raw: RawConfig, env: Env): string[] {
       'gateway.holdTimeout: must not exceed gateway.requestTtl (a hold cannot outlive its request)',
     );
   }
+  return problems;
+}
+
+const MATCH_EXAMPLE = 'match: { provider: eks-prod, claims: { sub: "system:serviceaccount:agents:oncall" } }';
+
+/** Identity providers and the agents they admit: names that resolve, and no token that could be two agents. */
+function identityProblems(raw: RawConfig): string[] {
+  const problems: string[] = [];
+  const seen = { names: new Set<string>(), issuers: new Set<string>() };
+  raw.identityProviders.forEach((provider, index) => {
+    const field = `identityProviders[${index}]`;
+    if (seen.names.has(provider.name)) problems.push(`${field}.name: ${provider.name} is used twice`);
+    if (seen.issuers.has(provider.issuer)) {
+      problems.push(
+        `${field}.issuer: ${provider.issuer} is configured twice; one provider per issuer (list every audience in its audiences)`,
+      );
+    }
+    seen.names.add(provider.name);
+    seen.issuers.add(provider.issuer);
+    if (provider.keys.refresh > provider.keys.maxStale) {
+      problems.push(
+        `${field}.keys.refresh: must not exceed keys.maxStale (keys would go stale before they are fetched again)`,
+      );
+    }
+  });
+  const matchKeys = new Map<string, string>();
+  raw.agents.forEach((agent, index) => {
+    const field = `agents[${index}]`;
+    if (!agent.tokenSha256 && !agent.match) {
+      problems.push(
+        `${field}: ${agent.id} has neither tokenSha256 (a static token: gatehouse-gateway token) nor match ` +
+          `(an identity token), e.g. ${MATCH_EXAMPLE}`,
+      );
+    }
+    if (!agent.match) return;
+    if (!seen.names.has(agent.match.provider)) {
+      const known = [...seen.names];
+      problems.push(
+        `${field}.match.provider: no identity provider is named ${agent.match.provider}; ` +
+          (known.length > 0 ? `known: ${known.join(', ')}` : 'add it under identityProviders'),
+      );
+    }
+    for (const [claim, pattern] of Object.entries(agent.match.claims)) {
+      if (/^[*?]+$/.test(pattern)) {
+        problems.push(
+          `${field}.match.claims.${claim}: ${JSON.stringify(pattern)} matches every token; name the value (patterns may use * for a part)`,
+        );
+      }
+    }
+    const key = JSON.stringify([agent.match.provider, Object.entries(agent.match.claims).sort()]);
+    const other = matchKeys.get(key);
+    if (other) {
+      problems.push(`${field}.match: the same as agent ${other}'s, so no token could be told apart`);
+    }
+    matchKeys.set(key, agent.id);
+  });
   return problems;
 }
 
@@ -180,6 +238,20 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
             }
           : { ...cluster, kubeconfig: path(cluster.kubeconfig) },
     ),
+    identityProviders: raw.identityProviders.map((provider) => ({
+      name: provider.name,
+      issuer: provider.issuer,
+      audiences: provider.audiences,
+      jwksUri: provider.jwksUri,
+      algorithms: provider.algorithms,
+      caFile: provider.caFile === undefined ? undefined : path(provider.caFile),
+      clockSkewMs: provider.clockSkew,
+      keys: {
+        refreshMs: provider.keys.refresh,
+        cooldownMs: provider.keys.cooldown,
+        maxStaleMs: provider.keys.maxStale,
+      },
+    })),
     agents: raw.agents.map((agent) => ({ ...agent, kubernetes: agentKubernetes(agent) })),
     approverGroups: raw.approverGroups,
     slack: raw.slack && {

@@ -95,11 +95,87 @@ const cluster = z.discriminatedUnion('type', [eksCluster, kubeconfigCluster], {
     issue.code === 'invalid_union' ? 'unknown cluster type: expected "eks" or "kubeconfig"' : undefined,
 });
 
+/**
+ * Asymmetric JWS algorithms only: identity tokens are checked with the issuer's public keys, so an
+ * HMAC algorithm would make a public key the shared secret (anyone could sign), and `none` signs nothing.
+ */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+const DEFAULT_JWT_ALGORITHMS = JWT_ALGORITHMS.filter((algorithm) => algorithm !== 'EdDSA');
+
+const jwtAlgorithm = z.enum(JWT_ALGORITHMS, {
+  error: (issue) =>
+    `${JSON.stringify(issue.input)} is not accepted: identity tokens are verified with the issuer's public ` +
+    `keys, so only asymmetric algorithms are (${JWT_ALGORITHMS.join(', ')}); never none or HMAC (HS256…)`,
+});
+
+const httpsUrl = (example: string) =>
+  z.url({
+    protocol: /^https$/,
+    error: (issue) => `an https:// URL such as ${example}, got ${JSON.stringify(issue.input)}`,
+  });
+
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0s');
+
+/** An OpenID Connect issuer whose signed identity tokens (JWTs) admit agents without a static secret. */
+const identityProvider = z.strictObject({
+  /** Named by agents[].match.provider and in the audit. */
+  name: clusterName,
+  /** Compared exactly with the token's `iss`; discovery reads `<issuer>/.well-known/openid-configuration`. */
+  issuer: httpsUrl('https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE'),
+  /** A token's `aud` must hold one of these. */
+  audiences: z.array(z.string().min(1)).min(1, 'at least one audience, e.g. [gatehouse]'),
+  /** Where the signing keys are; discovered from the issuer when absent. */
+  jwksUri: httpsUrl('https://issuer.example.com/keys').optional(),
+  algorithms: z
+    .array(jwtAlgorithm)
+    .min(1)
+    .default([...DEFAULT_JWT_ALGORITHMS]),
+  /** A PEM CA bundle trusted for the issuer's TLS, besides Node's built-in CA list. */
+  caFile: z.string().min(1).optional(),
+  /** Allowed difference between the issuer's clock and ours for exp, nbf and iat. */
+  clockSkew: duration.default(30_000),
+  keys: z
+    .strictObject({
+      /** How often the signing keys are fetched again while the issuer answers. */
+      refresh: positiveDuration.default(600_000),
+      /** At most one fetch per this long, however many tokens name an unknown key id. */
+      cooldown: positiveDuration.default(30_000),
+      /** Issuer unreachable: the last keys stay in use this long after they were fetched, then tokens are refused. */
+      maxStale: positiveDuration.default(3_600_000),
+    })
+    .prefault({}),
+});
+
+/** Which identity tokens are this agent: all claims must match (exact values, or `*`/`?` patterns). */
+const agentMatch = z.strictObject({
+  provider: clusterName,
+  claims: z.record(z.string().min(1), z.string().min(1)).refine((claims) => claims.sub !== undefined, {
+    error:
+      'claims must name sub (the workload the token was issued to), e.g. ' +
+      'claims: { sub: "system:serviceaccount:agents:oncall" }',
+  }),
+});
+
 const agent = z.strictObject({
   id: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, dot, dash, underscore'),
+  /** A static bearer token's hash; an agent has this, a `match`, or both. */
   tokenSha256: z
     .string()
-    .regex(/^[0-9a-f]{64}$/, 'the lower-case hex SHA-256 of the token (gatehouse-gateway hash-token)'),
+    .regex(/^[0-9a-f]{64}$/, 'the lower-case hex SHA-256 of the token (gatehouse-gateway hash-token)')
+    .optional(),
+  /** Identity tokens from an identity provider that are this agent. */
+  match: agentMatch.optional(),
   owners: z.array(slackUserId).default([]),
   /** Defaults: user gatehouse:agent:<id>, groups [gatehouse:agents]; `clusters` overrides per cluster. */
   kubernetes: kubernetesIdentity
@@ -158,6 +234,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   clusters: z.array(cluster).min(1, 'at least one cluster is needed'),
+  identityProviders: z.array(identityProvider).default([]),
   agents: z.array(agent).default([]),
   approverGroups: z.record(z.string().min(1), approverGroup).default({}),
   slack: z

@@ -1,10 +1,12 @@
 import type { PolicySpec } from '@gatehouse/policy';
+import type { JWT_ALGORITHMS } from './schema.js';
 
 /** The validated configuration both apps run on. Durations are milliseconds, paths are absolute. */
 export interface GatehouseConfig {
   readonly redis: { readonly url: string; readonly keyPrefix: string };
   readonly gateway: GatewayConfig;
   readonly clusters: readonly ClusterConfig[];
+  readonly identityProviders: readonly IdentityProviderConfig[];
   readonly agents: readonly AgentConfig[];
   readonly approverGroups: Readonly<Record<string, ApproverGroupConfig>>;
   readonly slack?: SlackConfig | undefined;
@@ -55,9 +57,44 @@ export interface KubeconfigClusterConfig {
 
 export type ClusterConfig = EksClusterConfig | KubeconfigClusterConfig;
 
+/** An OpenID Connect issuer whose identity tokens admit agents (`identityProviders[]`). */
+export interface IdentityProviderConfig {
+  readonly name: string;
+  /** Compared exactly with a token's `iss`. */
+  readonly issuer: string;
+  /** A token's `aud` must hold one of these. */
+  readonly audiences: readonly string[];
+  /** Absent: discovered from `<issuer>/.well-known/openid-configuration`. */
+  readonly jwksUri?: string | undefined;
+  /** JWS algorithms accepted; asymmetric only (never `none`, never HMAC). */
+  readonly algorithms: readonly JwtAlgorithm[];
+  /** Absolute path of a PEM bundle trusted for the issuer's TLS besides Node's built-in CAs. */
+  readonly caFile?: string | undefined;
+  readonly clockSkewMs: number;
+  readonly keys: {
+    /** Fetch the signing keys again after this long. */
+    readonly refreshMs: number;
+    /** At most one fetch per this long (unknown key ids, an unreachable issuer). */
+    readonly cooldownMs: number;
+    /** Keys older than this are not used: the issuer unreachable that long means tokens are refused. */
+    readonly maxStaleMs: number;
+  };
+}
+
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** Which identity tokens are an agent: every claim must match its value (`*`/`?` patterns allowed). */
+export interface AgentMatch {
+  readonly provider: string;
+  readonly claims: Readonly<Record<string, string>>;
+}
+
 export interface AgentConfig {
   readonly id: string;
-  readonly tokenSha256: string;
+  /** SHA-256 hex of the agent's static bearer token; absent for agents admitted only by `match`. */
+  readonly tokenSha256?: string | undefined;
+  /** Identity tokens that are this agent. */
+  readonly match?: AgentMatch | undefined;
   /** Slack user ids of the people who own the agent; none of them may approve its requests. */
   readonly owners: readonly string[];
   /** Who the agent acts as on clusters that impersonate. */

@@ -1,3 +1,4 @@
+export { compileGlobs, type StringMatcher } from './compile/glob.js';
 export {
   type CompileOptions,
   compilePolicy,
