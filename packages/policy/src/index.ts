@@ -8,6 +8,7 @@ export {
 } from './compile/index.js';
 export { type PolicyError, PolicyErrorCode, PolicyRuleError, PolicySpecError } from './errors.js';
 export { parseAction } from './parse/index.js';
+export { MAX_QUERY_PARAMETERS, type ParsedQuery, parseQuery } from './parse/query.js';
 export { renderCommand } from './render/index.js';
 export { escapeInvisible, type Shortened, shorten, textHash } from './render/printable.js';
 export {

@@ -55,17 +55,22 @@ export interface ResourceAction {
   readonly subresource?: string | undefined;
   readonly namespace?: string | undefined;
   readonly name?: string | undefined;
-  /** `dryRun=All` in the query or `dryRun: ["All"]` in DeleteOptions. */
+  /**
+   * A server-side dry run, read as the API server does: every `dryRun` value in the query is `All`
+   * (for a DELETE with a body, every value of `dryRun` in DeleteOptions there), and there is one.
+   */
   readonly dryRun: boolean;
   /** True only for get/list/watch (and dry runs never make something read-only). */
   readonly readOnly: boolean;
   /**
-   * The request sets `spec.replicas` to 0 on a scalable workload or its `scale` subresource.
-   * Also true when such a PUT/PATCH has a body the parser cannot read (fail closed): then
-   * `replicas` is undefined.
+   * The request may leave a scalable workload (or anything through its `scale` subresource) with
+   * no replicas: it sets `spec.replicas` to anything but an integer in [1, 2³¹−1] — 0, negative,
+   * fractional, beyond int32 (the API server truncates 4294967296 to 0), a string, null or removed
+   * (a Scale without replicas is 0). Also true when such a PUT/PATCH has a body the parser cannot
+   * read (fail closed): then `replicas` is undefined.
    */
   readonly scaleToZero: boolean;
-  /** Target replica count when the body sets one. */
+  /** The number the body sets `spec.replicas` to, as written (not truncated to int32). */
   readonly replicas?: number | undefined;
   /** PATCH only: which patch format the Content-Type announced (`apply` = server-side apply). */
   readonly patchType?: PatchType | undefined;
@@ -96,6 +101,11 @@ export interface UnclassifiedAction {
   readonly path: string;
   readonly reason: string;
   readonly readOnly: false;
+  /**
+   * The API server itself would refuse the request (an unsupported `dryRun` value, a query Go
+   * versions read differently): no rule applies, the gateway answers 400 rather than guess.
+   */
+  readonly badRequest?: true | undefined;
 }
 
 export type Action = ResourceAction | NonResourceAction | UnclassifiedAction;

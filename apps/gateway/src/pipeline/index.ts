@@ -146,6 +146,11 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
       await forward(judged, ctx);
       return;
     case 'deny':
+      if (action.kind === 'unclassified' && action.badRequest) {
+        // What the API server would refuse as malformed is refused the same way, not judged.
+        exchange.reject(kubeStatus('BadRequest', `gatehouse refused this request: ${decision.reason}`));
+        return;
+      }
       exchange.reject(
         kubeStatus(
           'Forbidden',

@@ -1,7 +1,7 @@
 import type { HeldRequest } from '@gatehouse/approvals';
 import { describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../errors.js';
-import { dryRunReplay } from './kube.js';
+import { dryRunReplay, withDryRunAll } from './kube.js';
 
 const held = (method: string, path: string, body?: string, query = ''): HeldRequest => ({
   method,
@@ -37,8 +37,21 @@ describe('dryRunReplay', () => {
     expect(patch.body!.toString()).toBe('{"spec":{"replicas":0}}');
   });
 
+  it("replaces the agent's own dryRun parameters instead of adding to them", () => {
+    // Appended, `dryRun=x` became `dryRun=x&dryRun=All`: a server reading one value ran the real change.
+    expect(withDryRunAll('dryRun=x')).toBe('dryRun=All');
+    expect(withDryRunAll('dryRun=all&fieldManager=kubectl&dryRun=')).toBe('fieldManager=kubectl&dryRun=All');
+    expect(withDryRunAll('dry%52un=x&a=1')).toBe('a=1&dryRun=All');
+    expect(withDryRunAll('dryRun')).toBe('dryRun=All');
+    // Everything else byte for byte, a raw # included (Go keeps it in the query).
+    expect(withDryRunAll('a=%7E+b&x=#&dryRun=None')).toBe('a=%7E+b&x=#&dryRun=All');
+    expect(withDryRunAll('')).toBe('dryRun=All');
+    const replay = dryRunReplay(held('PATCH', '/apis/apps/v1/namespaces/p/deployments/w', '{}', 'dryRun=x'));
+    expect(replay.query).toBe('dryRun=All');
+  });
+
   it('refuses to send a DELETE whose body it cannot turn into a dry run', () => {
-    for (const body of ['not json', '["All"]', 'propagationPolicy: Background']) {
+    for (const body of ['not json', '["All"]', 'propagationPolicy: Background', '\uFEFF{"dryRun":["All"]}']) {
       expect(() => dryRunReplay(held('DELETE', '/api/v1/namespaces/prod', body))).toThrow(
         expect.objectContaining({ code: GatewayErrorCode.PreviewReadFailed }),
       );

@@ -1,5 +1,5 @@
 import type { DryRunResult, HeldRequest } from '@gatehouse/approvals';
-import { parseAction } from '@gatehouse/policy';
+import { parseAction, parseQuery } from '@gatehouse/policy';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { upstreamTarget } from '../routing/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
@@ -67,13 +67,28 @@ export interface DryRunReplay {
 }
 
 /**
+ * The agent's query with its own `dryRun` parameters (named as the API server decodes names:
+ * `dry%52un` is one) replaced by a single `dryRun=All`. Appending instead would turn `dryRun=x`
+ * into `dryRun=x&dryRun=All`: the API server refuses that, but a server reading only one value
+ * would run the real change before anyone voted. The other pairs stay byte for byte.
+ */
+export function withDryRunAll(query: string): string {
+  const kept = query.split('&').filter((pair) => {
+    if (pair === '') return false;
+    const parsed = parseQuery(pair);
+    return !(parsed.ok && parsed.params.has('dryRun'));
+  });
+  return [...kept, 'dryRun=All'].join('&');
+}
+
+/**
  * The held request as a server-side dry run. A DELETE with a body is the trap: the API server then
  * reads DeleteOptions from the body and ignores the query, so `?dryRun=All` alone would run the real
  * delete before anyone approved; the body gets `dryRun: ["All"]` instead. Whatever the policy parser
  * (which follows the API server) does not read as a dry run is never sent.
  */
 export function dryRunReplay(request: HeldRequest): DryRunReplay {
-  const query = [request.query, 'dryRun=All'].filter((part) => part !== '').join('&');
+  const query = withDryRunAll(request.query);
   let body = request.bodyBase64 ? Buffer.from(request.bodyBase64, 'base64') : undefined;
   let contentType = request.headers['content-type'] ?? 'application/json';
   if (request.method === 'DELETE' && body && body.length > 0) {

@@ -56,6 +56,14 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
 
   const decide = (ctx: PolicyContext): Decision => {
     const action = ctx.action;
+    if (action.kind === 'unclassified' && action.badRequest) {
+      // No rule, no approval: the cluster would refuse it, so nobody should be asked to approve it.
+      return {
+        effect: 'deny',
+        rule: null,
+        reason: `the Kubernetes API server would refuse ${printable(action.method)} ${printable(action.path)}: ${action.reason}`,
+      };
+    }
     if (action.kind === 'unclassified') {
       const why = `gatehouse could not classify ${printable(action.method)} ${printable(action.path)} (${action.reason})`;
       return spec.unclassified === 'deny'

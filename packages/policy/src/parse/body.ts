@@ -31,7 +31,11 @@ export function decodeBody(req: KubeRequest, format: BodyFormat): DecodedBody {
   if (bytes === undefined || bytes.length === 0) return undefined;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a leading byte-order mark in the text. The API server picks its decoder from
+    // Content-Type alone (negotiation.NegotiateInputSerializer) and its JSON decoder is Go's
+    // encoding/json, which refuses a BOM ("invalid character 'ï' looking for beginning of value"):
+    // JSON.parse refuses it too. go-yaml (sigs.k8s.io/yaml) skips one, and so does `yaml`.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return undefined;
   }

@@ -212,9 +212,53 @@ describe('parseAction: fails closed', () => {
 });
 
 describe('parseAction: dry runs', () => {
-  it('dryRun=All in the query', () => {
-    expect(resource(req('POST', '/api/v1/namespaces/p/pods?dryRun=All')).dryRun).toBe(true);
-    expect(resource(req('POST', '/api/v1/namespaces/p/pods?dryRun=all')).dryRun).toBe(false);
+  const pods = '/api/v1/namespaces/p/pods';
+  const refusedAs = (r: KubeRequest) => {
+    const action = parseAction(r);
+    return action.kind === 'unclassified' && action.badRequest === true ? action.reason : undefined;
+  };
+
+  it('a dry run only when every dryRun value is exactly All, and there is one', () => {
+    expect(resource(req('POST', `${pods}?dryRun=All`)).dryRun).toBe(true);
+    expect(resource(req('POST', `${pods}?dryRun=All&dryRun=All`)).dryRun).toBe(true);
+    expect(resource(req('POST', `${pods}?dry%52un=All`)).dryRun).toBe(true);
+    expect(resource(req('POST', `${pods}?fieldManager=x`)).dryRun).toBe(false);
+  });
+
+  it.each([
+    'dryRun=all',
+    'dryRun=x',
+    'dryRun=',
+    'dryRun',
+    'dryRun=x&dryRun=All',
+    'dryRun=All&dryRun=all',
+    'dryRun=All%20',
+    'dryRun=All+',
+    // Go's net/url keeps a raw # in the query of a request-target: the value is "All#".
+    'dryRun=All#',
+    'dryRun=All#&dryRun=All',
+  ])('%s: refused as the API server refuses it (400), not guessed', (query) => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      const path = method === 'POST' ? pods : `${pods}/x`;
+      expect(refusedAs(req(method, `${path}?${query}`))).toContain('the only supported value is "All"');
+    }
+    expect(refusedAs(req('DELETE', `${pods}?${query}`))).toBeDefined();
+  });
+
+  it('reads the query as Go does: a pair with ; or a broken escape is dropped, + is a space', () => {
+    // Dropped by Go, so no dryRun at all: a real request, not a refused one.
+    expect(resource(req('POST', `${pods}?dryRun=x;y`)).dryRun).toBe(false);
+    expect(resource(req('POST', `${pods}?dryRun=%zz`)).dryRun).toBe(false);
+    expect(resource(req('POST', `${pods}?dryRun=All;&dryRun=All`)).dryRun).toBe(true);
+    expect(resource(req('POST', `${pods}?dryRun=%41ll`)).dryRun).toBe(true);
+    expect(resource(req('GET', `${pods}?labelSelector=a+in+(b)`)).labelSelector).toBe('a in (b)');
+    expect(resource(req('GET', `${pods}?labelSelector=a;&labelSelector=b`)).labelSelector).toBe('b');
+  });
+
+  it('refuses a query with more parameters than Go versions agree on', () => {
+    const many = Array.from({ length: 10_001 }, (_, i) => `p${i}=1`).join('&');
+    expect(refusedAs(req('POST', `${pods}?dryRun=All&${many}`))).toContain('more than 10000 parameters');
+    expect(resource(req('POST', `${pods}?${many.split('&').slice(1).join('&')}`)).dryRun).toBe(false);
   });
 
   it('dryRun: ["All"] in a DeleteOptions body', () => {
@@ -226,6 +270,45 @@ describe('parseAction: dry runs', () => {
     };
     expect(resource(req('DELETE', '/api/v1/namespaces/p/pods/x', { body })).dryRun).toBe(true);
     expect(resource(req('DELETE', '/api/v1/namespaces/p/pods', { body })).dryRun).toBe(true);
+  });
+
+  it.each([
+    [{ dryRun: ['All', 'All'] }, true],
+    [{ dryRun: [] }, false],
+    [{ dryRun: null }, false],
+    [{ DryRun: ['All'] }, false],
+    [{ propagationPolicy: 'Background' }, false],
+  ])('DeleteOptions %j: dry run %s', (body, dryRun) => {
+    expect(resource(req('DELETE', `${pods}/x`, { body })).dryRun).toBe(dryRun);
+  });
+
+  it.each([
+    { dryRun: ['all'] },
+    { dryRun: ['All', 'x'] },
+    { dryRun: [''] },
+    { dryRun: 'All' },
+    { dryRun: [1] },
+    { dryRun: {} },
+  ])('DeleteOptions %j: refused (400), as the API server refuses it', (body) => {
+    expect(refusedAs(req('DELETE', `${pods}/x?dryRun=All`, { body }))).toContain('DeleteOptions.dryRun');
+    expect(refusedAs(req('DELETE', pods, { body }))).toContain('DeleteOptions.dryRun');
+  });
+
+  it('DeleteOptions the API server would not decode as JSON are no dry run', () => {
+    const options = '{"dryRun":["All"]}';
+    // A byte-order mark: Go's encoding/json refuses it, so the body is not JSON DeleteOptions.
+    expect(resource(req('DELETE', `${pods}/x`, { body: `\uFEFF${options}` })).dryRun).toBe(false);
+    const json = { 'content-type': 'application/json' };
+    expect(resource(req('DELETE', `${pods}/x`, { body: options, headers: json })).dryRun).toBe(true);
+    const two = { 'content-type': ['application/json', 'application/vnd.kubernetes.protobuf'] };
+    expect(resource(req('DELETE', `${pods}/x`, { body: options, headers: two })).dryRun).toBe(false);
+    const protobuf = { 'content-type': 'application/vnd.kubernetes.protobuf' };
+    expect(resource(req('DELETE', `${pods}/x`, { body: options, headers: protobuf })).dryRun).toBe(false);
+    // YAML: go-yaml skips a byte-order mark.
+    const yaml = { 'content-type': 'application/yaml' };
+    expect(resource(req('DELETE', `${pods}/x`, { body: '\uFEFFdryRun: [All]', headers: yaml })).dryRun).toBe(
+      true,
+    );
   });
 
   it('a DELETE with a body ignores dryRun in the query, as the API server does', () => {

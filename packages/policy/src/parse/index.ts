@@ -1,7 +1,8 @@
 import type { Action, KubeRequest, PatchType, ResourceAction, UnclassifiedAction, Verb } from '../types.js';
-import { decodeBody } from './body.js';
+import { readDryRun } from './dry-run.js';
 import { parsePath, type ResourcePath } from './path.js';
-import { isScalableWorkload, patchTypeOf, replicaEffect } from './scale.js';
+import { parseQuery } from './query.js';
+import { isScalableWorkload, keepsReplicas, patchTypeOf, replicaEffect } from './scale.js';
 
 /** Methods the API server serves. Anything else (OPTIONS, TRACE, lower case...) is unclassified. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -53,7 +54,9 @@ function classify(req: KubeRequest): Action {
 }
 
 function classifyResource(req: KubeRequest, method: string, p: ResourcePath): Action {
-  const query = new URLSearchParams(String(req.query));
+  const parsedQuery = parseQuery(String(req.query));
+  if (!parsedQuery.ok) return refused(req, parsedQuery.reason);
+  const query = parsedQuery.params;
   const read = method === 'GET' || method === 'HEAD';
   const sub = p.subresource;
   let verb: Verb;
@@ -87,7 +90,11 @@ function classifyResource(req: KubeRequest, method: string, p: ResourcePath): Ac
     (method === 'PUT' || method === 'PATCH') &&
     name !== undefined &&
     (sub === 'scale' || (sub === undefined && isScalableWorkload(p.apiGroup, p.resource)));
-  const effect = scaleTarget ? replicaEffect(req, patchType ?? 'put') : undefined;
+  const effect = scaleTarget
+    ? replicaEffect(req, patchType ?? 'put', sub === 'scale' ? 'scale' : 'object')
+    : undefined;
+  const dryRun = DRY_RUNNABLE.has(verb) ? readDryRun(req, query, verb) : undefined;
+  if (dryRun?.kind === 'refused') return refused(req, dryRun.reason);
 
   const action: ResourceAction = {
     kind: 'resource',
@@ -101,11 +108,14 @@ function classifyResource(req: KubeRequest, method: string, p: ResourcePath): Ac
     subresource: sub,
     namespace: p.namespace,
     name,
-    dryRun: DRY_RUNNABLE.has(verb) && isDryRun(req, query, verb),
+    dryRun: dryRun?.dryRun ?? false,
     readOnly,
-    // Unreadable body on a scale target: assume the worst so scale-to-zero rules still apply.
-    scaleToZero: effect !== undefined && (!effect.known || effect.replicas === 0),
-    replicas: effect?.known ? effect.replicas : undefined,
+    // Unreadable body on a scale target: assume the worst so scale-to-zero rules still apply. Any
+    // value but an integer in [1, 2³¹−1] is one the API server may store as 0 (see keepsReplicas).
+    scaleToZero:
+      effect !== undefined &&
+      (effect.kind === 'unknown' || (effect.kind === 'sets' && !keepsReplicas(effect.value))),
+    replicas: effect?.kind === 'sets' && typeof effect.value === 'number' ? effect.value : undefined,
     patchType,
     command: CONNECT_VERBS.has(verb) && query.has('command') ? query.getAll('command') : undefined,
     container: CONNECT_VERBS.has(verb) || sub === 'log' ? (query.get('container') ?? undefined) : undefined,
@@ -113,18 +123,6 @@ function classifyResource(req: KubeRequest, method: string, p: ResourcePath): Ac
     fieldSelector: query.get('fieldSelector') ?? undefined,
   };
   return action;
-}
-
-function isDryRun(req: KubeRequest, query: URLSearchParams, verb: Verb): boolean {
-  const hasBody = req.body !== undefined && req.body.length > 0;
-  // The API server reads DeleteOptions from the body when there is one and then ignores the
-  // query entirely, so `?dryRun=All` beside a body is not a dry run.
-  if ((verb === 'delete' || verb === 'deletecollection') && hasBody) {
-    const body = decodeBody(req, 'json')?.value;
-    if (typeof body !== 'object' || body === null || !('dryRun' in body)) return false;
-    return Array.isArray(body.dryRun) && body.dryRun.includes('All');
-  }
-  return query.getAll('dryRun').includes('All');
 }
 
 /** `metadata.name=web` or `metadata.name==web` alone in a field selector, as the API server's RequiresExactMatch. */
@@ -150,4 +148,9 @@ function unclassified(req: KubeRequest, reason: string): UnclassifiedAction {
     reason,
     readOnly: false,
   };
+}
+
+/** What the API server itself would refuse as malformed: the gateway answers 400 and sends nothing. */
+function refused(req: KubeRequest, reason: string): UnclassifiedAction {
+  return { ...unclassified(req, reason), badRequest: true };
 }

@@ -1,6 +1,7 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { parseRequestTarget } from './go-url.js';
 import { bearerTokenOf } from './http.js';
 import type { RecordedRequest } from './recorder.js';
 
@@ -27,11 +28,11 @@ function clientCertOf(req: IncomingMessage): ClientCertSubject | undefined {
 }
 
 export function recordOf(req: IncomingMessage, body: Buffer, upgrade: boolean): RecordedRequest {
-  const url = new URL(req.url ?? '/', 'http://upstream');
+  const target = parseRequestTarget(req.url ?? '/');
   return {
     method: req.method ?? 'GET',
-    path: url.pathname,
-    query: url.searchParams,
+    path: target.path,
+    query: target.query,
     headers: req.headers,
     headersDistinct: req.headersDistinct,
     bearerToken: bearerTokenOf(req.headers.authorization),

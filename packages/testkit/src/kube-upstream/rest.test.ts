@@ -16,9 +16,13 @@ describe('kube-upstream REST semantics', () => {
 
   function open(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(`${upstream.url}${path}`, { method, ca: upstream.caPem, headers }, resolve);
+      // `path` as an option is sent as written: a URL string would lose everything after a `#`.
+      const req = request(upstream.url, { method, path, ca: upstream.caPem, headers }, resolve);
       req.on('error', reject);
-      req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+      const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+      // Node frames a DELETE body with neither header; the server would read it as a next request.
+      if (text !== undefined) req.setHeader('content-length', Buffer.byteLength(text));
+      req.end(text);
     });
   }
   async function call(
@@ -188,5 +192,59 @@ describe('kube-upstream REST semantics', () => {
       .map((l) => JSON.parse(l).object.metadata.name);
     expect(names).toEqual(['a']);
     await waitUntil('the watch to be forgotten', () => upstream.openWatches === 0);
+  });
+
+  describe('dry runs, as the API server reads them', () => {
+    const web = '/apis/apps/v1/namespaces/default/deployments/web';
+    const replicas = () => upstream.store.find('deployments.apps', 'default', 'web')?.spec;
+    const merge = { 'content-type': 'application/merge-patch+json' };
+
+    it('refuses any dryRun value but All with 422 Invalid, and changes nothing', async () => {
+      for (const query of [
+        'dryRun=x',
+        'dryRun=all',
+        'dryRun=x&dryRun=All',
+        'dryRun=All&dryRun=',
+        'dryRun=All#',
+      ]) {
+        const answer = await call('PATCH', `${web}?${query}`, { spec: { replicas: 0 } }, merge);
+        expect(answer.status, query).toBe(422);
+        expect(answer.json()).toMatchObject({
+          reason: 'Invalid',
+          message: expect.stringContaining('supported values: "All"'),
+        });
+      }
+      expect(replicas()).toMatchObject({ replicas: 2 });
+      expect(
+        (await call('PATCH', `${web}?dryRun=All&dryRun=All`, { spec: { replicas: 0 } }, merge)).status,
+      ).toBe(200);
+      expect(replicas()).toMatchObject({ replicas: 2 });
+    });
+
+    it('keeps a raw # in the query and drops pairs Go drops', async () => {
+      // `new URL` would cut at the #, leaving dryRun=All: a dry run. Go reads "All#" and refuses it.
+      expect((await call('DELETE', `${web}?dryRun=All#`)).status).toBe(422);
+      // Go drops `dryRun=All;` (a ;) and `dryRun=%zz` (a broken escape): no dryRun, a real change.
+      await call('PATCH', `${web}?dryRun=All;`, { spec: { replicas: 1 } }, merge);
+      expect(replicas()).toMatchObject({ replicas: 1 });
+      expect(upstream.received({ method: 'PATCH' })[0]?.query.getAll('dryRun')).toEqual([]);
+      await call('GET', `/api/v1/namespaces/default/pods?labelSelector=app+in+(x)&x=#1`);
+      const read = upstream.received({ method: 'GET' }).at(-1)!;
+      expect([read.query.get('labelSelector'), read.query.get('x')]).toEqual(['app in (x)', '#1']);
+    });
+
+    it('a DELETE with a body reads dryRun from DeleteOptions only', async () => {
+      const options = (o: object) => JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', ...o });
+      const lower = await call('DELETE', `${web}?dryRun=All`, options({ dryRun: ['all'] }));
+      expect(lower.status).toBe(422);
+      expect((await call('DELETE', `${web}?dryRun=All`, options({ dryRun: 'All' }))).status).toBe(400);
+      expect((await call('DELETE', `${web}`, `\uFEFF${options({ dryRun: ['All'] })}`)).status).toBe(400);
+      expect(replicas()).toBeDefined();
+      expect((await call('DELETE', `${web}?dryRun=x`, options({ dryRun: ['All'] }))).status).toBe(200);
+      expect(replicas()).toBeDefined();
+      // The query beside a body is ignored: this one really deletes.
+      expect((await call('DELETE', `${web}?dryRun=All`, options({}))).status).toBe(200);
+      expect(replicas()).toBeUndefined();
+    });
   });
 });

@@ -3,7 +3,7 @@ import { applyPatch, parseBody, patchTypeOf } from './body.js';
 import { apiVersionOf } from './resources.js';
 import type { ResourceRoute } from './routes.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { badRequest, methodNotAllowed, notFound } from './status.js';
+import { badRequest, invalid, methodNotAllowed, notFound } from './status.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { toTable, wantsTable } from './table.js';
 
@@ -63,20 +63,74 @@ function existing(r: ResourceRoute, store: ObjectStore, name: string): KubeObjec
   return object;
 }
 
-/** `?dryRun=All`, or (for DELETE and eviction) `dryRun: ["All"]` in the DeleteOptions body as kubectl sends it. */
-export function dryRun(req: ApiRequest): boolean {
-  if (req.query.getAll('dryRun').includes('All')) return true;
-  if (req.body.length === 0 || !(req.headers['content-type'] ?? '').includes('json')) return false;
-  try {
-    const options = JSON.parse(req.body.toString('utf8')) as {
-      dryRun?: unknown;
-      deleteOptions?: { dryRun?: unknown };
-    };
-    const values = options.dryRun ?? options.deleteOptions?.dryRun;
-    return Array.isArray(values) && values.includes('All');
-  } catch {
-    return false;
+/** The options kind a method decodes its query into, as the API server names it in errors. */
+const OPTIONS_KIND: Readonly<Record<string, string>> = {
+  POST: 'CreateOptions',
+  PUT: 'UpdateOptions',
+  PATCH: 'PatchOptions',
+  DELETE: 'DeleteOptions',
+};
+
+/**
+ * Whether the API server runs this request as a dry run, by its handlers' rules (kubernetes
+ * staging/src/k8s.io/apiserver/pkg/endpoints/handlers create.go, update.go, patch.go, delete.go):
+ * a DELETE with a body decodes DeleteOptions from the body and never reads the query; every other
+ * request reads every `dryRun` query value. `ValidateDryRun` (apimachinery meta/v1/validation)
+ * refuses any value but `All` with 422 Invalid; a body `dryRun` that is not a list of strings fails
+ * to decode (400). Then `dryrun.IsDryRun` is "there is a value". An eviction (a POST with an
+ * Eviction body) is a dry run by its query or by its `deleteOptions.dryRun` (propagateDryRun in
+ * pkg/registry/core/pod/storage/eviction.go).
+ */
+export function dryRun(req: ApiRequest, what: 'request' | 'eviction' = 'request'): boolean {
+  const kind = OPTIONS_KIND[req.method] ?? 'CreateOptions';
+  if (req.method === 'DELETE' && req.body.length > 0) {
+    return validDryRun(
+      kind,
+      optionsFromBody(req, (o) => o.dryRun),
+    );
   }
+  const fromQuery = validDryRun(kind, req.query.getAll('dryRun'));
+  if (what !== 'eviction' || req.body.length === 0 || fromQuery) return fromQuery;
+  return validDryRun(
+    'DeleteOptions',
+    optionsFromBody(req, (o) => o.deleteOptions?.dryRun),
+  );
+}
+
+interface OptionsBody {
+  dryRun?: unknown;
+  deleteOptions?: { dryRun?: unknown };
+}
+
+/** The `dryRun` list of a JSON body; [] when it is not JSON (the caller's own decode reports that). */
+function optionsFromBody(req: ApiRequest, pick: (options: OptionsBody) => unknown): unknown[] {
+  if (!(req.headers['content-type'] ?? 'application/json').includes('json')) return [];
+  let options: OptionsBody;
+  try {
+    // Buffer#toString keeps a byte-order mark, which JSON.parse refuses like Go's encoding/json.
+    options = JSON.parse(req.body.toString('utf8')) as OptionsBody;
+  } catch {
+    throw badRequest('the body of the request is not valid JSON DeleteOptions');
+  }
+  const values = options === null || typeof options !== 'object' ? undefined : pick(options);
+  if (values === undefined || values === null) return [];
+  if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
+    throw badRequest(
+      `json: cannot unmarshal ${JSON.stringify(values)} into Go struct field DeleteOptions.dryRun of type []string`,
+    );
+  }
+  return values;
+}
+
+function validDryRun(kind: string, values: readonly unknown[]): boolean {
+  if (values.some((value) => value !== 'All')) {
+    const list = values.map((value) => JSON.stringify(value)).join(', ');
+    throw invalid(
+      { kind, group: 'meta.k8s.io' },
+      `dryRun: Unsupported value: []string{${list}}: supported values: "All"`,
+    );
+  }
+  return values.length > 0;
 }
 
 /** Keeps identity fields the client may not change through a patch or update. */

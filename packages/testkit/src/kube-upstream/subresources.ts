@@ -61,7 +61,7 @@ export function handleSubresource(r: ResourceRoute, store: ObjectStore, req: Api
     }
     case 'eviction': {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, req.path);
-      if (!dryRun(req)) store.delete(r.type, r.namespace, name);
+      if (!dryRun(req, 'eviction')) store.delete(r.type, r.namespace, name);
       return {
         status: 201,
         body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
