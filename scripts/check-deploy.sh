@@ -72,11 +72,21 @@ for app in gateway slackbot; do
   [ -f "$dockerfile" ] || die "$dockerfile is missing"
   entry=$(sed -n 's/^ENTRYPOINT \["node", "\/app\/\([^"]*\)".*/\1/p' "$dockerfile")
   [ -n "$entry" ] || die "$dockerfile has no ENTRYPOINT [\"node\", \"/app/...\"]"
-  # The bin the package declares is what `pnpm build` produces and what the image must run.
+  # The bin the package declares is what `pnpm build` produces and what the image must run. A bin
+  # may be a committed launcher (bin/*.js, so pnpm links it before a build) that imports the built
+  # entry: then that entry is what the image must run.
   bin=$(node -e '
-    const bin = require(process.argv[1]).bin;
+    const { readFileSync } = require("node:fs");
+    const { dirname, join, normalize } = require("node:path");
+    const packageJson = process.argv[1];
+    const bin = require(packageJson).bin;
     const targets = typeof bin === "string" ? [bin] : Object.values(bin ?? {});
-    console.log(targets.map((target) => target.replace(/^\.\//, "")).join(" "));
+    const entry = (target) => {
+      const source = readFileSync(join(dirname(packageJson), target), "utf8");
+      const launched = source.match(/^import ["\x27](\.\.\/dist\/[^"\x27]+)["\x27];$/m);
+      return normalize(launched ? join(dirname(target), launched[1]) : target);
+    };
+    console.log(targets.map(entry).join(" "));
   ' "./apps/$app/package.json")
   if [ -z "$bin" ]; then
     say "note $dockerfile: apps/$app/package.json declares no bin yet; the image runs $entry"
