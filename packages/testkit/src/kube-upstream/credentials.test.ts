@@ -76,45 +76,6 @@ describe('kube-upstream credentials and protocol edges', () => {
     expect(refused.code).toBe(1);
   });
 
-  it('answers an SPDY upgrade with a 400 Status that says what it speaks', async () => {
-    const upstream = await start({});
-    upstream.store.put(pod({ name: 'web-1' }));
-    const { status, body } = await new Promise<{ status: number | undefined; body: string }>(
-      (resolve, reject) => {
-        const req = request(
-          `${upstream.url}/api/v1/namespaces/default/pods/web-1/exec?command=sh&stdin=true`,
-          {
-            method: 'POST',
-            ca: upstream.caPem,
-            headers: {
-              Connection: 'Upgrade',
-              Upgrade: 'SPDY/3.1',
-              'X-Stream-Protocol-Version': 'v4.channel.k8s.io',
-            },
-          },
-        );
-        req.on('response', (res) => {
-          let text = '';
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve({ status: res.statusCode, body: text }));
-        });
-        req.on('upgrade', () => reject(new Error('the upstream accepted SPDY')));
-        req.on('error', reject);
-        req.end();
-      },
-    );
-    expect(status).toBe(400);
-    expect(JSON.parse(body)).toMatchObject({
-      kind: 'Status',
-      reason: 'BadRequest',
-      message: expect.stringContaining('SPDY/3.1'),
-    });
-    expect(upstream.received({ method: 'POST' })[0]).toMatchObject({ upgrade: true, status: 400 });
-    expect(upstream.execSessions).toHaveLength(0);
-  });
-
   it('makes an exec upgrade fail when an intercept answers it', async () => {
     const upstream = await start({});
     upstream.store.put(pod({ name: 'web-1' }));

@@ -21,6 +21,8 @@ export interface ExecSession {
   readonly container: string | undefined;
   readonly command: readonly string[];
   readonly protocol: string;
+  /** kubectl 1.29+ speaks WebSocket; older kubectl (and newer ones falling back) SPDY/3.1. */
+  readonly transport: 'websocket' | 'spdy';
   stdin: string;
   stdout: string;
   stderr: string;
@@ -42,7 +44,7 @@ function exitStatus(code: number) {
 }
 
 /** Stdin as an async iterable fed by channel-0 frames and ended by a v5 close frame or disconnect. */
-class StdinQueue implements AsyncIterable<Buffer> {
+export class StdinQueue implements AsyncIterable<Buffer> {
   #chunks: Buffer[] = [];
   #closed = false;
   #wake: (() => void) | undefined;
@@ -82,7 +84,7 @@ export class ExecServer {
     handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
 
-  constructor(private readonly commands: Record<string, ShellCommand>) {}
+  constructor(readonly commands: Record<string, ShellCommand>) {}
 
   /** Whether the client offers a subprotocol this server speaks. */
   static speaks(req: IncomingMessage): boolean {
@@ -102,23 +104,10 @@ export class ExecServer {
   }
 
   async #run(ws: WebSocket, target: ExecTarget): Promise<void> {
-    const { query } = target;
-    const session: ExecSession = {
-      kind: target.kind,
-      namespace: target.namespace,
-      pod: target.pod,
-      container: query.get('container') ?? undefined,
-      command: target.kind === 'exec' ? query.getAll('command') : [],
-      protocol: ws.protocol,
-      stdin: '',
-      stdout: '',
-      stderr: '',
-      resizes: [],
-      exitCode: undefined,
-    };
+    const session = newExecSession(target, ws.protocol, 'websocket');
     this.sessions.push(session);
     const stdin = new StdinQueue();
-    if (query.get('stdin') !== 'true') stdin.close();
+    if (target.query.get('stdin') !== 'true') stdin.close();
     const aborted = new AbortController();
 
     ws.on('message', (data: Buffer) => {
@@ -140,25 +129,71 @@ export class ExecServer {
     const send = (channel: number, data: string | Buffer) => {
       if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
     };
-    const context = {
-      namespace: target.namespace,
-      pod: target.pod,
+    const status = await execute(session, target, this.commands, {
       stdin,
       signal: aborted.signal,
-      stdout: (data: string | Buffer) => {
-        session.stdout += data.toString();
-        send(STDOUT, data);
-      },
-      stderr: (data: string | Buffer) => {
-        session.stderr += data.toString();
-        send(STDERR, data);
-      },
-    };
-    // attach joins the container's main process; here that process echoes stdin like `cat`.
-    const argv = target.kind === 'exec' ? session.command : ['cat'];
-    const code = await runCommand(argv, context, this.commands);
-    session.exitCode = code;
-    send(ERROR, JSON.stringify(exitStatus(code)));
+      stdout: (data) => send(STDOUT, data),
+      stderr: (data) => send(STDERR, data),
+    });
+    send(ERROR, JSON.stringify(status));
     ws.close(1000);
   }
+}
+
+/** The record of a session that is starting. */
+export function newExecSession(
+  target: ExecTarget,
+  protocol: string,
+  transport: ExecSession['transport'],
+): ExecSession {
+  return {
+    kind: target.kind,
+    namespace: target.namespace,
+    pod: target.pod,
+    container: target.query.get('container') ?? undefined,
+    command: target.kind === 'exec' ? target.query.getAll('command') : [],
+    protocol,
+    transport,
+    stdin: '',
+    stdout: '',
+    stderr: '',
+    resizes: [],
+    exitCode: undefined,
+  };
+}
+
+/** Where a session's command reads and writes, whatever carries it. */
+export interface ExecIo {
+  readonly stdin: AsyncIterable<Buffer>;
+  readonly signal: AbortSignal;
+  stdout(data: string | Buffer): void;
+  stderr(data: string | Buffer): void;
+}
+
+/** Runs the session's command in the tiny shell; resolves with the Status for the error channel. */
+export async function execute(
+  session: ExecSession,
+  target: ExecTarget,
+  commands: Record<string, ShellCommand>,
+  io: ExecIo,
+): Promise<ReturnType<typeof exitStatus>> {
+  const context = {
+    namespace: target.namespace,
+    pod: target.pod,
+    stdin: io.stdin,
+    signal: io.signal,
+    stdout: (data: string | Buffer) => {
+      session.stdout += data.toString();
+      io.stdout(data);
+    },
+    stderr: (data: string | Buffer) => {
+      session.stderr += data.toString();
+      io.stderr(data);
+    },
+  };
+  // attach joins the container's main process; here that process echoes stdin like `cat`.
+  const argv = target.kind === 'exec' ? session.command : ['cat'];
+  const code = await runCommand(argv, context, commands);
+  session.exitCode = code;
+  return exitStatus(code);
 }

@@ -3,6 +3,7 @@ export { configMap, deployment, namespace, pod } from './fixtures.js';
 export type { ClientCertSubject, KubeUpstreamAuth } from './incoming.js';
 export type { InterceptAction } from './intercepts.js';
 export type { PodLogs } from './logs.js';
+export type { PodAddress, PodPorts, PortForwardSession } from './portforward.js';
 export type { RecordedRequest, RequestFilter } from './recorder.js';
 export type { ResourceType, SubresourceType } from './resources.js';
 export { RESOURCE_TYPES } from './resources.js';

@@ -111,12 +111,6 @@ describe('kube-upstream serves everyday kubectl commands', () => {
     expect(upstream.store.find('pods', 'prod', 'web-1')).toBeDefined();
   });
 
-  it('answers port-forward honestly: not served', async () => {
-    const result = await kubectl('port-forward', '-n', 'prod', 'web-1', '18080:80');
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('upgrades only pods/exec and pods/attach');
-  });
-
   it('serves dry runs without storing', async () => {
     const result = await kubectl('delete', 'deployment', 'web', '-n', 'prod', '--dry-run=server');
     expect(result).toMatchObject({ code: 0, stdout: 'deployment.apps "web" deleted (server dry run)\n' });

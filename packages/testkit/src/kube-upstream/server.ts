@@ -12,10 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { issueServerCert, sharedTestCa } from '../ca/index.js';
 import { KubeStatusError } from '../errors.js';
 import { ExecServer, type ExecSession } from './exec.js';
+import { serveSpdyExec } from './exec-spdy.js';
 import { readBody } from './http.js';
+import { asksForSpdy } from './httpstream.js';
 import { authorized, type KubeUpstreamAuth, rawResponse, recordOf } from './incoming.js';
 import { type InterceptAction, Intercepts, injectedStatus } from './intercepts.js';
 import { PodLogs } from './logs.js';
+import { PodPorts, type PortForwardSession, serveSpdyPortForward } from './portforward.js';
 import { type RecordedRequest, type RequestFilter, RequestRecorder } from './recorder.js';
 import type { ApiRequest } from './rest.js';
 import { route } from './routes.js';
@@ -65,6 +68,10 @@ export interface KubeUpstream {
   /** Every request received, in arrival order, including refused and intercepted ones. */
   readonly requests: readonly RecordedRequest[];
   readonly execSessions: readonly ExecSession[];
+  /** Where pods' ports lead: `podPorts.expose(namespace, pod, port, { host, port })`. */
+  readonly podPorts: PodPorts;
+  /** Every forwarded connection (SPDY data/error stream pair), in arrival order. */
+  readonly portForwardSessions: readonly PortForwardSession[];
   /** Number of watch streams still open. */
   readonly openWatches: number;
   received(filter?: RequestFilter): RecordedRequest[];
@@ -74,7 +81,7 @@ export interface KubeUpstream {
   intercept(filter: RequestFilter, action: InterceptAction, options?: { times?: number }): () => void;
   /** Ends every open watch stream, as the API server's watch timeout would. */
   endWatches(): void;
-  /** Forgets recorded requests and exec sessions and removes intercepts; the store is kept. */
+  /** Forgets recorded requests, exec and port-forward sessions and removes intercepts; the store and pod ports are kept. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -88,6 +95,8 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
   const recorder = new RequestRecorder();
   const intercepts = new Intercepts();
   const exec = new ExecServer({ ...BUILTIN_COMMANDS, ...options.commands });
+  const podPorts = new PodPorts();
+  const portForwardSessions: PortForwardSession[] = [];
   const hung = new Set<Duplex>();
   const discovery = options.discovery ?? 'auto';
   // A deleted pod's containers are gone: `logs -f` ends, as on a real cluster.
@@ -169,30 +178,42 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
     if (action && 'delayMs' in action) await sleep(action.delayMs);
 
     const r = route(recorded.path);
-    const streaming = r.kind === 'resource' && (r.subresource === 'exec' || r.subresource === 'attach');
-    if (!streaming || r.type.resource !== 'pods' || !r.name) {
+    const subresource = r.kind === 'resource' ? r.subresource : undefined;
+    const streaming = subresource === 'exec' || subresource === 'attach' || subresource === 'portforward';
+    if (r.kind !== 'resource' || !streaming || r.type.resource !== 'pods' || !r.name) {
       return refuse(
-        badRequest(`the testkit upstream upgrades only pods/exec and pods/attach, not ${recorded.path}`),
+        badRequest(
+          `the testkit upstream upgrades only pods/exec, pods/attach and pods/portforward, not ${recorded.path}`,
+        ),
       );
     }
-    if (!store.get(r.type, r.namespace, r.name)) return refuse(notFound({ kind: 'pods', name: r.name }));
-    const protocol = String(req.headers.upgrade ?? '').toLowerCase();
-    if (protocol !== 'websocket' || !ExecServer.speaks(req)) {
+    const pod = store.get(r.type, r.namespace, r.name);
+    if (!pod) return refuse(notFound({ kind: 'pods', name: r.name }));
+    const namespace = r.namespace ?? 'default';
+    const spdy = asksForSpdy(req);
+    const websocket = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (subresource === 'portforward' && spdy) {
+      recorded.status = 101;
+      const target = { namespace, pod: r.name, uid: pod.metadata.uid ?? '' };
+      return serveSpdyPortForward(req, socket, head, target, podPorts, portForwardSessions);
+    }
+    const target = { kind: subresource as 'exec' | 'attach', namespace, pod: r.name, query: recorded.query };
+    if (subresource !== 'portforward' && spdy) {
+      recorded.status = 101;
+      return serveSpdyExec(req, socket, head, target, exec.commands, exec.sessions);
+    }
+    if (subresource === 'portforward' || !websocket || !ExecServer.speaks(req)) {
       return refuse(
         badRequest(
           `the testkit upstream does not speak ${req.headers.upgrade} ` +
-            `(${req.headers['x-stream-protocol-version'] ?? req.headers['sec-websocket-protocol'] ?? 'no protocol'}); ` +
-            'it serves exec and attach over WebSocket with v5.channel.k8s.io or v4.channel.k8s.io only',
+            `(${req.headers['x-stream-protocol-version'] ?? req.headers['sec-websocket-protocol'] ?? 'no protocol'}) ` +
+            `for pods/${subresource}; it serves exec and attach over WebSocket (v5.channel.k8s.io, ` +
+            'v4.channel.k8s.io) or SPDY/3.1 (v4.channel.k8s.io), and portforward over SPDY/3.1 (portforward.k8s.io)',
         ),
       );
     }
     recorded.status = 101;
-    exec.upgrade(req, socket, head, {
-      kind: r.subresource as 'exec' | 'attach',
-      namespace: r.namespace ?? 'default',
-      pod: r.name,
-      query: recorded.query,
-    });
+    exec.upgrade(req, socket, head, target);
   }
 
   const server: Server = tls
@@ -238,6 +259,8 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
     get execSessions() {
       return exec.sessions;
     },
+    podPorts,
+    portForwardSessions,
     get openWatches() {
       return watches.size;
     },
@@ -248,6 +271,7 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
     reset() {
       recorder.reset();
       exec.sessions.length = 0;
+      portForwardSessions.length = 0;
       intercepts.clear();
     },
     async close() {

@@ -1,6 +1,6 @@
 export { stopAllProcesses } from './cleanup.js';
 export type { BackgroundKubectl, KubectlOptions, KubectlResult } from './kubectl.js';
-export { KUBECTL, runKubectl, startKubectl } from './kubectl.js';
+export { KUBECTL, KUBECTL_1_20, runKubectl, startKubectl } from './kubectl.js';
 export type {
   ExitStatus,
   ManagedProcess,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TestkitError, TestkitErrorCode } from '../errors.js';
 import { track } from './cleanup.js';
@@ -6,8 +7,18 @@ import { track } from './cleanup.js';
 /** Where the real kubectl lives on the test machine. */
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
+/**
+ * kubectl 1.20 (Debian's kubernetes-client), which execs and port-forwards over SPDY/3.1 only.
+ * scripts/install-test-clients.sh extracts it here with `dpkg-deb -x`, never over /usr/bin/kubectl.
+ */
+export const KUBECTL_1_20 =
+  process.env.KUBECTL_1_20 ??
+  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gatehouse/kubectl-1.20/usr/bin/kubectl');
+
 export interface KubectlOptions {
   kubeconfig: string;
+  /** Another kubectl build, e.g. {@link KUBECTL_1_20}. @defaultValue {@link KUBECTL} */
+  binary?: string;
   /** Kill kubectl and fail after this long. @defaultValue 30000 */
   timeoutMs?: number;
   /** Written to kubectl's stdin, which is then closed. Without it stdin is closed at once. */
@@ -36,7 +47,7 @@ export interface BackgroundKubectl {
 
 /** Starts kubectl without waiting, so a test can assert that it is still blocked, then await it. */
 export function startKubectl(args: readonly string[], options: KubectlOptions): BackgroundKubectl {
-  const child = spawn(KUBECTL, ['--kubeconfig', options.kubeconfig, ...args], {
+  const child = spawn(options.binary ?? KUBECTL, ['--kubeconfig', options.kubeconfig, ...args], {
     env: {
       // kubectl caches discovery per host:port under ~/.kube/cache; test servers reuse loopback
       // ports, so a shared cache would answer a new server's discovery from an old one's. The cache

@@ -1,0 +1,150 @@
+import type { IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { acceptSpdy, STREAM_CREATION_TIMEOUT_MS } from './httpstream.js';
+import type { SpdyStream } from './spdy-session.js';
+
+/** pkg/kubelet/cri/streaming/portforward: the one SPDY port-forward protocol. */
+export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
+
+/** One forwarded connection (a data/error stream pair), kept so tests can assert what crossed. */
+export interface PortForwardSession {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly port: number;
+  readonly requestId: string;
+  /** Bytes the client sent to the pod's port, and what came back. */
+  sent: string;
+  received: string;
+  /** What the server wrote on the error stream, if anything. */
+  error: string | undefined;
+}
+
+export interface PodAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The ports pods listen on: a test points a pod's port at a local TCP server it runs. */
+export class PodPorts {
+  #targets = new Map<string, PodAddress>();
+
+  expose(namespace: string, pod: string, port: number, target: PodAddress): void {
+    this.#targets.set(`${namespace}/${pod}:${port}`, target);
+  }
+
+  lookup(namespace: string, pod: string, port: number): PodAddress | undefined {
+    return this.#targets.get(`${namespace}/${pod}:${port}`);
+  }
+
+  clear(): void {
+    this.#targets.clear();
+  }
+}
+
+export interface PortForwardTarget {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly uid: string;
+}
+
+interface Pair {
+  data?: SpdyStream;
+  error?: SpdyStream;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Serves pods/portforward over SPDY/3.1 as the kubelet's portforward/httpstream.go does: the
+ * client opens an error and a data stream per connection, tagged with `port` and `requestID`;
+ * once both are there the server dials the pod's port and copies bytes both ways, writing any
+ * failure to the error stream and closing both streams when the connection ends.
+ */
+export function serveSpdyPortForward(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: PortForwardTarget,
+  ports: PodPorts,
+  sessions: PortForwardSession[],
+): void {
+  const accepted = acceptSpdy(req, socket, head, [PORT_FORWARD_PROTOCOL]);
+  if (!accepted) return;
+  const { spdy } = accepted;
+  const pairs = new Map<string, Pair>();
+
+  spdy.on('stream', (stream) => {
+    const type = stream.header('streamtype');
+    const portText = stream.header('port') ?? '';
+    // kubectl since 1.6 sends requestID; the kubelet pairs older clients' streams by stream id.
+    const requestId = stream.header('requestid') ?? String(type === 'data' ? stream.id - 2 : stream.id);
+    const port = Number(portText);
+    if ((type !== 'data' && type !== 'error') || !/^\d+$/.test(portText) || port < 1 || port > 65535) {
+      // streamReceived refuses a stream without a valid port or type.
+      stream.reset();
+      return;
+    }
+    let pair = pairs.get(requestId);
+    if (!pair) {
+      const timer = setTimeout(() => {
+        pairs.get(requestId)?.error?.write('timed out waiting for streams');
+        pairs.get(requestId)?.error?.end();
+        pairs.delete(requestId);
+      }, STREAM_CREATION_TIMEOUT_MS);
+      pair = { timer };
+      pairs.set(requestId, pair);
+    }
+    pair[type] = stream;
+    if (pair.data && pair.error) {
+      clearTimeout(pair.timer);
+      pairs.delete(requestId);
+      forward(pair.data, pair.error, port, requestId);
+    }
+  });
+  spdy.on('close', () => {
+    for (const pair of pairs.values()) clearTimeout(pair.timer);
+  });
+
+  function forward(data: SpdyStream, error: SpdyStream, port: number, requestId: string): void {
+    const session: PortForwardSession = {
+      namespace: target.namespace,
+      pod: target.pod,
+      port,
+      requestId,
+      sent: '',
+      received: '',
+      error: undefined,
+    };
+    sessions.push(session);
+    const fail = (why: string) => {
+      session.error = `error forwarding port ${port} to pod ${target.pod}, uid ${target.uid}: ${why}`;
+      error.write(session.error);
+      error.end();
+      data.end();
+    };
+    const address = ports.lookup(target.namespace, target.pod, port);
+    if (!address) {
+      fail(
+        `failed to connect to localhost:${port} inside namespace "${target.namespace}/${target.pod}": ` +
+          `dial tcp4 127.0.0.1:${port}: connect: connection refused`,
+      );
+      return;
+    }
+    const conn = connect(address.port, address.host);
+    data.on('data', (chunk: Buffer) => {
+      session.sent += chunk.toString('utf8');
+      conn.write(chunk);
+    });
+    data.on('end', () => conn.end());
+    data.on('reset', () => conn.destroy());
+    conn.on('data', (chunk: Buffer) => {
+      session.received += chunk.toString('utf8');
+      data.write(chunk);
+    });
+    conn.on('error', (cause: Error) => fail(cause.message));
+    conn.on('close', () => {
+      data.end();
+      error.end();
+    });
+  }
+}
