@@ -171,7 +171,7 @@ describe('security: authentication and upstream TLS', () => {
       )
       .join('; ');
     report('timing probe', 0, Object.values(groups).flat().length, 'admitted', summary);
-    // Timing is reported only; the constant-time comparison is proven in apps/gateway/src/auth/index.test.ts.
+    // Timing is reported only; the constant-time comparison is proven in apps/gateway/src/auth/static-token.test.ts.
     expect([...statuses]).toEqual([401]);
   });
 

@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAuthenticator, hashToken } from '../../apps/gateway/src/auth/index.js';
+import { bearerToken, createStaticTokenCheck, hashToken } from '../../apps/gateway/src/auth/index.js';
 
 /**
  * Timing cannot be asserted reliably on a shared CI machine, so the constant-time property is
@@ -15,7 +15,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 
 const compare = vi.mocked(crypto.timingSafeEqual);
 const tokens = ['gh_first', 'gh_second', 'gh_third'];
-const authenticate = createAuthenticator(
+const check = createStaticTokenCheck(
   tokens.map((token, i) => ({ id: `agent-${i}`, tokenSha256: hashToken(token) })),
 );
 
@@ -31,7 +31,7 @@ describe('token comparison (security)', () => {
     ['a token sharing a prefix', 'Bearer gh_firs', undefined],
     ['no token', undefined, undefined],
   ])('%s: timingSafeEqual over fixed-length digests for every agent', (_, header, agent) => {
-    expect(authenticate(header)?.id).toBe(agent);
+    expect(check(bearerToken(header))?.id).toBe(agent);
     expect(compare).toHaveBeenCalledTimes(tokens.length);
     for (const [a, b] of compare.mock.calls) {
       expect((a as Buffer).length).toBe(32);

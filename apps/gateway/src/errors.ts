@@ -7,6 +7,10 @@ export enum GatewayErrorCode {
   TlsUnreadable = 'GATEWAY_TLS_UNREADABLE',
   ListenFailed = 'GATEWAY_LISTEN_FAILED',
   UsageInvalid = 'GATEWAY_USAGE_INVALID',
+  /** An identity provider's caFile cannot be read at start-up. */
+  IdentityProviderInvalid = 'GATEWAY_IDENTITY_PROVIDER_INVALID',
+  /** An identity provider's discovery document or keys could not be fetched or were not valid. */
+  IdentityProviderUnavailable = 'GATEWAY_IDENTITY_PROVIDER_UNAVAILABLE',
   /** A blast-radius preview could not read the cluster; the preview says unavailable, nothing else fails. */
   PreviewReadFailed = 'GATEWAY_PREVIEW_READ_FAILED',
 }

@@ -1,5 +1,13 @@
-export { type AgentCredential, createAuthenticator, generateToken, hashToken } from './auth/index.js';
-export { type AgentKubeconfig, renderKubeconfig } from './cli/kubeconfig.js';
+export {
+  type AgentCredential,
+  type AgentIdentity,
+  type Authenticator,
+  type AuthResult,
+  createAuthenticator,
+  generateToken,
+  hashToken,
+} from './auth/index.js';
+export { type AgentKubeconfig, type KubeconfigCredential, renderKubeconfig } from './cli/kubeconfig.js';
 export { type CliIo, runCli } from './cli/main.js';
 export { GatewayError, GatewayErrorCode } from './errors.js';
 export { type KubeStatus, kubeStatus, type StatusReason } from './kube-status/index.js';

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator, generateToken, hashToken } from './index.js';
+import { bearerToken, createStaticTokenCheck, generateToken, hashToken } from './static-token.js';
 
 const agents = [
   { id: 'agent-oncall', tokenSha256: hashToken('secret-oncall'), owners: ['U0ALICE'] },
   { id: 'agent-deploy', tokenSha256: hashToken('secret-deploy').toUpperCase(), owners: [] },
 ];
 
-describe('createAuthenticator', () => {
-  const authenticate = createAuthenticator(agents);
+describe('createStaticTokenCheck', () => {
+  const check = createStaticTokenCheck(agents);
+  const authenticate = (header: string | undefined) => check(bearerToken(header));
 
   it('finds the agent whose token hash matches', () => {
     expect(authenticate('Bearer secret-oncall')?.id).toBe('agent-oncall');
@@ -28,9 +29,15 @@ describe('createAuthenticator', () => {
   });
 
   it('never matches an empty token even if an agent was configured with the hash of ""', () => {
-    const withEmpty = createAuthenticator([{ id: 'empty', tokenSha256: hashToken('') }]);
+    const withEmpty = createStaticTokenCheck([{ id: 'empty', tokenSha256: hashToken('') }]);
     expect(withEmpty(undefined)).toBeUndefined();
-    expect(withEmpty('Bearer ')).toBeUndefined();
+    expect(withEmpty(bearerToken('Bearer '))).toBeUndefined();
+  });
+
+  it('skips agents without a static token (admitted by an identity provider only)', () => {
+    const mixed = createStaticTokenCheck([{ id: 'oidc-only' }, ...agents]);
+    expect(mixed('secret-deploy')?.id).toBe('agent-deploy');
+    expect(mixed('')).toBeUndefined();
   });
 });
 

@@ -1,13 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** The part of an agent's config the gateway authenticates against. */
-export interface AgentCredential {
+/** The part of an agent's config a static bearer token is checked against. */
+export interface StaticTokenAgent {
   readonly id: string;
-  /** SHA-256 hex of the agent's bearer token; the token itself is never stored. */
-  readonly tokenSha256: string;
+  /** SHA-256 hex of the agent's bearer token (the token itself is never stored); absent: no static token. */
+  readonly tokenSha256?: string | undefined;
 }
 
-export type Authenticator<A extends AgentCredential> = (authorization: string | undefined) => A | undefined;
+/** Finds the agent whose static token this is; `undefined` for a missing or unknown token. */
+export type StaticTokenCheck<A extends StaticTokenAgent> = (token: string | undefined) => A | undefined;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -20,18 +21,23 @@ export function generateToken(): string {
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
+/** The token of an `Authorization: Bearer <token>` header; anything else has none. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return authorization ? BEARER.exec(authorization)?.[1] : undefined;
+}
+
 /**
- * Builds the bearer-token check. The presented token is hashed and compared with every
- * agent's hash using timingSafeEqual, without stopping at a match, so neither which
+ * Builds the static-token check. The presented token is hashed and compared with every
+ * static-token agent's hash using timingSafeEqual, without stopping at a match, so neither which
  * agent matched nor how many bytes matched shows in the response time.
  */
-export function createAuthenticator<A extends AgentCredential>(agents: readonly A[]): Authenticator<A> {
-  const known = agents.map((agent) => ({
-    agent,
-    digest: Buffer.from(agent.tokenSha256.toLowerCase(), 'hex'),
-  }));
-  return (authorization) => {
-    const token = authorization ? BEARER.exec(authorization)?.[1] : undefined;
+export function createStaticTokenCheck<A extends StaticTokenAgent>(
+  agents: readonly A[],
+): StaticTokenCheck<A> {
+  const known = agents.flatMap((agent) =>
+    agent.tokenSha256 ? [{ agent, digest: Buffer.from(agent.tokenSha256.toLowerCase(), 'hex') }] : [],
+  );
+  return (token) => {
     // A missing token is hashed too, so the work done does not reveal whether one was sent.
     const digest = createHash('sha256')
       .update(token ?? '', 'utf8')

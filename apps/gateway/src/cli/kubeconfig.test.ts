@@ -37,6 +37,26 @@ describe('renderKubeconfig', () => {
     }
   });
 
+  it('writes tokenFile instead of a token, as kubectl reads it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-kubeconfig-'));
+    try {
+      const file = join(dir, 'agent.kubeconfig');
+      const tokenFile = '/var/run/secrets/gatehouse/token';
+      await writeFile(
+        file,
+        renderKubeconfig({ agent: 'agent-pod', cluster: 'prod', server: 'https://gw', tokenFile }),
+      );
+      const view = JSON.parse(
+        execFileSync('/usr/bin/kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', file], {
+          encoding: 'utf8',
+        }),
+      );
+      expect(view.users[0].user).toEqual({ tokenFile });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves the CA out when a public CA signed the gateway certificate', () => {
     expect(renderKubeconfig({ agent: 'a', cluster: 'c', server: 'https://gw', token: 't' })).not.toContain(
       'certificate-authority',

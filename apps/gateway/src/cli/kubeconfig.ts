@@ -1,10 +1,18 @@
-/** What a kubeconfig for one agent on one cluster needs. */
-export interface AgentKubeconfig {
+/** What a kubeconfig for one agent on one cluster needs, and its credential. */
+export type AgentKubeconfig = KubeconfigTarget & KubeconfigCredential;
+
+/**
+ * A static token written into the kubeconfig, or the path of a token file kubectl reads on every
+ * run (client-go's NewCachedFileTokenSource re-reads it about once a minute in long-lived clients),
+ * for identity tokens that rotate, like a projected ServiceAccount token.
+ */
+export type KubeconfigCredential = { readonly token: string } | { readonly tokenFile: string };
+
+export interface KubeconfigTarget {
   readonly agent: string;
   readonly cluster: string;
   /** Gateway base URL, e.g. `https://gateway:8443` (the cluster prefix is added here). */
   readonly server: string;
-  readonly token: string;
   /** PEM of the CA that signed the gateway's certificate; omitted when a public CA did. */
   readonly caPem?: string | undefined;
 }
@@ -31,7 +39,7 @@ export function renderKubeconfig(input: AgentKubeconfig): string {
     'users:\n' +
     `  - name: ${q(user)}\n` +
     '    user:\n' +
-    `      token: ${q(input.token)}\n` +
+    ('token' in input ? `      token: ${q(input.token)}\n` : `      tokenFile: ${q(input.tokenFile)}\n`) +
     'contexts:\n' +
     `  - name: ${q(name)}\n` +
     '    context:\n' +

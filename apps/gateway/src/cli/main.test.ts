@@ -105,6 +105,38 @@ describe('kubeconfig', () => {
     expect(run.stdout()).toContain(Buffer.from(await readFile(tls.caFile, 'utf8')).toString('base64'));
   });
 
+  it('writes tokenFile for an agent admitted by an identity provider, so kubectl re-reads a rotating token', async () => {
+    const config = await writeConfig({
+      agents:
+        'identityProviders:\n  - { name: eks-prod, issuer: "https://oidc.example.com/id/X", audiences: [gatehouse] }\n' +
+        'agents:\n  - { id: agent-pod, match: { provider: eks-prod, claims: { sub: "system:serviceaccount:agents:pod" } } }\n' +
+        `  - { id: agent-oncall, tokenSha256: ${hashToken(TOKEN)} }`,
+    });
+    await ensureSelfSigned(join(dir, 'tls'), ['localhost']);
+    const args = ['kubeconfig', '--config', config, '--cluster', 'kind'];
+    const tokenFile = '/var/run/secrets/gatehouse/token';
+    const run = io();
+    expect(await runCli([...args, '--agent', 'agent-pod', '--token-file', tokenFile], run.cli)).toBe(0);
+    expect(run.stdout()).toContain(`tokenFile: "${tokenFile}"`);
+    expect(run.stdout()).not.toMatch(/^\s+token:/m);
+
+    const refusals: [string[], string][] = [
+      [['--agent', 'agent-oncall', '--token-file', tokenFile], 'agent agent-oncall has no match'],
+      [['--agent', 'agent-pod', '--token-file', 'token'], '--token-file must be an absolute path'],
+      [
+        ['--agent', 'agent-pod', '--token-file', tokenFile, '--token', 'x'],
+        'pass --token or --token-file, not both',
+      ],
+      [['--agent', 'agent-pod', '--token', 'x'], 'agent agent-pod has no static token (no tokenSha256)'],
+    ];
+    for (const [extra, message] of refusals) {
+      const refused = io();
+      expect(await runCli([...args, ...extra], refused.cli)).toBe(2);
+      expect(refused.stderr()).toContain(message);
+      expect(refused.stdout()).toBe('');
+    }
+  });
+
   it('refuses a token that is not the agent’s', async () => {
     const config = await writeConfig();
     const run = io();

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type GatehouseConfig, loadConfig } from '@gatehouse/config';
+import { type AgentConfig, type GatehouseConfig, loadConfig } from '@gatehouse/config';
 import { pino } from 'pino';
-import { createAuthenticator, generateToken, hashToken } from '../auth/index.js';
+import { createStaticTokenCheck, generateToken, hashToken } from '../auth/index.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { selfSignedFiles } from '../server-tls/index.js';
 import { startGateway } from '../startup/index.js';
-import { renderKubeconfig } from './kubeconfig.js';
+import { type KubeconfigCredential, renderKubeconfig } from './kubeconfig.js';
 
 /** The process's streams and environment, injected so the CLI can be tested in-process. */
 export interface CliIo {
@@ -24,7 +24,10 @@ export const USAGE = `usage: gatehouse-gateway [command] [options]
 commands:
   serve                       run the gateway (default)
   kubeconfig --agent <id> --cluster <name> --token <token|-> [--server https://host:port] [--ca <pem file>]
-                              print a ready kubeconfig for an agent
+                              print a ready kubeconfig for an agent with a static token
+  kubeconfig --agent <id> --cluster <name> --token-file <absolute path> [--server …] [--ca …]
+                              the same for an agent with agents[].match: kubectl reads its identity
+                              token from the file on every run (e.g. a projected ServiceAccount token)
   hash-token [<token>|-]      print the SHA-256 of a token, for agents[].tokenSha256
   token --agent <id>          generate a random token and print it with its hash
 
@@ -37,6 +40,7 @@ const OPTIONS = {
   agent: { type: 'string' },
   cluster: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   server: { type: 'string' },
   ca: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -83,13 +87,7 @@ async function kubeconfigCommand(
       `cluster ${cluster} is not in the config; known clusters: ${config.clusters.map((c) => c.name).join(', ')}`,
     );
   }
-  const token = await readSecret(values.token as string | undefined, io, 'token');
-  // A kubeconfig with a token the gateway would refuse only moves the failure to the agent.
-  if (createAuthenticator([agent])(`Bearer ${token}`) === undefined) {
-    throw usageError(
-      `that token does not match agents[${agentId}].tokenSha256 (check it with: gatehouse-gateway hash-token -)`,
-    );
-  }
+  const credential = await kubeconfigCredential(agent, values, io);
   const caFile =
     (values.ca as string | undefined) ??
     (config.gateway.tls.mode === 'self-signed' ? selfSignedFiles(config.gateway.tls.dir).caFile : undefined);
@@ -106,7 +104,42 @@ async function kubeconfigCommand(
     }
   }
   const server = (values.server as string | undefined) ?? defaultServer(config);
-  io.stdout(renderKubeconfig({ agent: agentId, cluster, server, token, caPem }));
+  io.stdout(renderKubeconfig({ agent: agentId, cluster, server, ...credential, caPem }));
+}
+
+/** A static token that the gateway would admit as this agent, or a token file for an agent admitted by `match`. */
+async function kubeconfigCredential(
+  agent: AgentConfig,
+  values: Record<string, string | boolean | undefined>,
+  io: CliIo,
+): Promise<KubeconfigCredential> {
+  const tokenFile = values['token-file'] as string | undefined;
+  if (tokenFile !== undefined) {
+    if (values.token !== undefined) throw usageError('pass --token or --token-file, not both');
+    if (!agent.match) {
+      throw usageError(
+        `agent ${agent.id} has no match, so no identity token can be it; give it agents[].match ` +
+          '(e.g. match: { provider: eks-prod, claims: { sub: "system:serviceaccount:agents:oncall" } }) or use --token',
+      );
+    }
+    // kubectl resolves a relative tokenFile against the kubeconfig's directory, not the working one.
+    if (!isAbsolute(tokenFile)) {
+      throw usageError(
+        `--token-file must be an absolute path, e.g. /var/run/secrets/gatehouse/token; got ${tokenFile}`,
+      );
+    }
+    return { tokenFile };
+  }
+  const token = await readSecret(values.token as string | undefined, io, 'token');
+  // A kubeconfig with a token the gateway would refuse only moves the failure to the agent.
+  if (createStaticTokenCheck([agent])(token) === undefined) {
+    throw usageError(
+      agent.tokenSha256
+        ? `that token does not match agents[${agent.id}].tokenSha256 (check it with: gatehouse-gateway hash-token -)`
+        : `agent ${agent.id} has no static token (no tokenSha256); it comes with identity tokens: use --token-file`,
+    );
+  }
+  return { token };
 }
 
 async function serve(values: { config?: string | undefined }, io: CliIo): Promise<void> {

@@ -1,6 +1,7 @@
 import type { HeldRequest } from '@gatehouse/approvals';
 import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision } from '@gatehouse/policy';
+import type { AgentIdentity } from '../auth/index.js';
 import type { Exchange, ForwardResult } from '../exchange/types.js';
 import { heldRequestHeaders } from '../headers/index.js';
 import type { GatewayContext } from '../ports.js';
@@ -16,6 +17,8 @@ export interface JudgedRequest {
   /** The cluster as this agent reaches it: its credentials already carry the agent's identity (impersonation/). */
   readonly upstream: ClusterUpstream;
   readonly agent: AgentConfig;
+  /** How the agent was identified: a static token, or an identity provider's token for a subject. */
+  readonly identity: AgentIdentity;
   /** Who the request runs as on the cluster; `undefined` where the cluster does not impersonate. */
   readonly runAs: KubernetesIdentity | undefined;
   readonly body: Buffer | undefined;

@@ -16,10 +16,6 @@ const EMPTY_SHA256 = createHash('sha256').digest('hex');
 /** Verbs whose requests are protocol upgrades in Kubernetes. */
 const UPGRADABLE: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward', 'proxy']);
 
-const UNAUTHORIZED =
-  'missing or unknown bearer token: this gateway admits agents by the token in their kubeconfig ' +
-  '(print one with `gatehouse-gateway kubeconfig --agent <id> --cluster <name> --token -`)';
-
 /** Runs one request through routing, authentication, the policy and its outcome. */
 export async function handleExchange(exchange: Exchange, ctx: GatewayContext): Promise<void> {
   const route = parseClusterRoute(exchange.target);
@@ -32,14 +28,15 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     );
     return;
   }
-  const agent = ctx.authenticate(singleHeader(exchange.headers, 'authorization'));
-  if (!agent) {
+  const auth = await ctx.authenticate(singleHeader(exchange.headers, 'authorization'));
+  if (!auth.ok) {
     // Only configured names become label values: the path is the caller's, and labels must stay few.
     const cluster = ctx.clusters.has(route.cluster) ? route.cluster : '(unknown)';
     ctx.metrics.requests.inc({ cluster, decision: 'unauthorized' });
-    exchange.reject(kubeStatus('Unauthorized', UNAUTHORIZED));
+    exchange.reject(kubeStatus('Unauthorized', auth.message));
     return;
   }
+  const { agent, identity } = auth;
   const upstream = ctx.clusters.get(route.cluster);
   if (!upstream) {
     exchange.reject(
@@ -100,6 +97,7 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     route,
     upstream: actingAs(upstream, runAs),
     agent,
+    identity,
     runAs,
     body,
     bodySha256: body && body.length > 0 ? createHash('sha256').update(body).digest('hex') : EMPTY_SHA256,
@@ -129,6 +127,9 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     {
       requestId: judged.id,
       agent: agent.id,
+      ...(identity.method === 'oidc' && {
+        identity: { provider: identity.provider, subject: identity.subject },
+      }),
       cluster: route.cluster,
       kind: exchange.kind,
       method: exchange.method,

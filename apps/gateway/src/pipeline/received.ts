@@ -12,6 +12,7 @@ export function recordReceived(judged: JudgedRequest, ctx: GatewayContext, appro
     requestId: judged.id,
     ...(approvalId !== undefined && { approvalId }),
     agent: judged.agent.id,
+    identity: judged.identity,
     cluster: judged.route.cluster,
     action: judged.action,
     command: judged.command,

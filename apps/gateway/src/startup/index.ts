@@ -7,13 +7,13 @@ import { type GatehouseConfig, runAsOn } from '@gatehouse/config';
 import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
 import { redactRedisUrl } from '@gatehouse/redis';
 import type { Logger } from 'pino';
-import { createAuthenticator } from '../auth/index.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { createMetrics } from '../metrics/index.js';
 import type { ApprovalsPort, GatewayContext } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
 import { watchKeyPair } from '../server-tls/index.js';
 import { type ClusterUpstream, createClusterUpstream } from '../upstream/index.js';
+import { prepareAuthenticator } from './identity.js';
 import { connectRedis } from './redis.js';
 import { prepareServerTls } from './tls.js';
 
@@ -54,6 +54,15 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       cleanups.push(() => upstream.close());
     }
 
+    const clock = { now: () => Date.now() };
+    const auth = await prepareAuthenticator({
+      agents: config.agents,
+      identityProviders: config.identityProviders,
+      clock,
+      logger,
+    });
+    cleanups.push(() => auth.close());
+
     const redis = await connectRedis(config.redis.url);
     cleanups.push(() => redis.quit());
     const tls = await prepareServerTls(config.gateway);
@@ -88,12 +97,11 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       setPreview: (id, preview) => approvals.setPreview(id, preview),
       fingerprint: fingerprintOf,
     };
-    const clock = { now: () => Date.now() };
     const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const clusterConfigs = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
     const ctx: GatewayContext = {
       clusters,
-      authenticate: createAuthenticator(config.agents),
+      authenticate: auth.authenticator.authenticate,
       runAs: (agent, cluster) => {
         const configured = clusterConfigs.get(cluster);
         return configured && runAsOn(agent, configured);
@@ -151,6 +159,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
         replicaId,
         clusters: [...clusters.keys()],
         agents: config.agents.length,
+        identityProviders: config.identityProviders.map((provider) => provider.name),
         redis: redactRedisUrl(config.redis.url),
         tls: config.gateway.tls.mode,
       },

@@ -46,7 +46,11 @@ export async function startPipelineHarness(
   const metrics = createMetrics();
   const ctx: GatewayContext = {
     clusters: new Map([['test', upstream.upstream]]),
-    authenticate: createAuthenticator(AGENTS),
+    authenticate: createAuthenticator({
+      agents: AGENTS,
+      clock: { now: () => Date.now() },
+      logger: pino({ level: 'silent' }),
+    }).authenticate,
     runAs: (agent, cluster) =>
       runAsOn(agent, {
         name: cluster,

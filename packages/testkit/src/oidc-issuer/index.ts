@@ -70,7 +70,7 @@ export interface OidcIssuer {
   rotate(options?: { readonly retire?: boolean }): Promise<string>;
   /** Stops answering: the listener closes and open connections are cut (the issuer is down). */
   stop(): Promise<void>;
-  /** Listens again on the same port. */
+  /** Listens again on the same port (nothing when it is listening). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -130,6 +130,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
   });
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      if (server.listening) return resolve();
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => {
         server.off('error', reject);
