@@ -418,3 +418,86 @@ describe('a slow or refusing cluster', () => {
     });
   });
 });
+
+describe('the change a write would make', () => {
+  beforeEach(() => {
+    seedNamespace('prod');
+    put(deployment({ name: 'web', namespace: 'prod' }, 3));
+  });
+
+  it('a patch claiming a scale shows every field it changes, from the dry run; nothing stored', async () => {
+    const result = await preview('PATCH', '/apis/apps/v1/namespaces/prod/deployments/web', {
+      spec: {
+        replicas: 0,
+        template: { spec: { containers: [{ name: 'app', image: 'evil.example/miner', command: ['sh'] }] } },
+      },
+    });
+    expect(result).toMatchObject({
+      status: 'ready',
+      dryRun: { outcome: 'would-succeed' },
+      change: {
+        kind: 'diff',
+        changes: [
+          { path: 'spec.replicas', op: 'change', before: '3', after: '0' },
+          { path: 'spec.template.spec.containers[name=app].command', op: 'add', after: '["sh"]' },
+          {
+            path: 'spec.template.spec.containers[name=app].image',
+            op: 'change',
+            before: '"busybox:1.36"',
+            after: '"evil.example/miner"',
+          },
+        ],
+      },
+    });
+    expect(upstream.store.find('deployments.apps', 'prod', 'web')?.spec).toMatchObject({ replicas: 3 });
+  });
+
+  it("a Secret's change shows keys only: no value reaches the preview", async () => {
+    put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'prod' },
+      data: { password: SECRET_DATA, user: 'YWRtaW4=' },
+    });
+    const fresh = Buffer.from('new-hunter3').toString('base64');
+    const result = await preview('PATCH', '/api/v1/namespaces/prod/secrets/db', {
+      data: { password: fresh, token: fresh },
+    });
+    expect(result).toMatchObject({
+      change: {
+        kind: 'diff',
+        changes: [
+          { path: 'data.password', op: 'change' },
+          { path: 'data.token', op: 'add' },
+        ],
+      },
+    });
+    expect(JSON.stringify(result)).not.toContain(SECRET_DATA);
+    expect(JSON.stringify(result)).not.toContain(fresh);
+  });
+
+  it('where no dry run is possible, the body is shown and why (a Secret body: keys only)', async () => {
+    const widget = await preview('PATCH', '/apis/metrics.example.com/v1/namespaces/prod/widgets/w1', {
+      spec: { size: 'huge' },
+    });
+    expect(widget).toMatchObject({
+      status: 'ready',
+      dryRun: undefined,
+      change: {
+        kind: 'body',
+        reason: expect.stringContaining('aggregated API server'),
+        text: '{"spec":{"size":"huge"}}',
+      },
+    });
+    expect(upstream.received({ method: 'PATCH' })).toEqual([]);
+    const refused = await preview('PATCH', '/api/v1/namespaces/prod/secrets/missing', {
+      data: { password: SECRET_DATA },
+    });
+    expect(refused).toMatchObject({
+      change: { kind: 'body', reason: expect.stringContaining('the dry run would fail') },
+    });
+    expect(refused?.status === 'ready' && refused.change?.kind === 'body' && refused.change.text).toBe(
+      'a Secret: values are never shown; keys: data.password',
+    );
+  });
+});

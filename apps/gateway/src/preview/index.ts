@@ -4,6 +4,7 @@ import type { Action } from '@gatehouse/policy';
 import { GatewayError } from '../errors.js';
 import type { Clock, GatewayContext } from '../ports.js';
 import type { ClusterUpstream } from '../upstream/index.js';
+import { bodyChange, isWrite, type WriteChange, writeChange } from './change.js';
 import { kubeReader, sendDryRun } from './kube.js';
 import { planPreview } from './plan.js';
 
@@ -46,10 +47,17 @@ export async function computePreview(
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
   });
-  const work = Promise.all([
-    plan.describe?.(reader, at) ?? '',
-    plan.dryRun ? sendDryRun(input.dispatchUpstream, input.request, controller.signal) : undefined,
-  ]);
+  const { action, request } = input;
+  const write = isWrite(action) ? action : undefined;
+  const change = async (): Promise<WriteChange | undefined> => {
+    if (!plan.dryRun) return undefined;
+    if (write && plan.change === 'diff')
+      return writeChange(write, request, reader, input.dispatchUpstream, controller.signal);
+    return { dryRun: (await sendDryRun(input.dispatchUpstream, request, controller.signal)).result };
+  };
+  /** Where there is no diff, a write still shows what it sends: its body. */
+  const fallback = (reason: string) => (write ? bodyChange(write, request, reason) : undefined);
+  const work = Promise.all([plan.describe?.(reader, at) ?? '', change()]);
   // Whatever loses the race must not surface as an unhandled rejection.
   work.catch(() => undefined);
   const durationMs = () => options.clock.now() - at;
@@ -57,17 +65,22 @@ export async function computePreview(
     const result = await Promise.race([work, deadline]);
     if (result === 'timeout') {
       const reason = `cluster ${input.upstream.name} did not answer within ${seconds(options.timeoutMs)}`;
-      return { status: 'unavailable', reason, at, durationMs: durationMs() };
+      return { status: 'unavailable', reason, change: fallback(reason), at, durationMs: durationMs() };
     }
-    const [summary, dryRun] = result;
-    return { status: 'ready', summary, dryRun, at, durationMs: durationMs() };
-  } catch (error) {
+    const [summary, written] = result;
+    const group = action.kind === 'resource' ? action.apiGroup : '';
+    const noDryRun = `no dry run: API group ${group} may be served by an aggregated API server, which might ignore dryRun and make the change`;
     return {
-      status: 'unavailable',
-      reason: reasonOf(error, input.upstream.name),
+      status: 'ready',
+      summary,
+      dryRun: written?.dryRun,
+      change: written?.change ?? (plan.change === 'body' ? fallback(noDryRun) : undefined),
       at,
       durationMs: durationMs(),
     };
+  } catch (error) {
+    const reason = reasonOf(error, input.upstream.name);
+    return { status: 'unavailable', reason, change: fallback(reason), at, durationMs: durationMs() };
   } finally {
     clearTimeout(timer);
     // Ends the reads still running after a timeout or a first failure.

@@ -1,5 +1,5 @@
 import type { DryRunResult, HeldRequest } from '@gatehouse/approvals';
-import { parseAction, parseQuery } from '@gatehouse/policy';
+import { parseAction, parseQuery, shorten } from '@gatehouse/policy';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { upstreamTarget } from '../routing/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
@@ -58,7 +58,11 @@ function statusMessage(text: string): string | undefined {
   }
 }
 
-const clip = (text: string) => (text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`);
+/** Long Status messages are shortened by the one rule, which says so (never silently). */
+function clip(text: string): string {
+  const { shown, note } = shorten(text, MAX_MESSAGE);
+  return note === undefined ? text : `${shown}… [shortened: ${note}]`;
+}
 
 export interface DryRunReplay {
   readonly query: string;
@@ -166,24 +170,38 @@ export function kubeReader(upstream: ClusterUpstream, signal: AbortSignal): Kube
   };
 }
 
+/** A dry run's verdict and, when it would succeed, the object as the write would leave it. */
+export interface DryRunAnswer {
+  readonly result: DryRunResult;
+  /** The API server's answer body (JSON), parsed; undefined on failure or when it is not JSON. */
+  readonly object?: unknown;
+}
+
 /**
  * The held request as a server-side dry run (see {@link dryRunReplay}), through `upstream`: the
- * identity the approved request would run as. Only the status and, on failure, the Status message
- * are read.
+ * identity the approved request would run as. The answer is the object as the write would leave it
+ * (the API server ran admission and the patch itself, persisting nothing): the change preview diffs
+ * it against the live object. For a Secret it holds the data: it is never stored or logged whole,
+ * only diffed by hash (`diff.ts`).
  */
 export async function sendDryRun(
   upstream: ClusterUpstream,
   request: HeldRequest,
   signal: AbortSignal,
-): Promise<DryRunResult> {
+): Promise<DryRunAnswer> {
   const { query, body, contentType } = dryRunReplay(request);
   const headers = { accept: 'application/json', ...(body && { 'content-type': contentType }) };
   const response = await sender(upstream, signal)(request.method, request.path, query, headers, body);
+  const text = await response.body.text();
   if (response.statusCode >= 200 && response.statusCode < 300) {
-    // A dry run answers with the object it would have changed; for a Secret that is its data. Unread.
-    await response.body.dump();
-    return { outcome: 'would-succeed' };
+    let object: unknown;
+    try {
+      object = JSON.parse(text);
+    } catch {
+      object = undefined;
+    }
+    return { result: { outcome: 'would-succeed' }, object };
   }
-  const message = statusMessage(await response.body.text()) ?? `HTTP ${response.statusCode}`;
-  return { outcome: 'would-fail', message: clip(message) };
+  const message = statusMessage(text) ?? `HTTP ${response.statusCode}`;
+  return { result: { outcome: 'would-fail', message: clip(message) } };
 }

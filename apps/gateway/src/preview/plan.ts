@@ -1,4 +1,5 @@
 import type { Action, ResourceAction } from '@gatehouse/policy';
+import { isWrite } from './change.js';
 import { collectionPreview } from './collection.js';
 import type { KubeReader } from './kube.js';
 import { namespacePreview } from './namespace.js';
@@ -6,10 +7,15 @@ import { objectPreview } from './object.js';
 import { podSessionPreview } from './pod.js';
 import { workloadKind, workloadPreview } from './workload.js';
 
-/** What a preview reads for one action: a description of the blast radius, and whether to dry-run it. */
+/**
+ * What a preview reads for one action: a description of the blast radius, whether to dry-run it,
+ * and for a write how its change is shown: `diff` (live object against the dry run), or `body`
+ * where no dry run is safe.
+ */
 export interface PreviewPlan {
   readonly describe?: ((reader: KubeReader, now: number) => Promise<string>) | undefined;
   readonly dryRun: boolean;
+  readonly change?: 'diff' | 'body' | undefined;
 }
 
 const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -63,5 +69,6 @@ export function planPreview(action: Action): PreviewPlan | undefined {
   if (action.kind !== 'resource') return undefined;
   const describe = describer(action);
   const dryRun = MUTATING.has(action.verb) && !action.dryRun && BUILTIN_GROUPS.has(action.apiGroup);
-  return describe || dryRun ? { describe, dryRun } : undefined;
+  const change = !isWrite(action) || action.dryRun ? undefined : dryRun ? 'diff' : 'body';
+  return describe || dryRun || change ? { describe, dryRun, change } : undefined;
 }

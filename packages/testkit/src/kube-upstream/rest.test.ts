@@ -144,6 +144,67 @@ describe('kube-upstream REST semantics', () => {
     expect((patched.json().data as object) ?? {}).not.toHaveProperty('a');
   });
 
+  // apiserver registry/generic/registry/dryrun.go: a dry run answers the object as the write would
+  // leave it (the patch applied by the server) and stores nothing; a create of an existing name fails.
+  it('answers a dry run of every patch type, PUT and POST with the result, and stores nothing', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/web';
+    const before = upstream.store.find('deployments.apps', 'default', 'web');
+    const image = (reply: Reply) =>
+      (reply.json() as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template
+        .spec.containers[0]?.image;
+    const merge = await call(
+      'PATCH',
+      `${path}?dryRun=All`,
+      { spec: { replicas: 0, template: { spec: { containers: [{ name: 'app', image: 'evil' }] } } } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(merge.status).toBe(200);
+    expect(merge.json()).toMatchObject({ spec: { replicas: 0 } });
+    expect(image(merge)).toBe('evil');
+    const strategic = await call(
+      'PATCH',
+      `${path}?dryRun=All`,
+      { spec: { template: { spec: { containers: [{ name: 'app', image: 'evil2' }] } } } },
+      { 'content-type': 'application/strategic-merge-patch+json' },
+    );
+    expect(image(strategic)).toBe('evil2');
+    const json = await call(
+      'PATCH',
+      `${path}?dryRun=All`,
+      [{ op: 'replace', path: '/spec/replicas', value: 0 }],
+      { 'content-type': 'application/json-patch+json' },
+    );
+    expect(json.json()).toMatchObject({ spec: { replicas: 0 } });
+    const apply = await call('PATCH', `${path}?dryRun=All&fieldManager=t`, 'spec:\n  replicas: 0\n', {
+      'content-type': 'application/apply-patch+yaml',
+    });
+    expect(apply.json()).toMatchObject({ spec: { replicas: 0 } });
+    const put = await call('PUT', `${path}?dryRun=All`, {
+      ...before,
+      spec: { ...(before?.spec as object), replicas: 7 },
+    });
+    expect(put.json()).toMatchObject({ spec: { replicas: 7 }, metadata: { uid: before?.metadata.uid } });
+    for (const reply of [merge, strategic, json, apply, put])
+      expect(reply.json()).toMatchObject({ metadata: { resourceVersion: before?.metadata.resourceVersion } });
+    expect(upstream.store.find('deployments.apps', 'default', 'web')).toEqual(before);
+
+    const created = await call('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'new' },
+      data: { a: '1' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json()).toMatchObject({ metadata: { name: 'new' }, data: { a: '1' } });
+    expect(created.json().metadata).not.toHaveProperty('resourceVersion');
+    expect(upstream.store.find('configmaps', 'default', 'new')).toBeUndefined();
+    const again = await call('POST', '/api/v1/namespaces/default/pods?dryRun=All', pod({ name: 'a' }));
+    expect(again.json()).toMatchObject({ reason: 'AlreadyExists', code: 409 });
+    expect(upstream.store.find('deployments.apps', 'default', 'web')?.metadata.resourceVersion).toBe(
+      before?.metadata.resourceVersion,
+    );
+  });
+
   it('answers a Table when asked, with partial metadata rows by default', async () => {
     const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
     const table = (await call('GET', '/api/v1/namespaces/default/pods', undefined, { accept })).json();

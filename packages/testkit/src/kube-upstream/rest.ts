@@ -168,8 +168,7 @@ export function handleObjects(r: ResourceRoute, store: ObjectStore, req: ApiRequ
         const object = parseBody(req.body, req.headers['content-type']) as KubeObject;
         if (!object?.metadata?.name) throw badRequest('metadata.name: Required value: name is required');
         const pinned = pinIdentity(r, object, object.metadata.name);
-        if (dryRun(req)) return { status: 201, body: pinned };
-        return { status: 201, body: store.create(r.type, r.namespace, pinned) };
+        return { status: 201, body: store.create(r.type, r.namespace, pinned, { dryRun: dryRun(req) }) };
       }
       case 'DELETE': {
         const doomed = store.list(r.type, r.namespace).filter(selectorOf(req.query));
@@ -193,8 +192,7 @@ export function handleObjects(r: ResourceRoute, store: ObjectStore, req: ApiRequ
       return one(existing(r, store, name), store, req);
     case 'PUT': {
       const object = pinIdentity(r, parseBody(req.body, req.headers['content-type']), name);
-      if (dryRun(req)) return { status: 200, body: object };
-      return { status: 200, body: store.update(r.type, r.namespace, object) };
+      return { status: 200, body: store.update(r.type, r.namespace, object, { dryRun: dryRun(req) }) };
     }
     case 'PATCH': {
       const type = patchTypeOf(req.headers['content-type']);
@@ -205,10 +203,11 @@ export function handleObjects(r: ResourceRoute, store: ObjectStore, req: ApiRequ
         applyPatch(current ?? {}, type, req.body, req.headers['content-type']),
         name,
       );
-      if (dryRun(req)) return { status: current ? 200 : 201, body: patched };
+      // The patched object goes through the same checks as a write; a dry run stores nothing.
+      const options = { dryRun: dryRun(req) };
       // Server-side apply creates what does not exist yet, answering 201 like the API server.
-      if (!current) return { status: 201, body: store.create(r.type, r.namespace, patched) };
-      return { status: 200, body: store.update(r.type, r.namespace, patched) };
+      if (!current) return { status: 201, body: store.create(r.type, r.namespace, patched, options) };
+      return { status: 200, body: store.update(r.type, r.namespace, patched, options) };
     }
     case 'DELETE': {
       const object = existing(r, store, name);

@@ -108,20 +108,37 @@ export class ObjectStore {
     return this.delete(resolveResource(resource), namespace, name);
   }
 
-  create(t: ResourceType, namespace: string | undefined, object: KubeObject): KubeObject {
+  /**
+   * `dryRun` (`?dryRun=All`): every check and the answer as the API server gives it, nothing stored,
+   * no resourceVersion used — apiserver registry/generic/registry/dryrun.go: `Create` fails with
+   * KeyExists like a real create and otherwise answers the object, `GuaranteedUpdate` runs the update
+   * function on the stored object (preconditions checked) and answers its result; neither writes.
+   */
+  create(
+    t: ResourceType,
+    namespace: string | undefined,
+    object: KubeObject,
+    options: { readonly dryRun?: boolean } = {},
+  ): KubeObject {
     const name = object.metadata?.name;
     if (!name) throw badRequest('metadata.name: Required value: name is required');
     if (this.get(t, namespace, name)) throw alreadyExists(target(t, name));
     if (t.namespaced && namespace !== undefined && !this.get(NAMESPACES, undefined, namespace)) {
       throw notFound({ kind: 'namespaces', name: namespace });
     }
-    const stored = this.#stamp(t, namespace, object, undefined);
+    const stored = this.#stamp(t, namespace, object, undefined, options.dryRun);
+    if (options.dryRun) return stored;
     this.#write(t, stored, 'ADDED');
     return structuredClone(stored);
   }
 
   /** Replaces an existing object; a stale metadata.resourceVersion in `object` is a 409 Conflict. */
-  update(t: ResourceType, namespace: string | undefined, object: KubeObject): KubeObject {
+  update(
+    t: ResourceType,
+    namespace: string | undefined,
+    object: KubeObject,
+    options: { readonly dryRun?: boolean } = {},
+  ): KubeObject {
     const name = object.metadata.name;
     const existing = this.get(t, namespace, name);
     if (!existing) throw notFound(target(t, name));
@@ -132,7 +149,8 @@ export class ObjectStore {
         'the object has been modified; please apply your changes to the latest version and try again',
       );
     }
-    const stored = this.#stamp(t, namespace, object, existing);
+    const stored = this.#stamp(t, namespace, object, existing, options.dryRun);
+    if (options.dryRun) return stored;
     this.#write(t, stored, 'MODIFIED');
     return structuredClone(stored);
   }
@@ -196,8 +214,11 @@ export class ObjectStore {
     namespace: string | undefined,
     object: KubeObject,
     existing: KubeObject | undefined,
+    dryRun = false,
   ): KubeObject {
     const copy = structuredClone(object);
+    // A dry run stores nothing, so it takes no resourceVersion: an update answers the stored one, a create none.
+    const resourceVersion = dryRun ? existing?.metadata.resourceVersion : String(++this.#resourceVersion);
     const metadata: ObjectMeta = {
       ...copy.metadata,
       ...(t.namespaced ? { namespace } : {}),
@@ -207,12 +228,14 @@ export class ObjectStore {
         copy.metadata.creationTimestamp ??
         new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       generation: (existing?.metadata.generation ?? 0) + 1,
-      resourceVersion: String(++this.#resourceVersion),
+      ...(resourceVersion !== undefined && { resourceVersion }),
     };
     if (!t.namespaced) delete metadata.namespace;
     const stored: KubeObject = { ...copy, apiVersion: apiVersionOf(t), kind: t.kind, metadata };
     if (t.group === '' && t.resource === 'namespaces') stored.status ??= { phase: 'Active' };
-    return converge(t, stored);
+    // Controllers act on what was stored; a dry run stores nothing, so its status stays as it was (the
+    // API server's update strategies also keep the old status on a write to the main resource).
+    return dryRun ? stored : converge(t, stored);
   }
 
   #write(t: ResourceType, object: KubeObject, eventType: WatchEventType): void {
