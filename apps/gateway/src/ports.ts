@@ -54,7 +54,7 @@ export interface SessionRecorderPort {
   start(options: {
     approvalId: string;
     command: string;
-  }): Promise<SessionSink & { close(): Promise<unknown> }>;
+  }): Promise<SessionSink & { close(problem?: string): Promise<unknown> }>;
 }
 
 export interface Clock {

@@ -201,6 +201,8 @@ export interface SessionRecordedEvent {
   readonly bytesOut: number;
   /** Why the recording stopped early, when it did. */
   readonly error?: string | undefined;
+  /** Why nothing of the session could be recorded: the file at `path` holds only its header. */
+  readonly notRecorded?: string | undefined;
 }
 
 /** Events stored as given (after redaction). */

@@ -5,7 +5,7 @@ import { forward, heldRequestOf, type JudgedRequest } from '../pipeline/forward.
 import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
 import { startPreview } from '../preview/index.js';
-import { type ByteTap, channelTap } from '../session-tap/index.js';
+import { type ByteTap, sessionTap } from '../session-tap/index.js';
 import { alreadyUsedMessage, deniedMessage, expiredMessage, stillPendingMessage } from './messages.js';
 
 type RequireDecision = Extract<Decision, { effect: 'require' }>;
@@ -192,12 +192,14 @@ async function recordSession(
     return undefined;
   try {
     const recorder = await ctx.sessions.start({ approvalId, command: judged.command });
+    const tap = sessionTap(recorder);
     judged.exchange.signal.addEventListener('abort', () => {
+      // What the tap could not decode is said in the audit, never a "recording" of nothing.
       recorder
-        .close()
+        .close(tap.problem())
         .catch((error: unknown) => ctx.logger.error({ err: error, approvalId }, 'session recording failed'));
     });
-    return channelTap(recorder);
+    return tap;
   } catch (error) {
     // The approvers allowed the session; a full disk must not take it away. The audit still has the dispatch.
     ctx.logger.error(

@@ -43,6 +43,8 @@ export function describe(event: StoredEvent): string {
     case 'grant.used':
       return `${event.agent} retried and used the grant`;
     case 'session.recorded': {
+      if (event.notRecorded !== undefined)
+        return `session "${event.command}" not recorded: ${event.notRecorded} (${event.durationMs} ms; ${event.path} holds only its header)`;
       const error = event.error ? `, stopped early: ${event.error}` : '';
       return `session "${event.command}" recorded to ${event.path} (${event.durationMs} ms, ${event.bytesIn} bytes in, ${event.bytesOut} out${error})`;
     }

@@ -16,7 +16,8 @@ import { resolveOptions } from './options.js';
 
 /** A session recorder whose close() also records the `session.recorded` event. */
 export interface AuditedRecorder extends Omit<SessionRecorder, 'close'> {
-  close(): Promise<StoredEvent>;
+  /** `problem`: why the session's streams could not be (fully) decoded, as the session tap says. */
+  close(problem?: string): Promise<StoredEvent>;
 }
 
 export interface AuditLog {
@@ -115,8 +116,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const recorder = await startAsciicast(resolved.recordingsDir, recording);
       return {
         ...recorder,
-        async close() {
-          const summary = await recorder.close();
+        async close(problem) {
+          const summary = await recorder.close(problem);
           return record({
             type: 'session.recorded',
             approvalId: recording.approvalId,

@@ -22,8 +22,12 @@ export interface SessionRecorder {
   output(data: Uint8Array, stream?: 'stdout' | 'stderr'): void;
   /** A terminal resize (channel 4). */
   resize(width: number, height: number): void;
-  /** Flushes and closes the file; resolves with what was recorded. */
-  close(): Promise<RecordingSummary>;
+  /**
+   * Flushes and closes the file; resolves with what was recorded. `problem` says why the
+   * session's streams could not be decoded: with nothing recorded it is the reason the session
+   * was not recorded, after some output the reason the recording stopped early.
+   */
+  close(problem?: string): Promise<RecordingSummary>;
 }
 
 export interface RecordingSummary {
@@ -33,6 +37,8 @@ export interface RecordingSummary {
   readonly bytesOut: number;
   /** Why writing stopped early, when it did. */
   readonly error?: string;
+  /** Why nothing of the session could be recorded (the file holds only its header). */
+  readonly notRecorded?: string;
 }
 
 /** Recordings of one approval are numbered: a held exec and a retry with a grant are two sessions. */
@@ -90,14 +96,17 @@ export async function startAsciicast(dir: string, options: RecordingOptions): Pr
     resize(width, height) {
       write([elapsed(), 'r', `${width}x${height}`]);
     },
-    async close() {
+    async close(problem) {
       event('i', decoders.stdin.end());
       event('o', decoders.stdout.end());
       event('o', decoders.stderr.end());
       const durationMs = Math.round(performance.now() - started);
       await endStream(file);
       const summary = { path, durationMs, bytesIn: state.bytesIn, bytesOut: state.bytesOut };
-      return state.error === undefined ? summary : { ...summary, error: state.error };
+      const nothing = state.bytesIn === 0 && state.bytesOut === 0;
+      if (problem !== undefined && nothing) return { ...summary, notRecorded: problem };
+      const error = state.error ?? problem;
+      return error === undefined ? summary : { ...summary, error };
     },
   };
 }
