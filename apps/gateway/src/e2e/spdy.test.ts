@@ -26,7 +26,9 @@ async function replay(e: E2e, approvalId: string): Promise<{ input: string; outp
   await waitUntil('the session recording', async () =>
     (await e.auditTypes(approvalId)).includes('session.recorded'),
   );
-  const lines = (await readFile(join(e.dir, 'recordings', `${approvalId}-1.cast`), 'utf8')).trim().split('\n');
+  const lines = (await readFile(join(e.dir, 'recordings', `${approvalId}-1.cast`), 'utf8'))
+    .trim()
+    .split('\n');
   const events = lines.slice(1).map((line) => JSON.parse(line) as [number, string, string]);
   const joined = (code: string) =>
     events
@@ -78,7 +80,11 @@ describe.each(SPDY_CLIENTS)('%s through the gateway', (_, client) => {
       ...client,
     });
     const approval = await e.onePendingApproval();
-    await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'deny', reason: 'not during the freeze' });
+    await e.slackbot.vote(approval.id, {
+      userId: 'U0BOB',
+      decision: 'deny',
+      reason: 'not during the freeze',
+    });
     const result = await kubectl.result(30_000);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('not during the freeze');
