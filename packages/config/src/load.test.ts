@@ -126,6 +126,25 @@ describe('parseConfig', () => {
     expect(error.issues).toEqual(['clusters[0].roleArn: required for an eks cluster (or set EKS_ROLE_ARN)']);
   });
 
+  it('names a missing required field with an example, not zod\'s "received undefined"', () => {
+    const error = configError({
+      clusters: [{ name: 'kind', type: 'kubeconfig' }],
+      agents: [{ id: 'agent-oncall' }],
+      slack: {},
+    });
+    expect(error.issues).toEqual([
+      'clusters[0].kubeconfig: required field missing; for example kubeconfig: ~/.kube/config',
+      'agents[0].tokenSha256: required field missing; for example tokenSha256: <hash printed by gatehouse-gateway token --agent <id>>',
+      'slack.approverChannel: required field missing; for example approverChannel: C0123ABCD (the channel id, from the channel details in Slack)',
+    ]);
+    expect(error.message).not.toContain('received undefined');
+  });
+
+  it('says a field of the wrong type is wrong, not missing', () => {
+    const error = configError({ ...base, slack: { approverChannel: 42 } });
+    expect(error.issues).toEqual(['slack.approverChannel: Invalid input: expected string, received number']);
+  });
+
   it('names unknown fields instead of ignoring typos', () => {
     const error = configError({ ...base, agents: [{ id: 'a', tokenSha256: HASH, owner: ['U0X'] }] });
     expect(error.issues).toEqual(['agents[0]: unknown field owner']);
@@ -166,7 +185,12 @@ describe('parseConfig', () => {
   });
 
   it('needs at least one cluster', () => {
-    expect(configError({}).issues).toEqual(['clusters: Invalid input: expected array, received undefined']);
+    expect(configError({}).issues).toEqual([
+      'clusters: required field missing; for example clusters: [{ name: kind, type: kubeconfig, kubeconfig: ~/.kube/config }]',
+    ]);
+    expect(configError({ ...base, clusters: [] }).issues).toEqual([
+      'clusters: at least one cluster is needed',
+    ]);
   });
 });
 

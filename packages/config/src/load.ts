@@ -45,7 +45,11 @@ export function parseConfig(document: unknown, options: ParseOptions): Gatehouse
   const env = options.env ?? {};
   const source = options.source ?? 'config';
   const result = configSchema.safeParse(document);
-  if (!result.success) throw invalid(source, result.error.issues.map(formatIssue));
+  if (!result.success)
+    throw invalid(
+      source,
+      result.error.issues.map((issue) => formatIssue(issue, document)),
+    );
   const raw = result.data;
   const problems = crossCheck(raw, env);
   if (problems.length > 0) throw invalid(source, problems);
@@ -60,17 +64,57 @@ function invalid(source: string, issues: string[]): ConfigError {
   );
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
+function formatIssue(issue: z.core.$ZodIssue, document: unknown): string {
   const path = issue.path.reduce<string>(
     (text, key) =>
       typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
     '',
   );
+  const field = issue.path.at(-1);
+  // zod says "expected string, received undefined"; a person wants "this field is missing, like so".
+  if (issue.code === 'invalid_type' && typeof field === 'string' && isMissing(document, issue.path)) {
+    const example = REQUIRED_EXAMPLES[field];
+    return `${path}: required field missing${example ? `; for example ${field}: ${example}` : ` (expected ${issue.expected})`}`;
+  }
   if (issue.code === 'unrecognized_keys') {
     return `${path || '(top level)'}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   }
   return `${path || '(top level)'}: ${issue.message}`;
 }
+
+/** True when the parent of `path` is an object without that key. */
+function isMissing(document: unknown, path: readonly PropertyKey[]): boolean {
+  let parent: unknown = document;
+  for (const key of path.slice(0, -1)) {
+    if (parent === null || typeof parent !== 'object') return false;
+    parent = (parent as Record<PropertyKey, unknown>)[key];
+  }
+  return (
+    parent !== null &&
+    typeof parent === 'object' &&
+    (parent as Record<PropertyKey, unknown>)[path.at(-1)!] === undefined
+  );
+}
+
+/** What to write for each required field, named in the "required field missing" message. */
+const REQUIRED_EXAMPLES: Readonly<Record<string, string>> = {
+  name: 'prod',
+  type: 'kubeconfig (or eks; audit sinks: redis, file or stdout)',
+  kubeconfig: '~/.kube/config',
+  server: 'https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com',
+  region: 'eu-west-1',
+  clusterName: 'prod',
+  id: 'agent-oncall',
+  tokenSha256: '<hash printed by gatehouse-gateway token --agent <id>>',
+  approverChannel: 'C0123ABCD (the channel id, from the channel details in Slack)',
+  slackUsergroup: 'S0123ABCD',
+  members: '[U0BOB, U0CAROL]',
+  mode: 'self-signed (or files, plain-http)',
+  certFile: '/etc/gatehouse/tls/tls.crt',
+  keyFile: '/etc/gatehouse/tls/tls.key',
+  path: '/var/log/gatehouse/audit.jsonl',
+  clusters: '[{ name: kind, type: kubeconfig, kubeconfig: ~/.kube/config }]',
+};
 
 function crossCheck(raw: RawConfig, env: Env): string[] {
   const problems: string[] = [];

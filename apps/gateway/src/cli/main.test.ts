@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedTestCa, writeKubeconfig } from '@gatehouse/testkit/ca';
@@ -147,6 +147,30 @@ describe('kubeconfig', () => {
     expect(code).toBe(2);
     expect(run.stderr()).toContain('does not match agents[agent-oncall].tokenSha256');
     expect(run.stdout()).toBe('');
+  });
+
+  it('--out writes the kubeconfig readable by its owner only', async () => {
+    const config = await writeConfig();
+    await ensureSelfSigned(join(dir, 'tls'), ['localhost']);
+    const out = join(dir, 'agent.kubeconfig');
+    const run = io({ stdin: `${TOKEN}\n` });
+    const args = ['kubeconfig', '--config', config, '--agent', 'agent-oncall', '--cluster', 'kind'];
+    expect(await runCli([...args, '--token', '-', '--out', out], run.cli)).toBe(0);
+    expect(run.stdout()).toBe('');
+    expect(await readFile(out, 'utf8')).toContain(`token: "${TOKEN}"`);
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+  });
+
+  it('--out writes nothing when the command fails (the README run with an unset $TOKEN)', async () => {
+    const config = await writeConfig();
+    const out = join(dir, 'agent.kubeconfig');
+    const before = await readdir(dir);
+    // `echo "$TOKEN" | … --token -` with TOKEN unset pipes a lone newline.
+    const run = io({ stdin: '\n' });
+    const args = ['kubeconfig', '--config', config, '--agent', 'agent-oncall', '--cluster', 'kind'];
+    expect(await runCli([...args, '--token', '-', '--out', out], run.cli)).toBe(2);
+    expect(run.stderr()).toContain('GATEWAY_USAGE_INVALID: no token given');
+    expect(await readdir(dir)).toEqual(before);
   });
 });
 

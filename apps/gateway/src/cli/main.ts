@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AgentConfig, type GatehouseConfig, loadConfig } from '@gatehouse/config';
 import { pino } from 'pino';
@@ -23,9 +23,10 @@ export const USAGE = `usage: gatehouse-gateway [command] [options]
 
 commands:
   serve                       run the gateway (default)
-  kubeconfig --agent <id> --cluster <name> --token <token|-> [--server https://host:port] [--ca <pem file>]
-                              print a ready kubeconfig for an agent with a static token
-  kubeconfig --agent <id> --cluster <name> --token-file <absolute path> [--server …] [--ca …]
+  kubeconfig --agent <id> --cluster <name> --token <token|-> [--server https://host:port] [--ca <pem file>] [--out <file>]
+                              print a ready kubeconfig for an agent with a static token (--out: write it
+                              to <file>, mode 0600, only when everything checked out)
+  kubeconfig --agent <id> --cluster <name> --token-file <absolute path> [--server …] [--ca …] [--out …]
                               the same for an agent with agents[].match: kubectl reads its identity
                               token from the file on every run (e.g. a projected ServiceAccount token)
   hash-token [<token>|-]      print the SHA-256 of a token, for agents[].tokenSha256
@@ -43,6 +44,7 @@ const OPTIONS = {
   'token-file': { type: 'string' },
   server: { type: 'string' },
   ca: { type: 'string' },
+  out: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,7 +106,10 @@ async function kubeconfigCommand(
     }
   }
   const server = (values.server as string | undefined) ?? defaultServer(config);
-  io.stdout(renderKubeconfig({ agent: agentId, cluster, server, ...credential, caPem }));
+  const kubeconfig = renderKubeconfig({ agent: agentId, cluster, server, ...credential, caPem });
+  const out = values.out as string | undefined;
+  if (out === undefined) io.stdout(kubeconfig);
+  else await writePrivateFile(resolve(out), kubeconfig);
 }
 
 /** A static token that the gateway would admit as this agent, or a token file for an agent admitted by `match`. */
@@ -140,6 +145,26 @@ async function kubeconfigCredential(
     );
   }
   return { token };
+}
+
+/**
+ * Writes a file that holds a token: readable by its owner only, and complete or absent (written
+ * beside it, then renamed), so a failed run never leaves an empty or half-written kubeconfig.
+ */
+async function writePrivateFile(path: string, content: string): Promise<void> {
+  const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  try {
+    await writeFile(partial, content, { mode: 0o600, flag: 'wx' });
+    await chmod(partial, 0o600);
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw new GatewayError(
+      GatewayErrorCode.UsageInvalid,
+      `cannot write ${path}: ${(error as Error).message}; choose another --out`,
+      { cause: error },
+    );
+  }
 }
 
 async function serve(values: { config?: string | undefined }, io: CliIo): Promise<void> {
