@@ -1,6 +1,12 @@
 export { stopAllProcesses } from './cleanup.js';
 export type { BackgroundKubectl, KubectlOptions, KubectlResult } from './kubectl.js';
 export { KUBECTL, KUBECTL_1_20, runKubectl, startKubectl } from './kubectl.js';
+export {
+  KUBECTL_PREREQUISITE,
+  missingPrerequisites,
+  type Prerequisite,
+  REDIS_SERVER_PREREQUISITE,
+} from './prerequisites.js';
 export type {
   ExitStatus,
   ManagedProcess,
