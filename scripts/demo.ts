@@ -5,6 +5,7 @@
  */
 import { deployment, namespace } from '@gatehouse/testkit/kube-upstream';
 import { AGENT_ID, PEOPLE, startStack } from '../test/stack/index.js';
+import { slackAsSeen } from '../test/stack/slack-as-seen.js';
 import { visibleText } from '../test/stack/slack-clicks.js';
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -18,6 +19,17 @@ const show = (who: string, text: string) =>
       .join('\n'),
   );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The message as a person sees it in Slack: names, local times, emoji. */
+const names = Object.fromEntries(Object.values(PEOPLE).map((person) => [person.id, person.name]));
+const seen = (blocks: readonly unknown[]) => slackAsSeen(blocks, { names });
+/** Only the lines of `after` that `before` did not have: what changed in an updated message. */
+const changedLines = (before: string, after: string) => {
+  const had = new Set(before.split('\n'));
+  return after
+    .split('\n')
+    .filter((line) => !had.has(line))
+    .join('\n');
+};
 
 async function main(): Promise<void> {
   step('Starting Gatehouse (gateway and slackbot processes) with demo stand-ins');
@@ -58,7 +70,8 @@ async function main(): Promise<void> {
     );
     await sleep(500);
     show('agent sees', kubectl.running() ? '(kubectl is waiting: the request is held)' : 'kubectl exited?!');
-    show('approvers see (Slack)', visibleText(stack.message(message!.ts).blocks));
+    const first = seen(stack.message(message!.ts).blocks);
+    show('approvers see (Slack)', first);
     show('cluster received', `${cluster().length} DELETE requests`);
 
     step("3. alice (the agent's owner) and carol (not in sre-oncall) click Approve");
@@ -81,7 +94,7 @@ async function main(): Promise<void> {
     await stack.slack.waitFor('the final message', () =>
       /200/.test(visibleText(stack.message(message!.ts).blocks)),
     );
-    show('approvers see (Slack)', visibleText(stack.message(message!.ts).blocks));
+    show('message now says', changedLines(first, seen(stack.message(message!.ts).blocks)));
 
     step('5. The agent tries again; dave (sre-oncall) denies with a reason');
     stack.upstream.store.put(namespace('payments-staging'));

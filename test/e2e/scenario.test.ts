@@ -1,6 +1,7 @@
 import { namespace } from '@gatehouse/testkit/kube-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_ID, PEOPLE, type Stack, startStack } from '../stack/index.js';
+import { slackAsSeen } from '../stack/slack-as-seen.js';
 import { visibleText } from '../stack/slack-clicks.js';
 
 /**
@@ -64,6 +65,13 @@ describe.each(['kubeconfig', 'eks'] as const)('the seed scenario (%s cluster)', 
     expect(updated).toContain(`<@${PEOPLE.bob.id}>`);
     expect(updated).toMatch(/approved/i);
     expect(updated).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    // What pnpm demo prints of it: what a person sees in Slack, no raw markup left.
+    const names = Object.fromEntries(Object.values(PEOPLE).map((person) => [person.id, person.name]));
+    const asSeen = slackAsSeen(stack.message(message!.ts).blocks, { names });
+    expect(asSeen).toContain('Approved by @bob');
+    expect(asSeen).toMatch(/(Today|Yesterday|Tomorrow|[A-Z][a-z]{2} \d+, \d{4}) at \d+:\d\d:\d\d [AP]M/);
+    expect(asSeen).toContain('🚀');
+    expect(asSeen).not.toMatch(/<[@!#]|<https?:|:(rocket|mag|white_check_mark|hourglass_flowing_sand|warning):/);
   });
 
   it('5. a second delete is denied with a reason, kubectl names the denier, the cluster gets nothing', async () => {

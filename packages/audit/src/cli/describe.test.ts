@@ -75,6 +75,22 @@ describe('audit story', () => {
     );
   });
 
+  it('says in words how a dispatch reached the cluster, not "via hold by <replica>"', () => {
+    const dispatch: StoredEvent = {
+      ...chain,
+      type: 'dispatch',
+      approvalId: 'apv1',
+      via: 'hold',
+      holder: 'gw-1:42:abc',
+    };
+    expect(describeEvent(dispatch)).toBe(
+      'sent to the cluster on the held connection, by gateway replica gw-1:42:abc',
+    );
+    expect(describeEvent({ ...dispatch, via: 'grant', holder: undefined })).toBe(
+      "sent to the cluster on the agent's retry (single-use grant)",
+    );
+  });
+
   it('says nothing of an identity where the cluster does not impersonate', () => {
     expect(formatStory('apv1', [requested()])).toContain('Approval apv1: agent-oncall on cluster prod\n');
     expect(describeEvent(requested())).not.toContain(' as ');

@@ -37,7 +37,8 @@ export function describe(event: StoredEvent): string {
     case 'approval.expired':
       return 'expired without a decision';
     case 'dispatch':
-      return `sent to the cluster via ${event.via}${event.holder ? ` by ${event.holder}` : ''}`;
+      // Words an auditor reads, not the field values: which connection carried it, from which gateway.
+      return `sent to the cluster ${event.via === 'grant' ? "on the agent's retry (single-use grant)" : 'on the held connection'}${event.holder ? `, by gateway replica ${event.holder}` : ''}`;
     case 'upstream.response':
       return `cluster ${event.cluster} answered ${event.status} in ${event.durationMs} ms`;
     case 'grant.used':
