@@ -71,7 +71,9 @@ describe.each(['kubeconfig', 'eks'] as const)('the seed scenario (%s cluster)', 
     expect(asSeen).toContain('Approved by @bob');
     expect(asSeen).toMatch(/(Today|Yesterday|Tomorrow|[A-Z][a-z]{2} \d+, \d{4}) at \d+:\d\d:\d\d [AP]M/);
     expect(asSeen).toContain('🚀');
-    expect(asSeen).not.toMatch(/<[@!#]|<https?:|:(rocket|mag|white_check_mark|hourglass_flowing_sand|warning):/);
+    expect(asSeen).not.toMatch(
+      /<[@!#]|<https?:|:(rocket|mag|white_check_mark|hourglass_flowing_sand|warning):/,
+    );
   });
 
   it('5. a second delete is denied with a reason, kubectl names the denier, the cluster gets nothing', async () => {
