@@ -129,12 +129,12 @@ describe('parseConfig', () => {
   it('names a missing required field with an example, not zod\'s "received undefined"', () => {
     const error = configError({
       clusters: [{ name: 'kind', type: 'kubeconfig' }],
-      agents: [{ id: 'agent-oncall' }],
+      agents: [{ tokenSha256: HASH }],
       slack: {},
     });
     expect(error.issues).toEqual([
       'clusters[0].kubeconfig: required field missing; for example kubeconfig: ~/.kube/config',
-      'agents[0].tokenSha256: required field missing; for example tokenSha256: <hash printed by gatehouse-gateway token --agent <id>>',
+      'agents[0].id: required field missing; for example id: agent-oncall',
       'slack.approverChannel: required field missing; for example approverChannel: C0123ABCD (the channel id, from the channel details in Slack)',
     ]);
     expect(error.message).not.toContain('received undefined');
