@@ -22,6 +22,7 @@ import {
   type PostedResponse,
   postToSlackApp,
   type SlackApiFake,
+  slashCommandBody,
   startSlackApi,
   viewSubmissionPayload,
 } from '@gatehouse/testkit/slack-api';
@@ -82,6 +83,9 @@ export interface StackOptions {
   readonly redisUrl?: string;
 }
 
+/** The buttons an approval message shows, by label. */
+export type ButtonLabel = 'Approve' | 'Deny' | 'Show everything';
+
 export interface Stack {
   /** The cluster's name in the gateway URL (`/clusters/<name>`). */
   readonly cluster: string;
@@ -103,9 +107,11 @@ export interface Stack {
   message(ts: string): FakeMessage;
   waitForMessages(count: number): Promise<FakeMessage[]>;
   /** The form body Slack would send for this click (unsigned), for forging and replaying. */
-  clickBody(person: Clicker, message: FakeMessage, label: 'Approve' | 'Deny'): string;
+  clickBody(person: Clicker, message: FakeMessage, label: ButtonLabel): string;
   /** A signed click on the button with this label, as Slack would send it. */
-  click(person: Clicker, message: FakeMessage, label: 'Approve' | 'Deny'): Promise<PostedResponse>;
+  click(person: Clicker, message: FakeMessage, label: ButtonLabel): Promise<PostedResponse>;
+  /** `/gatehouse <text>` typed by `person` in the approver channel, signed as Slack sends it. */
+  slash(person: Clicker, text: string): Promise<PostedResponse>;
   /** Deny, then submit the modal with a reason. */
   deny(person: Clicker, message: FakeMessage, reason: string): Promise<void>;
   /** What the bot told a clicker through response_url, newest last. */
@@ -344,7 +350,7 @@ async function assemble(
     if (!found) throw new Error(`no message ${ts} in ${APPROVER_CHANNEL}`);
     return found;
   };
-  const clickBody = (person: Clicker, shown: FakeMessage, label: 'Approve' | 'Deny') => {
+  const clickBody = (person: Clicker, shown: FakeMessage, label: ButtonLabel) => {
     const button = findButton(message(shown.ts), label);
     if (!button) throw new Error(`the message ${shown.ts} shows no ${label} button`);
     return interactiveBody(
@@ -360,8 +366,20 @@ async function assemble(
       }),
     );
   };
-  const click = (person: Clicker, shown: FakeMessage, label: 'Approve' | 'Deny') =>
+  const click = (person: Clicker, shown: FakeMessage, label: ButtonLabel) =>
     postToSlackApp(botUrl, clickBody(person, shown, label), { signingSecret: SIGNING_SECRET });
+  const slash = (person: Clicker, text: string) =>
+    postToSlackApp(
+      botUrl,
+      slashCommandBody({
+        command: '/gatehouse',
+        text,
+        user: person,
+        channel: APPROVER_CHANNEL,
+        responseUrl: slack.responseUrl(),
+      }),
+      { signingSecret: SIGNING_SECRET },
+    );
 
   return {
     cluster,
@@ -419,6 +437,7 @@ async function assemble(
     },
     click,
     clickBody,
+    slash,
     async deny(person, shown, reason) {
       const viewsBefore = slack.views().length;
       const answer = await click(person, shown, 'Deny');
