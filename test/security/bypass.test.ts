@@ -119,8 +119,33 @@ describe('security: bypass attempts through the running gateway', () => {
       'Impersonate-Extra-Scopes': 'all',
       'X-Remote-User': 'system:admin',
       'X-Remote-Group': 'system:masters',
+      'X-Remote-Uid': '0',
+      'X-Remote-Extra-Scopes': 'all',
+      // Front proxies (oauth2-proxy, OpenShift's oauth-proxy) and the underscore spellings some hops fold into '-'.
+      'X-Forwarded-User': 'system:admin',
+      'X-Forwarded-Groups': 'system:masters',
+      'X-Forwarded-Email': 'root@example.com',
+      'X-Auth-Request-User': 'system:admin',
+      Impersonate_User: 'system:admin',
+      Impersonate_Group: 'system:masters',
+      X_Remote_User: 'system:admin',
+      X_Forwarded_User: 'system:admin',
     };
     const before = stack.upstream.requests.length;
+    const token = stack.agentTokens['agent-oncall']!;
+    // An allowed exec upgrade carries them too (to the keep-alive stand-in, so no mutation is counted
+    // here): the raw-socket path strips as the HTTP one does.
+    const upgradesBefore = keepAlive.requests.length;
+    const upgradeHead =
+      'GET /clusters/keepalive/api/v1/namespaces/dev/pods/x/exec?command=id&stdout=true HTTP/1.1\r\n' +
+      `Host: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+      'Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n' +
+      Object.entries(forbidden)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
+      '\r\n';
+    await rawExchange(stack, [upgradeHead], 1500);
     const attempts = [
       send({
         method: 'GET',
@@ -135,16 +160,37 @@ describe('security: bypass attempts through the running gateway', () => {
     // The gateway impersonates the agent itself (README, Scoping agents); none of the client's values
     // may pass, and it never sends a uid or extras of its own.
     const chosen = new Set(Object.values(forbidden));
-    const leaked = seen.filter((r) =>
-      Object.entries(r.headersDistinct).some(
-        ([h, values]) =>
+    const upgraded = keepAlive.requests.slice(upgradesBefore);
+    const carried = [
+      ...seen.map((r) => Object.entries(r.headersDistinct)),
+      ...upgraded.map((r) =>
+        Object.entries(r.headers).map(([name, value]) => [name, [String(value)]] as const),
+      ),
+    ];
+    const leaked = carried.filter((headers) =>
+      headers.some(([name, values]) => {
+        const h = name.replaceAll('_', '-');
+        return (
           h.startsWith('x-remote-') ||
+          h.startsWith('x-forwarded-user') ||
+          h.startsWith('x-forwarded-group') ||
+          h === 'x-forwarded-email' ||
+          h.startsWith('x-auth-request-') ||
           h === 'impersonate-uid' ||
           h.startsWith('impersonate-extra-') ||
-          (h.startsWith('impersonate-') && (values ?? []).some((value) => chosen.has(value))),
-      ),
+          name !== h ||
+          (h.startsWith('impersonate-') && (values ?? []).some((value) => chosen.has(value)))
+        );
+      }),
     );
-    report('impersonation headers', leaked.length, seen.length, 'upstream requests carried them');
+    report(
+      'impersonation headers',
+      leaked.length,
+      carried.length,
+      'upstream requests carried them',
+      `${Object.keys(forbidden).length} headers, ${upgraded.length} exec upgrade`,
+    );
+    expect(upgraded.length).toBe(1);
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(leaked).toEqual([]);
     // The delete stayed gated despite claiming system:masters.

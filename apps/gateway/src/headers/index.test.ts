@@ -56,6 +56,42 @@ describe('upstreamRequestHeaders', () => {
   });
 });
 
+describe('upstreamRequestHeaders: front-proxy identity and underscore spellings', () => {
+  const identity = {
+    'x-forwarded-user': 'system:admin',
+    'x-forwarded-groups': 'system:masters',
+    'x-forwarded-email': 'root@example.com',
+    'x-forwarded-preferred-username': 'admin',
+    'x-remote-uid': '0',
+    'x-remote-extra-scopes': 'all',
+    'x-auth-request-user': 'admin',
+    impersonate_user: 'system:admin',
+    impersonate_group: 'system:masters',
+    'impersonate-extra_scopes': 'all',
+    x_remote_user: 'admin',
+    x_forwarded_user: 'admin',
+    x_http_method_override: 'DELETE',
+    transfer_encoding: 'chunked',
+    content_length: '0',
+  };
+  const harmless = { 'x-forwarded-for': '10.0.0.1', 'x-forwarded-proto': 'https', 'x-request_id': 'r-1' };
+
+  it.each([false, true])('drops every one of them (upgrade %s) and keeps the rest', (upgrade) => {
+    const headers = { ...identity, ...harmless, connection: 'Upgrade', upgrade: 'websocket' };
+    const out = upstreamRequestHeaders(headers, { upgrade });
+    expect(Object.keys(out).filter((name) => name in identity)).toEqual([]);
+    expect(out).toMatchObject(harmless);
+  });
+
+  it('drops a header the Connection header names in either spelling', () => {
+    const out = upstreamRequestHeaders(
+      { connection: 'x-secret-hop', x_secret_hop: '1', accept: '*/*' },
+      { upgrade: false },
+    );
+    expect(out).toEqual({ accept: '*/*' });
+  });
+});
+
 describe('downstreamResponseHeaders', () => {
   it('keeps content headers and drops the upstream connection headers', () => {
     expect(

@@ -19,19 +19,48 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
+ * Identity a front proxy asserts to the API server. Kubernetes' request-header authenticator reads
+ * `X-Remote-User`, `X-Remote-Group`, `X-Remote-Uid` and `X-Remote-Extra-*` by default
+ * (k8s.io/apiserver/pkg/server/options/authentication.go, NewDelegatingAuthenticationOptions; the
+ * kube-apiserver `--requestheader-*-headers` flags, which clusters commonly set to the same), and
+ * clusters behind oauth2-proxy or OpenShift's oauth-proxy take `X-Forwarded-User`/`-Groups`/
+ * `-Email`/`-Preferred-Username` or `X-Auth-Request-*`. None of it may come from the client.
+ */
+const FRONT_PROXY_IDENTITY = new Set([
+  'x-forwarded-user',
+  'x-forwarded-groups',
+  'x-forwarded-group',
+  'x-forwarded-uid',
+  'x-forwarded-email',
+  'x-forwarded-preferred-username',
+  'x-forwarded-access-token',
+]);
+const FRONT_PROXY_PREFIXES = ['x-remote-', 'x-auth-request-', 'impersonate-'];
+
+/**
  * Headers a client must never choose: its own credentials, identity it could assume
  * upstream (impersonation, front-proxy identity), and method overrides that would make
- * the request the cluster runs differ from the one the policy judged.
+ * the request the cluster runs differ from the one the policy judged. `name` is already
+ * lower case with `_` read as `-` (see {@link normalisedName}).
  */
 function isClientForbidden(name: string): boolean {
   return (
     name === 'authorization' ||
-    name.startsWith('impersonate-') ||
-    name.startsWith('x-remote-') ||
+    FRONT_PROXY_IDENTITY.has(name) ||
+    FRONT_PROXY_PREFIXES.some((prefix) => name.startsWith(prefix)) ||
     name === 'x-http-method-override' ||
     name === 'x-http-method' ||
     name === 'x-method-override'
   );
+}
+
+/**
+ * A header name as any hop might read it. Go's net/http keeps `Impersonate_User` apart from
+ * `Impersonate-User`, but nginx (`underscores_in_headers`), CGI-style servers and some proxies
+ * fold `_` into `-`: a name that is forbidden either way is dropped.
+ */
+function normalisedName(name: string): string {
+  return name.toLowerCase().replaceAll('_', '-');
 }
 
 /** Names a `Connection` header declares hop-by-hop for this one request. */
@@ -58,8 +87,9 @@ export function upstreamRequestHeaders(
   const out: HeaderMap = {};
   for (const [rawName, value] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(name) || declared.has(name) || isClientForbidden(name))
-      continue;
+    const folded = normalisedName(name);
+    if (value === undefined || declared.has(name) || declared.has(folded)) continue;
+    if (HOP_BY_HOP.has(name) || HOP_BY_HOP.has(folded) || isClientForbidden(folded)) continue;
     out[name] = value;
   }
   if (options.upgrade && headers.upgrade) {
