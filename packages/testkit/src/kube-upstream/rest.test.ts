@@ -116,6 +116,94 @@ describe('kube-upstream REST semantics', () => {
     expect(upstream.store.find('pods', 'default', 'a')?.spec).toEqual({ x: 1 });
   });
 
+  describe('preconditions, worded as the API server words them', () => {
+    const options = (preconditions: Record<string, string>) => ({
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      propagationPolicy: 'Background',
+      preconditions,
+    });
+
+    it('refuses a namespace delete whose uid or resourceVersion changed (namespace registry wording)', async () => {
+      upstream.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'pay' } });
+      const live = upstream.store.find('namespaces', undefined, 'pay')!.metadata;
+      const wrongUid = await call('DELETE', '/api/v1/namespaces/pay', options({ uid: 'old-uid' }));
+      expect(wrongUid.status).toBe(409);
+      expect(wrongUid.json()).toMatchObject({
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'Conflict',
+        code: 409,
+        message: `Operation cannot be fulfilled on namespaces "pay": Precondition failed: UID in precondition: old-uid, UID in object meta: ${live.uid}`,
+        details: { name: 'pay', kind: 'namespaces' },
+      });
+      const wrongVersion = await call(
+        'DELETE',
+        '/api/v1/namespaces/pay',
+        options({ uid: live.uid!, resourceVersion: '1' }),
+      );
+      expect(wrongVersion.json().message).toBe(
+        `Operation cannot be fulfilled on namespaces "pay": Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: ${live.resourceVersion}`,
+      );
+      expect(upstream.store.find('namespaces', undefined, 'pay')).toBeDefined();
+      const matching = options({ uid: live.uid!, resourceVersion: live.resourceVersion! });
+      expect((await call('DELETE', '/api/v1/namespaces/pay', matching)).status).toBe(200);
+      expect(upstream.store.find('namespaces', undefined, 'pay')).toBeUndefined();
+    });
+
+    it('refuses other deletes as rest.BeforeDelete does (the Kind names the object), dry runs too', async () => {
+      const live = upstream.store.find('deployments.apps', 'default', 'web')!.metadata;
+      const path = '/apis/apps/v1/namespaces/default/deployments/web';
+      const wrongUid = await call('DELETE', path, { ...options({ uid: 'old' }), dryRun: ['All'] });
+      expect(wrongUid.json()).toMatchObject({
+        reason: 'Conflict',
+        code: 409,
+        message: `Operation cannot be fulfilled on Deployment.apps "web": the UID in the precondition (old) does not match the UID in record (${live.uid}). The object might have been deleted and then recreated`,
+      });
+      const wrongVersion = await call('DELETE', path, options({ resourceVersion: '0' }));
+      expect(wrongVersion.json().message).toBe(
+        `Operation cannot be fulfilled on Deployment.apps "web": the ResourceVersion in the precondition (0) does not match the ResourceVersion in record (${live.resourceVersion}). The object might have been modified`,
+      );
+      const pod = await call('DELETE', '/api/v1/namespaces/default/pods/a', options({ uid: 'x' }));
+      expect(pod.json().message).toMatch(
+        /^Operation cannot be fulfilled on Pod "a": the UID in the precondition \(x\)/,
+      );
+      expect(upstream.store.find('deployments.apps', 'default', 'web')).toBeDefined();
+    });
+
+    it('refuses a merge or strategic patch carrying a stale metadata.resourceVersion (optimistic lock), dry runs too', async () => {
+      const path = '/apis/apps/v1/namespaces/default/deployments/web';
+      const live = upstream.store.find('deployments.apps', 'default', 'web')!.metadata;
+      upstream.store.put(deployment({ name: 'web' }, 3));
+      for (const [type, query] of [
+        ['application/merge-patch+json', ''],
+        ['application/strategic-merge-patch+json', '?dryRun=All'],
+      ] as const) {
+        const stale = await call(
+          'PATCH',
+          `${path}${query}`,
+          { metadata: { resourceVersion: live.resourceVersion }, spec: { replicas: 0 } },
+          { 'content-type': type },
+        );
+        expect(stale.json()).toMatchObject({
+          reason: 'Conflict',
+          code: 409,
+          message:
+            'Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again',
+        });
+      }
+      expect(upstream.store.find('deployments.apps', 'default', 'web')?.spec).toMatchObject({ replicas: 3 });
+      const current = upstream.store.find('deployments.apps', 'default', 'web')!.metadata.resourceVersion;
+      const fresh = await call(
+        'PATCH',
+        path,
+        { metadata: { resourceVersion: current }, spec: { replicas: 0 } },
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      expect(fresh.status).toBe(200);
+    });
+  });
+
   it('serves scale: GET, then PUT writes spec.replicas back to the deployment', async () => {
     const scale = (await call('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale')).json();
     expect(scale).toMatchObject({

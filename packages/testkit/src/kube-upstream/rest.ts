@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { applyPatch, parseBody, patchTypeOf } from './body.js';
+import { checkDeletePreconditions, deletePreconditions } from './preconditions.js';
 import { apiVersionOf } from './resources.js';
 import type { ResourceRoute } from './routes.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -211,6 +212,8 @@ export function handleObjects(r: ResourceRoute, store: ObjectStore, req: ApiRequ
     }
     case 'DELETE': {
       const object = existing(r, store, name);
+      // Checked before anything else happens, dry run included (rest.BeforeDelete runs for dry runs too).
+      checkDeletePreconditions(r.type, object, deletePreconditions(req.body, req.headers));
       return { status: 200, body: dryRun(req) ? object : store.delete(r.type, r.namespace, name) };
     }
     default:

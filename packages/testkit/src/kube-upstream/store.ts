@@ -132,7 +132,14 @@ export class ObjectStore {
     return structuredClone(stored);
   }
 
-  /** Replaces an existing object; a stale metadata.resourceVersion in `object` is a 409 Conflict. */
+  /**
+   * Replaces an existing object; a stale metadata.resourceVersion in `object` is a 409 Conflict, as the
+   * generic store's Update answers it (pkg/registry/generic/registry/store.go: a resourceVersion that
+   * differs from the stored one is `kubeerr.NewConflict(qualifiedResource, name,
+   * fmt.Errorf(OptimisticLockErrorMsg))`). A patch carrying `metadata.resourceVersion` leaves it on the
+   * patched object (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go applies the patch to
+   * the live object, then updates), so it is the same optimistic lock. Dry runs take the same path.
+   */
   update(
     t: ResourceType,
     namespace: string | undefined,
