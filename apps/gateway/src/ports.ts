@@ -37,6 +37,11 @@ export interface ApprovalsPort {
   completeDispatch(id: string, result: { status: number; durationMs: number }): Promise<void>;
   /** Claims the single-use grant for this agent and request, if an approved, undispatched one exists. */
   claimGrant(agent: string, fingerprint: string, holder: string): Promise<ApprovalRequest | undefined>;
+  /**
+   * dispatched -> stale, by the holder that claimed the dispatch: the target changed since it was
+   * approved, so nothing was sent; `reason` is what kubectl, Slack and the audit say.
+   */
+  markStale(id: string, holder: string, reason: string): Promise<ApprovalRequest>;
   get(id: string): Promise<ApprovalRequest | undefined>;
   /** Stores the blast-radius preview on the approval (the slackbot re-renders its message). */
   setPreview(id: string, preview: ApprovalPreview): Promise<unknown>;

@@ -19,7 +19,10 @@ export type {
   DryRunResult,
   FieldChange,
   HeldRequest,
+  NamespaceContents,
+  PinnedTarget,
   RunAs,
+  StaleRecord,
   Vote,
 } from './model.js';
 export { describeChange, describePreview } from './preview/index.js';

@@ -1,7 +1,15 @@
 import type { Action } from '@gatehouse/policy';
 
 /** The states an approval request moves through; the diagram is in packages/approvals/README.md. */
-export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'dispatched' | 'completed';
+export type ApprovalState =
+  | 'pending'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'dispatched'
+  | 'completed'
+  /** Claimed for dispatch, but the target was no longer the one approved: nothing was sent. */
+  | 'stale';
 
 /** The request as it will be replayed upstream once approved. */
 export interface HeldRequest {
@@ -47,6 +55,35 @@ export interface DryRunResult {
   readonly message?: string | undefined;
 }
 
+/**
+ * The object an approval is about, as the preview read it: the dispatch sends these as
+ * preconditions (and checks them first), so an approval never runs against an object nobody saw.
+ */
+export interface PinnedTarget {
+  /** Singular, lower-case, for messages: `namespace`, `pod`, `deployment`. */
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string | undefined;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  /** A namespace delete: what it held when read; more of any at dispatch makes the approval stale. */
+  readonly contents?: NamespaceContents | undefined;
+}
+
+export interface NamespaceContents {
+  /** Deployments + statefulsets + daemonsets. */
+  readonly workloads: number;
+  readonly pods: number;
+  readonly pvcs: number;
+}
+
+/** Why an approved request was not sent (state `stale`). */
+export interface StaleRecord {
+  /** Complete sentence for kubectl, Slack and the audit: `namespace x was recreated after it was approved (uid …); nothing was sent; re-run to ask again`. */
+  readonly reason: string;
+  readonly at: number;
+}
+
 /** One field a write would change: the live object against the server dry run's result. */
 export interface FieldChange {
   /** `spec.template.spec.containers[name=app].image`: list items with a `name` are addressed by it. */
@@ -86,6 +123,8 @@ export type ApprovalPreview =
       readonly dryRun?: DryRunResult | undefined;
       /** What a write would change, complete (renderers shorten it, and say so). */
       readonly change?: ChangePreview | undefined;
+      /** The target as read (uid, resourceVersion), pinned for the dispatch; absent when there is none. */
+      readonly pin?: PinnedTarget | undefined;
       /** Epoch milliseconds when it was read. */
       readonly at: number;
       readonly durationMs: number;
@@ -141,6 +180,8 @@ export interface ApprovalRequest {
   /** Until when an approved, undispatched request may be claimed by the agent's retry. */
   readonly grantExpiresAt?: number | undefined;
   readonly dispatch?: DispatchRecord | undefined;
+  /** Set in state `stale`: the target changed between approval and dispatch, so nothing was sent. */
+  readonly stale?: StaleRecord | undefined;
   readonly slack?: { readonly channel: string; readonly ts: string } | undefined;
   /** The blast radius, once the gateway has read it (`setPreview`). */
   readonly preview?: ApprovalPreview | undefined;

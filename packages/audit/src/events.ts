@@ -175,6 +175,19 @@ export interface DispatchEvent {
   readonly holder?: string | undefined;
 }
 
+/**
+ * An approved request not sent: at dispatch its target was no longer the one approved (recreated,
+ * modified, a namespace grown) or could not be confirmed. The approval ends in state `stale`.
+ */
+export interface ApprovalStaleEvent {
+  readonly type: 'approval.stale';
+  readonly approvalId: string;
+  /** The sentence kubectl and Slack show: `namespace x was recreated after it was approved (uid …); nothing was sent; re-run to ask again`. */
+  readonly reason: string;
+  /** Which gateway replica claimed the dispatch and refused to send it. */
+  readonly holder?: string | undefined;
+}
+
 export interface UpstreamResponseEvent {
   readonly type: 'upstream.response';
   readonly approvalId?: string | undefined;
@@ -214,6 +227,7 @@ type PlainEvent =
   | ApprovalDeniedEvent
   | ApprovalExpiredEvent
   | DispatchEvent
+  | ApprovalStaleEvent
   | UpstreamResponseEvent
   | GrantUsedEvent
   | SessionRecordedEvent;
@@ -235,6 +249,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'approval.denied',
   'approval.expired',
   'dispatch',
+  'approval.stale',
   'upstream.response',
   'grant.used',
   'session.recorded',

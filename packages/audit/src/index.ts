@@ -23,6 +23,7 @@ export type {
   ApprovalExpiredEvent,
   ApprovalPreviewEvent,
   ApprovalRequestedEvent,
+  ApprovalStaleEvent,
   AuditEvent,
   AuditEventInput,
   AuditEventType,

@@ -141,6 +141,9 @@ export async function holdForApproval(
     case 'completed':
       judged.exchange.reject(kubeStatus('Conflict', alreadyUsedMessage(settled)));
       return;
+    case 'stale':
+      judged.exchange.reject(kubeStatus('Conflict', settled.stale?.reason ?? alreadyUsedMessage(settled)));
+      return;
   }
 }
 

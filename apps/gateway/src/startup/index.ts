@@ -93,6 +93,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
         await approvals.completeDispatch(id, result);
       },
       claimGrant: (agent, fingerprint, holder) => approvals.claimGrant(agent, fingerprint, holder),
+      markStale: (id, holder, reason) => approvals.markStale(id, holder, reason),
       get: (id) => approvals.get(id),
       setPreview: (id, preview) => approvals.setPreview(id, preview),
       fingerprint: fingerprintOf,

@@ -106,6 +106,14 @@ export function createFakeApprovals(
       return undefined;
     },
 
+    async markStale(id, holder, reason) {
+      const approval = records.get(id);
+      if (approval?.state !== 'dispatched' || approval.dispatch?.holder !== holder)
+        throw new Error(`approval ${id} is ${approval?.state}; cannot mark it stale`);
+      update(id, { state: 'stale', stale: { reason, at: Date.now() } });
+      return records.get(id)!;
+    },
+
     async get(id) {
       return records.get(id);
     },

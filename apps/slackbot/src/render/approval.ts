@@ -67,6 +67,10 @@ export function outcomeLine(approval: ApprovalRequest): string {
         dispatch?.status === undefined ? 'waiting for its answer' : `upstream answered ${dispatch.status}`;
       return `:rocket: *Approved* by ${approvers} and *sent to the cluster*${when} ${via}; ${status}`;
     }
+    case 'stale': {
+      const reason = approval.stale ? clip(approval.stale.reason, 1_000) : 'the target changed';
+      return `:warning: *Approved* by ${approvers} but *not sent*: ${reason}`;
+    }
   }
 }
 

@@ -11,6 +11,7 @@ const STATES: ReadonlySet<string> = new Set([
   'expired',
   'dispatched',
   'completed',
+  'stale',
 ]);
 
 /**

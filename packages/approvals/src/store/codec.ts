@@ -6,6 +6,7 @@ import type {
   DispatchRecord,
   HeldRequest,
   RunAs,
+  StaleRecord,
   Vote,
 } from '../model.js';
 
@@ -65,6 +66,7 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
     denyReason: f.get('denyReason'),
     grantExpiresAt: optionalNumber('grantExpiresAt'),
     dispatch: decodeDispatch(f),
+    stale: decodeStale(f),
     slack:
       slackChannel !== undefined && slackTs !== undefined
         ? { channel: slackChannel, ts: slackTs }
@@ -90,6 +92,12 @@ function decodeVotes(json: string): Vote[] {
       at: Number(raw.at),
     };
   });
+}
+
+function decodeStale(f: ReadonlyMap<string, string>): StaleRecord | undefined {
+  const reason = f.get('staleReason');
+  const at = f.get('staleAt');
+  return reason === undefined || at === undefined ? undefined : { reason, at: Number(at) };
 }
 
 function decodeDispatch(f: ReadonlyMap<string, string>): DispatchRecord | undefined {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import {
   ClosedError,
   ContendedError,
+  InvalidInputError,
   NotFoundError,
   ScriptFailure,
   scriptFailureToError,
@@ -19,6 +20,7 @@ import { OpenOutcome, openScript } from '../scripts/open.js';
 import { previewScript } from '../scripts/preview.js';
 import { ScriptRunner } from '../scripts/run.js';
 import { slackScript } from '../scripts/slack.js';
+import { staleScript } from '../scripts/stale.js';
 import { VoteOutcome, voteScript } from '../scripts/vote.js';
 import { decodeApproval, encodeNew } from './codec.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
@@ -293,6 +295,26 @@ export class Approvals {
       throw scriptFailureToError(code as ScriptFailure, id, rest as ApprovalState, 'complete its dispatch');
     const approval = decodeApproval(rest as unknown[]);
     await this.#refresh(approval, 'completed');
+    return approval;
+  }
+
+  /**
+   * dispatched -> stale: the holder that claimed the dispatch found the target changed since it was
+   * approved and sent nothing; `reason` is the sentence kubectl, Slack and the audit show. Throws
+   * InvalidTransitionError when not dispatched by this holder or already completed.
+   */
+  async markStale(id: string, holderId: string, reason: string): Promise<ApprovalRequest> {
+    this.#assertOpen();
+    if (reason === '') throw new InvalidInputError('a stale approval needs the reason nothing was sent');
+    const [code, rest] = await this.#run(
+      staleScript,
+      [this.#keys.approval(id)],
+      [id, this.#options.clock.now(), holderId, reason, this.#keys.events],
+    );
+    if (code !== 1)
+      throw scriptFailureToError(code as ScriptFailure, id, rest as ApprovalState, 'mark it stale');
+    const approval = decodeApproval(rest as unknown[]);
+    await this.#refresh(approval, 'stale');
     return approval;
   }
 

@@ -128,6 +128,7 @@ export type ChangeKind =
   | 'expired'
   | 'dispatched'
   | 'completed'
+  | 'stale'
   | 'slack'
   | 'preview';
 

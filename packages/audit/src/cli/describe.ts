@@ -39,6 +39,8 @@ export function describe(event: StoredEvent): string {
     case 'dispatch':
       // Words an auditor reads, not the field values: which connection carried it, from which gateway.
       return `sent to the cluster ${event.via === 'grant' ? "on the agent's retry (single-use grant)" : 'on the held connection'}${event.holder ? `, by gateway replica ${event.holder}` : ''}`;
+    case 'approval.stale':
+      return `not sent: ${event.reason}`;
     case 'upstream.response':
       return `cluster ${event.cluster} answered ${event.status} in ${event.durationMs} ms`;
     case 'grant.used':
@@ -86,6 +88,8 @@ function outcome(events: readonly StoredEvent[]): string {
       parts.push(`denied by ${who(event.by)} at ${event.decidedAt ?? event.time} (${event.reason})`);
     } else if (event.type === 'approval.expired') {
       parts.push(`expired at ${event.time}`);
+    } else if (event.type === 'approval.stale') {
+      parts.push(`not sent at ${event.time}: ${event.reason}`);
     } else if (event.type === 'upstream.response') {
       parts.push(`the cluster answered ${event.status} at ${event.time}`);
     }
