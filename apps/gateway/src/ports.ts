@@ -91,4 +91,9 @@ export interface GatewayContext {
   readonly maxBodyBytes: number;
   /** Time bound on reading a new approval's blast radius; absent or 0: no previews. */
   readonly previewTimeoutMs?: number | undefined;
+  /**
+   * Count an approved namespace delete's workloads, pods and PVCs again right before it is sent;
+   * more than when approved makes it stale. @defaultValue true
+   */
+  readonly recheckOnDispatch?: boolean | undefined;
 }

@@ -271,6 +271,7 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       grantTtlMs: raw.gateway.grantTtl,
       maxBodyBytes: raw.gateway.maxBodySize,
       previewTimeoutMs: raw.gateway.previewTimeout,
+      recheckOnDispatch: raw.gateway.recheckOnDispatch,
     },
     clusters: raw.clusters.map(
       (cluster): ClusterConfig =>

@@ -231,6 +231,11 @@ export const configSchema = z.strictObject({
       maxBodySize: byteSize.default(3 * 1024 * 1024),
       /** Bound on reading an approval's blast radius from the cluster; 0 turns previews off. */
       previewTimeout: duration.default(3_000),
+      /**
+       * Right before an approved namespace delete is sent, count its workloads, pods and PVCs again;
+       * more than the approver saw makes the approval stale (nothing is sent).
+       */
+      recheckOnDispatch: z.boolean().default(true),
     })
     .prefault({}),
   clusters: z.array(cluster).min(1, 'at least one cluster is needed'),

@@ -26,6 +26,8 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   /** How long the gateway may read an approval's blast radius (preview); 0: no previews. */
   readonly previewTimeoutMs: number;
+  /** Count a namespace's contents again before an approved delete is sent; grown means stale. */
+  readonly recheckOnDispatch: boolean;
 }
 
 export type TlsConfig =

@@ -4,6 +4,7 @@ import { kubeStatus } from '../kube-status/index.js';
 import { forward, heldRequestOf, type JudgedRequest } from '../pipeline/forward.js';
 import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
+import { planDispatch } from '../pin/index.js';
 import { startPreview } from '../preview/index.js';
 import { type ByteTap, sessionTap } from '../session-tap/index.js';
 import { alreadyUsedMessage, deniedMessage, expiredMessage, stillPendingMessage } from './messages.js';
@@ -45,7 +46,7 @@ export async function holdForApproval(
     ctx.metrics.requests.inc({ cluster, decision: 'grant' });
     logger.info({ requestId: judged.id, approvalId: granted.id, agent: judged.agent.id }, 'grant used');
     ctx.audit.record({ type: 'grant.used', approvalId: granted.id, agent: judged.agent.id });
-    await dispatch(judged, granted.id, 'grant', ctx);
+    await dispatch(judged, granted, 'grant', ctx);
     return;
   }
 
@@ -119,7 +120,8 @@ export async function holdForApproval(
         judged.exchange.reject(kubeStatus('Conflict', alreadyUsedMessage(current ?? settled)));
         return;
       }
-      await dispatch(judged, settled.id, 'hold', ctx);
+      // Read again after the claim: the preview (and its pin) may have landed after the decision.
+      await dispatch(judged, (await approvals.get(settled.id)) ?? settled, 'hold', ctx);
       return;
     }
     case 'denied':
@@ -213,13 +215,34 @@ async function recordSession(
   }
 }
 
-/** Sends a claimed, approved request and records the result against its approval. */
+/**
+ * Sends a claimed, approved request and records the result against its approval — unless its target
+ * is no longer the one approved: then nothing is sent, the approval ends `stale`, and kubectl, Slack
+ * and the audit say why (pin/).
+ */
 async function dispatch(
-  judged: JudgedRequest,
-  approvalId: string,
+  claimed: JudgedRequest,
+  approval: ApprovalRequest,
   via: 'hold' | 'grant',
   ctx: GatewayContext,
 ): Promise<void> {
+  const approvalId = approval.id;
+  const plan = await planDispatch(claimed, approval, ctx);
+  if (claimed.exchange.signal.aborted) {
+    await ctx.approvals.completeDispatch(approvalId, { status: CLIENT_CLOSED, durationMs: 0 });
+    return;
+  }
+  if (!plan.send) {
+    await ctx.approvals.markStale(approvalId, ctx.replicaId, plan.reason);
+    ctx.audit.record({ type: 'approval.stale', approvalId, reason: plan.reason, holder: ctx.replicaId });
+    ctx.logger.info(
+      { requestId: claimed.id, approvalId, reason: plan.reason },
+      'approved request not sent: stale',
+    );
+    claimed.exchange.reject(kubeStatus('Conflict', plan.reason));
+    return;
+  }
+  const judged = plan.judged;
   ctx.audit.record({ type: 'dispatch', approvalId, via, holder: ctx.replicaId });
   const tap = await recordSession(judged, approvalId, ctx);
   const result = await forward(judged, ctx, approvalId, tap);

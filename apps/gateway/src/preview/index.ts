@@ -4,6 +4,7 @@ import type { Action } from '@gatehouse/policy';
 import { GatewayError } from '../errors.js';
 import type { Clock, GatewayContext } from '../ports.js';
 import type { ClusterUpstream } from '../upstream/index.js';
+import { pinForPreview } from '../pin/index.js';
 import { bodyChange, isWrite, type WriteChange, writeChange } from './change.js';
 import { kubeReader, sendDryRun } from './kube.js';
 import { planPreview } from './plan.js';
@@ -57,7 +58,9 @@ export async function computePreview(
   };
   /** Where there is no diff, a write still shows what it sends: its body. */
   const fallback = (reason: string) => (write ? bodyChange(write, request, reason) : undefined);
-  const work = Promise.all([plan.describe?.(reader, at) ?? '', change()]);
+  // A target the gateway cannot read is not pinned; the rest of the preview stands.
+  const pin = pinForPreview(reader, action).catch(() => undefined);
+  const work = Promise.all([plan.describe?.(reader, at) ?? '', change(), pin]);
   // Whatever loses the race must not surface as an unhandled rejection.
   work.catch(() => undefined);
   const durationMs = () => options.clock.now() - at;
@@ -67,7 +70,7 @@ export async function computePreview(
       const reason = `cluster ${input.upstream.name} did not answer within ${seconds(options.timeoutMs)}`;
       return { status: 'unavailable', reason, change: fallback(reason), at, durationMs: durationMs() };
     }
-    const [summary, written] = result;
+    const [summary, written, pinned] = result;
     const group = action.kind === 'resource' ? action.apiGroup : '';
     const noDryRun = `no dry run: API group ${group} may be served by an aggregated API server, which might ignore dryRun and make the change`;
     return {
@@ -75,6 +78,7 @@ export async function computePreview(
       summary,
       dryRun: written?.dryRun,
       change: written?.change ?? (plan.change === 'body' ? fallback(noDryRun) : undefined),
+      pin: pinned,
       at,
       durationMs: durationMs(),
     };

@@ -127,6 +127,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       grantTtlMs: config.gateway.grantTtlMs,
       maxBodyBytes: config.gateway.maxBodyBytes,
       previewTimeoutMs: config.gateway.previewTimeoutMs,
+      recheckOnDispatch: config.gateway.recheckOnDispatch,
     };
 
     const gateway = createGatewayServer(ctx, {
