@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       grantTtlMs: 600_000,
       maxBodyBytes: 3 * 1024 * 1024,
       previewTimeoutMs: 3_000,
+      recheckOnDispatch: true,
     });
     expect(config.clusters[0]).toEqual({
       name: 'local',

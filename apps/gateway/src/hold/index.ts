@@ -1,10 +1,10 @@
 import type { ApprovalRequest } from '@gatehouse/approvals';
 import type { Decision } from '@gatehouse/policy';
 import { kubeStatus } from '../kube-status/index.js';
+import { planDispatch } from '../pin/index.js';
 import { forward, heldRequestOf, type JudgedRequest } from '../pipeline/forward.js';
 import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
-import { planDispatch } from '../pin/index.js';
 import { startPreview } from '../preview/index.js';
 import { type ByteTap, sessionTap } from '../session-tap/index.js';
 import { alreadyUsedMessage, deniedMessage, expiredMessage, stillPendingMessage } from './messages.js';

@@ -335,6 +335,15 @@ describe('single objects, sessions and collections', () => {
         'exec into container app of pod api-0 (Running): containers app (registry/api:1.4.2), proxy (envoy:1.30); ' +
         'node node-a; owned by Deployment api (via ReplicaSet api-7d9f); service account api',
       dryRun: undefined,
+      // The pod as read, pinned: its uid is checked again right before the session starts.
+      pin: {
+        kind: 'pod',
+        name: 'api-0',
+        namespace: 'prod',
+        uid: upstream.store.find('pods', 'prod', 'api-0')?.metadata.uid,
+        resourceVersion: upstream.store.find('pods', 'prod', 'api-0')?.metadata.resourceVersion,
+        contents: undefined,
+      },
       at: NOW,
       durationMs: 0,
     });
