@@ -56,14 +56,42 @@ export function kubeStatus(
   };
 }
 
+/** Longest reason phrase sent; status lines stay well inside every client's header limits. */
+export const MAX_REASON_PHRASE = 200;
+
+/**
+ * The reason phrase of an upgrade's refusal: the standard phrase, then the Status message.
+ * WebSocket libraries never read a refused handshake's body (Python's websocket-client raises
+ * "Handshake status 403 <phrase>" with body None) but do show the phrase, so the agent sees why.
+ * RFC 9112 §4 allows HTAB / SP / VCHAR / obs-text; this keeps to printable ASCII (anything else,
+ * CR and LF included, becomes a \u escape) and cuts at MAX_REASON_PHRASE with "...".
+ */
+export function reasonPhrase(status: KubeStatus): string {
+  const standard = STATUS_CODES[status.code] ?? 'Error';
+  const ascii = status.message
+    .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]/gu, asciiEscape)
+    .trim();
+  const phrase = ascii ? `${standard}: ${ascii}` : standard;
+  return phrase.length <= MAX_REASON_PHRASE ? phrase : `${phrase.slice(0, MAX_REASON_PHRASE - 3)}...`;
+}
+
+/** `\u2014` as escapeInvisible writes it; beyond the BMP `\u{1F600}`. */
+function asciiEscape(char: string): string {
+  const code = char.codePointAt(0)!;
+  const hex = code.toString(16).toUpperCase();
+  return code > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+}
+
 /**
  * The status as a complete raw HTTP/1.1 response, for upgrade sockets where no
- * ServerResponse exists. `Connection: close` because the socket is not reused.
+ * ServerResponse exists. `Connection: close` because the socket is not reused. The reason
+ * phrase carries a short form of the message (reasonPhrase); the body keeps the full Status.
  */
 export function rawStatusResponse(status: KubeStatus): string {
   const body = JSON.stringify(status);
   return (
-    `HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status.code} ${reasonPhrase(status)}\r\n` +
     'Content-Type: application/json\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n' +

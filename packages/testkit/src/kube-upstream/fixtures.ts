@@ -20,7 +20,18 @@ export const pod = ({ name, namespace = 'default', labels }: Named, containers =
   spec: { containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) },
   status: {
     phase: 'Running',
-    containerStatuses: containers.map((c) => ({ name: c, ready: true, restartCount: 0 })),
+    // Every field the API server always sets: typed clients (Python's V1ContainerStatus) require image and imageID.
+    containerStatuses: containers.map((c) => ({
+      name: c,
+      image: 'docker.io/library/busybox:1.36',
+      imageID:
+        'docker.io/library/busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000',
+      containerID: `containerd://${c}`,
+      ready: true,
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: '2026-01-01T00:00:00Z' } },
+    })),
   },
 });
 
