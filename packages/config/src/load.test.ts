@@ -30,7 +30,7 @@ describe('parseConfig', () => {
       port: 8443,
       publicUrl: undefined,
       tls: { mode: 'self-signed', dir: '/etc/gatehouse/.gatehouse/tls' },
-      holdTimeoutMs: 600_000,
+      holdTimeoutMs: 270_000,
       requestTtlMs: 1_800_000,
       grantTtlMs: 600_000,
       maxBodyBytes: 3 * 1024 * 1024,

@@ -225,7 +225,12 @@ export const configSchema = z.strictObject({
       /** The URL agents use, for printed kubeconfigs. */
       publicUrl: z.url().optional(),
       tls: tls.default({ mode: 'self-signed', dir: '.gatehouse/tls' }),
-      holdTimeout: duration.default(600_000),
+      /**
+       * Below undici's 300 s headersTimeout (fetch in @kubernetes/client-node 2.x), so every
+       * common client gets the gateway's "still pending, re-run after approval" 403 before it
+       * gives up on its own (README, agents: how long each client waits).
+       */
+      holdTimeout: duration.default(270_000),
       requestTtl: duration.default(1_800_000),
       grantTtl: duration.default(600_000),
       maxBodySize: byteSize.default(3 * 1024 * 1024),
