@@ -185,13 +185,8 @@ async function assemble(
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-stack-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const redis: TestRedis = await testRedis(options.redisUrl ? { url: options.redisUrl } : {});
-  cleanups.push(async () => {
-    // BullMQ keeps its queues under bull:<queue name>; ours are named after the prefix.
-    for await (const keys of redis.redis.scanStream({ match: `bull:${redis.prefix}-*`, count: 500 })) {
-      if ((keys as string[]).length > 0) await redis.redis.unlink(...(keys as string[]));
-    }
-    await redis.cleanup();
-  });
+  // Last: after the processes that write there have stopped (cleanups run in reverse).
+  cleanups.push(() => redis.cleanup());
 
   const eksClusterName = 'payments-eks';
   const sts = clusterType === 'eks' ? await startFakeSts() : undefined;

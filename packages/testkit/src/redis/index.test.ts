@@ -1,6 +1,7 @@
+import { createConnection, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestkitErrorCode } from '../errors.js';
-import { type TestRedis, testRedis } from './index.js';
+import { DEFAULT_REDIS_URL, type TestRedis, testRedis } from './index.js';
 
 describe('testRedis', () => {
   const opened: TestRedis[] = [];
@@ -23,12 +24,28 @@ describe('testRedis', () => {
     expect(mine.redis.status).toBe('end');
   });
 
-  it('closes extra connections on cleanup', async () => {
-    const t = await testRedis();
-    const blocking = t.connect();
-    expect(await blocking.ping()).toBe('PONG');
+  it('closes extra connections on cleanup, and has waited until they ended', async () => {
+    // Through a proxy that passes a close on a little late, as a busy machine does: cleanup used to
+    // disconnect() and return at once, while a client only becomes 'end' on its socket's close event.
+    const proxy = await slowToCloseProxy(new URL(DEFAULT_REDIS_URL));
+    const t = await testRedis({ url: `redis://127.0.0.1:${proxy.port}` });
+    const extra = [t.connect(), t.connect(), t.connect()];
+    for (const client of extra) expect(await client.ping()).toBe('PONG');
+    const blocked = extra[0]!.blpop(t.key('never'), 0).catch((error: Error) => error);
     await t.cleanup();
-    expect(['end', 'close']).toContain(blocking.status);
+    expect(extra.map((client) => client.status)).toEqual(['end', 'end', 'end']);
+    expect(await blocked).toBeInstanceOf(Error);
+    proxy.close();
+  });
+
+  it("deletes BullMQ's keys of queues named after the prefix", async () => {
+    const t = await testRedis();
+    const watcher = await testRedis();
+    opened.push(watcher);
+    await t.redis.set(`bull:${t.prefix}-approvals:meta`, 'x');
+    await t.redis.set(`bull:${t.prefix}-slack:1`, 'x');
+    await t.cleanup();
+    expect(await watcher.redis.exists(`bull:${t.prefix}-approvals:meta`, `bull:${t.prefix}-slack:1`)).toBe(0);
   });
 
   it('fails with a coded error naming the URL when Redis does not answer', async () => {
@@ -39,3 +56,22 @@ describe('testRedis', () => {
     });
   });
 });
+
+/** A TCP proxy to Redis that passes a client's close on 100 ms late. */
+async function slowToCloseProxy(target: URL) {
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port || 6379) });
+    client.pipe(upstream, { end: false });
+    upstream.pipe(client, { end: false });
+    client.on('end', () =>
+      setTimeout(() => {
+        upstream.end();
+        client.end();
+      }, 100),
+    );
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}

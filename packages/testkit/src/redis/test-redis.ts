@@ -23,7 +23,11 @@ export interface TestRedis {
   keys(): Promise<string[]>;
   /** Another client to the same Redis, closed by cleanup (blocking commands, BullMQ workers). */
   connect(options?: RedisOptions): Redis;
-  /** Deletes every key under the prefix (SCAN + UNLINK, never KEYS) and closes the clients. */
+  /**
+   * Closes the extra clients (waiting until each has ended), then deletes every key under the prefix
+   * and BullMQ's for queues named after it (`bull:<prefix>…`; BullMQ puts its own prefix first), with
+   * SCAN + UNLINK, never KEYS, and closes the client. Call it after stopping whatever wrote there.
+   */
   cleanup(): Promise<void>;
 }
 
@@ -52,6 +56,20 @@ async function connected(url: string, options: RedisOptions | undefined): Promis
   }
 }
 
+/** BullMQ's default key prefix: a queue named `<prefix>-x` keeps its keys under `bull:<prefix>-x:…`. */
+const BULLMQ_PREFIX = 'bull';
+
+/**
+ * Disconnects and resolves once the client has ended. `disconnect()` only starts closing the socket;
+ * the status becomes `end` on the socket's close event, later (ioredis event_handler closeHandler).
+ */
+function ended(client: Redis): Promise<void> {
+  if (client.status === 'end') return Promise.resolve();
+  const done = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  return done;
+}
+
 /** A Redis client and a random key prefix for one test; call `cleanup()` in afterEach. */
 export async function testRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   const url = options.url ?? DEFAULT_REDIS_URL;
@@ -59,16 +77,17 @@ export async function testRedis(options: TestRedisOptions = {}): Promise<TestRed
   const prefix = `gh-test-${randomBytes(6).toString('hex')}`;
   const extra: Redis[] = [];
 
-  const keys = async (): Promise<string[]> => {
+  const scan = async (pattern: string): Promise<string[]> => {
     const found: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 500);
+      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
       cursor = next;
       found.push(...batch);
     } while (cursor !== '0');
     return [...new Set(found)].sort();
   };
+  const keys = () => scan(`${escapeGlob(prefix)}*`);
 
   return {
     url,
@@ -82,8 +101,8 @@ export async function testRedis(options: TestRedisOptions = {}): Promise<TestRed
       return client;
     },
     async cleanup() {
-      for (const client of extra) client.disconnect();
-      const doomed = await keys();
+      await Promise.all(extra.splice(0).map(ended));
+      const doomed = [...(await keys()), ...(await scan(`${BULLMQ_PREFIX}:${escapeGlob(prefix)}*`))];
       for (let i = 0; i < doomed.length; i += 500) await redis.unlink(...doomed.slice(i, i + 500));
       await redis.quit();
     },
