@@ -73,6 +73,17 @@ export interface StackOptions {
   readonly extraGroups?: Readonly<Record<string, readonly string[]>>;
   /** More agents (each gets its own token and kubeconfig), besides agent-oncall. */
   readonly extraAgents?: readonly { readonly id: string; readonly owners: readonly string[] }[];
+  /** The `identityProviders:` section (OIDC issuers whose tokens admit agents). */
+  readonly identityProviders?: readonly Record<string, unknown>[];
+  /**
+   * Agents admitted by identity tokens (`agents[].match`), no static token: each gets a kubeconfig
+   * printed with `gatehouse-gateway kubeconfig --token-file`, so kubectl reads the file on every run.
+   */
+  readonly tokenFileAgents?: readonly {
+    readonly id: string;
+    readonly owners?: readonly string[];
+    readonly match: { readonly provider: string; readonly claims: Readonly<Record<string, string>> };
+  }[];
   /** More `clusters:` entries, e.g. stand-ins that misbehave. */
   readonly extraClusters?: readonly Record<string, unknown>[];
   /** Added to the `gateway:` section (holdTimeout, requestTtl, grantTtl, maxBodySize). */
@@ -126,7 +137,9 @@ export interface Stack {
   readonly gatewayCaPem: string;
   /** agent id -> bearer token, agent-oncall's included. */
   readonly agentTokens: Readonly<Record<string, string>>;
-  /** kubectl as another agent (from `extraAgents`). */
+  /** Where kubectl reads each `tokenFileAgents` agent's identity token (write tokens here). */
+  readonly tokenFiles: Readonly<Record<string, string>>;
+  /** kubectl as another agent (from `extraAgents` or `tokenFileAgents`). */
   kubectlAs(agent: string, args: readonly string[], timeoutMs?: number): BackgroundKubectl;
   /** Where the Slack app takes interactive payloads, and the secret Slack signs them with. */
   readonly slackEndpoint: { readonly url: string; readonly signingSecret: string };
@@ -238,6 +251,10 @@ async function assemble(
   const newToken = () => `gh_${randomBytes(24).toString('base64url')}`;
   const agents = [{ id: AGENT_ID, owners: [PEOPLE.alice.id] }, ...(options.extraAgents ?? [])];
   const agentTokens = Object.fromEntries(agents.map((agent) => [agent.id, newToken()]));
+  const tokenFileAgents = options.tokenFileAgents ?? [];
+  const tokenFiles = Object.fromEntries(
+    tokenFileAgents.map((agent) => [agent.id, join(dir, `${agent.id}.token`)]),
+  );
   const [gatewayPort, slackbotPort] = [await freePort(), await freePort()];
   const configPath = join(dir, 'gatehouse.yaml');
   let config: Record<string, unknown> = {
@@ -251,11 +268,15 @@ async function assemble(
       ...options.gateway,
     },
     clusters: [clusterEntry, ...(options.extraClusters ?? [])],
-    agents: agents.map((agent) => ({
-      id: agent.id,
-      tokenSha256: createHash('sha256').update(agentTokens[agent.id]!).digest('hex'),
-      owners: agent.owners,
-    })),
+    ...(options.identityProviders && { identityProviders: options.identityProviders }),
+    agents: [
+      ...agents.map((agent) => ({
+        id: agent.id,
+        tokenSha256: createHash('sha256').update(agentTokens[agent.id]!).digest('hex'),
+        owners: agent.owners,
+      })),
+      ...tokenFileAgents.map((agent) => ({ id: agent.id, owners: agent.owners ?? [], match: agent.match })),
+    ],
     approverGroups: {
       'sre-oncall': { slackUsergroup: SRE_USERGROUP },
       ...Object.fromEntries(
@@ -312,12 +333,21 @@ async function assemble(
   // The newcomer's path: the gateway's own CLI prints the agent's kubeconfig (its CA included).
   const printKubeconfig = async (agent: string): Promise<string> => {
     const path = join(dir, `${agent}.kubeconfig`);
+    const tokenFile = tokenFiles[agent];
     const printed = execFile(
       process.execPath,
-      [GATEWAY_BIN, 'kubeconfig', '--agent', agent, '--cluster', cluster, '--token', '-'],
+      [
+        GATEWAY_BIN,
+        'kubeconfig',
+        '--agent',
+        agent,
+        '--cluster',
+        cluster,
+        ...(tokenFile ? ['--token-file', tokenFile] : ['--token', '-']),
+      ],
       { env: { ...process.env, ...env } },
     );
-    printed.stdin?.end(agentTokens[agent]);
+    printed.stdin?.end(tokenFile ? '' : agentTokens[agent]);
     const kubeconfigText = await new Promise<string>((resolveText, reject) => {
       let out = '';
       let err = '';
@@ -335,7 +365,8 @@ async function assemble(
     return path;
   };
   const kubeconfigs: Record<string, string> = {};
-  for (const agent of agents) kubeconfigs[agent.id] = await printKubeconfig(agent.id);
+  for (const agent of [...agents, ...tokenFileAgents])
+    kubeconfigs[agent.id] = await printKubeconfig(agent.id);
   const agentKubeconfig = kubeconfigs[AGENT_ID]!;
 
   const botUrl = `http://127.0.0.1:${slackbotPort}/slack/events`;
@@ -400,6 +431,7 @@ async function assemble(
     gatewayUrl: `https://127.0.0.1:${gatewayPort}`,
     gatewayCaPem,
     agentTokens,
+    tokenFiles,
     slackEndpoint: { url: botUrl, signingSecret: SIGNING_SECRET },
     async updateConfig(change) {
       config = structuredClone(config);
