@@ -201,7 +201,7 @@ describe('security: identity tokens (OIDC)', () => {
         else if (type === 'stream') dump.push(JSON.stringify(await redis.xrange(key, '-', '+')));
         else if (type === 'list') dump.push(JSON.stringify(await redis.lrange(key, 0, -1)));
         else if (type === 'set') dump.push(JSON.stringify(await redis.smembers(key)));
-        else if (type === 'zset') dump.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+        else if (type === 'zset') dump.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
       }
     }
     const places = { redis: dump.join('\n'), 'gateway log': stack.gateway.output() };
