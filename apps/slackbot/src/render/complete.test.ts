@@ -117,7 +117,8 @@ describe('the change a write makes', () => {
   it('is shown field by field under the summary', () => {
     const text = blocksText(renderApproval(diff).blocks);
     expect(text).toContain('What it changes');
-    expect(text).toContain('~ spec.replicas: 3 → 0');
+    // One line per field: the line break between them is a line break, not a `\n`.
+    expect(text).toContain('~ spec.replicas: 3 → 0\n~ spec.template');
     expect(text).toContain(
       '~ spec.template.spec.containers[name=web].image: "nginx:1.27" → "evil.example/miner:latest"',
     );

@@ -2,7 +2,7 @@ import { type ApprovalRequest, describeChange } from '@gatehouse/approvals';
 import { escapeInvisible, textHash } from '@gatehouse/policy';
 import type { KnownBlock } from '@slack/web-api';
 import type { RenderedMessage } from './approval.js';
-import { code, escapeText, plural } from './mrkdwn.js';
+import { code, escapeMarkup, plural } from './mrkdwn.js';
 
 /** Escaped characters per code block: a section's text may hold 3,000. */
 const PART = 2_800;
@@ -17,7 +17,7 @@ function pieces(readable: string): string[] {
   let current = '';
   let length = 0;
   for (const char of readable) {
-    const size = escapeText(char).length;
+    const size = escapeMarkup(char).length;
     if (length + size > PART) {
       parts.push(current);
       current = '';
@@ -32,7 +32,7 @@ function pieces(readable: string): string[] {
 
 /** One text, complete, as a heading (length and hash, to compare with the message) and its code blocks. */
 function textBlocks(title: string, text: string): KnownBlock[] {
-  const readable = escapeInvisible(text);
+  const readable = escapeInvisible(text, { keepNewlines: true });
   const parts = pieces(readable);
   const about = `${plural([...readable].length, 'character')}, sha256 ${textHash(readable)}`;
   const heading = `*${title}*, complete (${about}${parts.length > 1 ? `, in ${parts.length} parts` : ''}):`;
@@ -41,7 +41,7 @@ function textBlocks(title: string, text: string): KnownBlock[] {
     ...parts.map(
       (part): KnownBlock => ({
         type: 'section',
-        text: { type: 'mrkdwn', text: `\`\`\`${escapeText(part).replace(/```/g, 'ˋˋˋ')}\`\`\`` },
+        text: { type: 'mrkdwn', text: `\`\`\`${escapeMarkup(part).replace(/```/g, 'ˋˋˋ')}\`\`\`` },
       }),
     ),
   ];

@@ -8,7 +8,12 @@ import { escapeInvisible, shorten } from '@gatehouse/policy';
  * characters show as their escapes (`\u202E`): text must read as what runs.
  */
 export function escapeText(text: string): string {
-  return escapeInvisible(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeMarkup(escapeInvisible(text));
+}
+
+/** Only Slack's markup characters, for text already made readable by `escapeInvisible`. */
+export function escapeMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**
@@ -17,12 +22,16 @@ export function escapeText(text: string): string {
  * it (the one rule, `shorten`) — so nothing is ever cut silently. `max` bounds the escaped text
  * (`&` becomes `&amp;` and counts five), which is what Slack's limits count.
  */
-function fit(text: string, max: number): { readonly shown: string; readonly note?: string | undefined } {
-  const readable = escapeInvisible(text);
+function fit(
+  text: string,
+  max: number,
+  keepNewlines = false,
+): { readonly shown: string; readonly note?: string | undefined } {
+  const readable = escapeInvisible(text, { keepNewlines });
   let budget = max;
   for (;;) {
     const { shown, note } = shorten(readable, budget);
-    const escaped = escapeText(shown);
+    const escaped = escapeMarkup(shown);
     if (escaped.length <= max || budget <= 1) return { shown: escaped, note };
     budget -= Math.max(1, escaped.length - max);
   }
@@ -47,9 +56,9 @@ export function code(text: string, max = 300): string {
   return note === undefined ? inline : `${inline}… _[shortened: ${note}]_`;
 }
 
-/** A fenced block (the command, the change); when shortened, the note follows the block. */
+/** A fenced block (the command, the change: line breaks kept); when shortened, the note follows the block. */
 export function codeBlock(text: string, max = 2_800): string {
-  const { shown, note } = fit(text, max);
+  const { shown, note } = fit(text, max, true);
   const block = `\`\`\`${shown.replace(/```/g, 'ˋˋˋ')}\`\`\``;
   return note === undefined
     ? block

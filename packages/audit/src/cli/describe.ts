@@ -76,7 +76,11 @@ export function formatStory(approvalId: string, events: readonly StoredEvent[]):
     : [`Approval ${approvalId}`];
   const steps = events.map((event) => `${event.time}  #${String(event.seq).padEnd(6)} ${describe(event)}`);
   // Each line escaped on its own (a request's newline must not start a line of its own).
-  return [...heading, '', ...steps, '', `Outcome: ${outcome(events)}`].map(escapeInvisible).join('\n') + '\n';
+  return (
+    [...heading, '', ...steps, '', `Outcome: ${outcome(events)}`]
+      .map((line) => escapeInvisible(line))
+      .join('\n') + '\n'
+  );
 }
 
 function outcome(events: readonly StoredEvent[]): string {

@@ -19,6 +19,10 @@ describe('escapeInvisible', () => {
     expect(escapeInvisible('\uD800')).toBe('\\uD800');
   });
 
+  it('keeps line breaks where asked (a diff, a body), and escapes everything else on each line', () => {
+    expect(escapeInvisible('a\u202E\nb\r\n', { keepNewlines: true })).toBe('a\\u202E\nb\\r\n');
+  });
+
   it('leaves text that shows as itself alone, any script', () => {
     expect(escapeInvisible("sh -c 'df -h /var/log' — ünïcödé 日本 🚀")).toBe(
       "sh -c 'df -h /var/log' — ünïcödé 日本 🚀",

@@ -27,7 +27,13 @@ function escapeOne(c: string): string {
  * escape cannot double it; a literal backslash is left alone, so `\u202E` typed as six characters
  * reads the same as the character itself: either way the approver sees that something is there.
  */
-export function escapeInvisible(text: string): string {
+export function escapeInvisible(text: string, options: { readonly keepNewlines?: boolean } = {}): string {
+  // A multi-line block (a diff, a YAML body) keeps its line breaks: each shows as one, nothing hides.
+  if (options.keepNewlines)
+    return text
+      .split('\n')
+      .map((line) => line.replace(INVISIBLE, escapeOne))
+      .join('\n');
   return text.replace(INVISIBLE, escapeOne);
 }
 
