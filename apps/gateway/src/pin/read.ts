@@ -18,11 +18,18 @@ const CONNECT_VERBS = new Set(['exec', 'attach', 'portforward']);
 export function pinRefOf(action: Action): PinRef | undefined {
   if (action.kind !== 'resource' || action.dryRun || !action.name) return undefined;
   const a: ResourceAction = action;
-  const ref = { group: a.apiGroup, version: a.apiVersion, resource: a.resource, namespace: a.namespace };
+  const namespaces = a.apiGroup === '' && a.resource === 'namespaces';
+  // The API server's RequestInfo gives a namespace object its own name as namespace; it lives at /api/v1/namespaces/<name>.
+  const ref = {
+    group: a.apiGroup,
+    version: a.apiVersion,
+    resource: a.resource,
+    namespace: namespaces ? undefined : a.namespace,
+  };
   if (CONNECT_VERBS.has(a.verb) && a.resource === 'pods' && a.apiGroup === '' && a.namespace)
     return { ...ref, name: a.name!, namespaceDelete: false };
   if (!PINNED_VERBS.has(a.verb) || a.subresource) return undefined;
-  const namespaceDelete = a.verb === 'delete' && a.apiGroup === '' && a.resource === 'namespaces';
+  const namespaceDelete = a.verb === 'delete' && namespaces;
   return { ...ref, name: a.name!, namespaceDelete };
 }
 

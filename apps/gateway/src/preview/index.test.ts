@@ -134,6 +134,15 @@ describe('delete namespace', () => {
         'Would delete namespace payments-staging (age 3d) with 3 deployments, 1 statefulset, 12 pods (11 running), ' +
         '2 services, 1 ingress, 2 PVCs (20Gi), 1 configmap, 4 secrets, 1 job, 1 cronjob',
       dryRun: { outcome: 'would-succeed' },
+      pin: {
+        kind: 'namespace',
+        name: 'payments-staging',
+        namespace: undefined,
+        uid: upstream.store.find('namespaces', undefined, 'payments-staging')?.metadata.uid,
+        resourceVersion: upstream.store.find('namespaces', undefined, 'payments-staging')?.metadata
+          .resourceVersion,
+        contents: { workloads: 4, pods: 12, pvcs: 2 },
+      },
       at: NOW,
       durationMs: 0,
     });
@@ -169,7 +178,16 @@ describe('delete namespace', () => {
       kind: 'Namespace',
       metadata: { name: 'scratch', creationTimestamp: THREE_DAYS_AGO },
     });
+    const scratch = upstream.store.find('namespaces', undefined, 'scratch')?.metadata;
     expect(await preview('DELETE', '/api/v1/namespaces/scratch')).toMatchObject({
+      // Pinned: uid and resourceVersion, and what it holds, checked again right before the delete is sent.
+      pin: {
+        kind: 'namespace',
+        name: 'scratch',
+        uid: scratch?.uid,
+        resourceVersion: scratch?.resourceVersion,
+        contents: { workloads: 0, pods: 0, pvcs: 0 },
+      },
       summary:
         'Would delete namespace scratch (age 3d); it holds no workloads, pods, services, volumes, configmaps or secrets',
     });
