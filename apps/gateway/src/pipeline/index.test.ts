@@ -106,6 +106,7 @@ describe('allowed requests', () => {
     ).toEqual([]);
     expect(received?.headers.accept).toBe('application/json');
     expect(harness.audit.map((event) => event.type)).toEqual(['request.received', 'upstream.response']);
+    expect(harness.audit[0]).toMatchObject({ agent: 'agent-1', identity: { method: 'static-token' } });
   });
 
   it('streams a watch: events reach the client before the upstream finishes, and a client abort reaches the upstream', async () => {
