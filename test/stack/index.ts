@@ -87,7 +87,7 @@ export interface StackOptions {
   /** More `clusters:` entries, e.g. stand-ins that misbehave. */
   readonly extraClusters?: readonly Record<string, unknown>[];
   /** Added to the `gateway:` section (holdTimeout, requestTtl, grantTtl, maxBodySize). */
-  readonly gateway?: Readonly<Record<string, string>>;
+  readonly gateway?: Readonly<Record<string, string | number>>;
   /** slack.usergroupCacheTtl. @defaultValue the config's default */
   readonly usergroupCacheTtl?: string;
   /** Redis for the whole stack. @defaultValue REDIS_URL or the shared 127.0.0.1:6379 */

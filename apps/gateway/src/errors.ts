@@ -13,6 +13,8 @@ export enum GatewayErrorCode {
   IdentityProviderUnavailable = 'GATEWAY_IDENTITY_PROVIDER_UNAVAILABLE',
   /** A blast-radius preview could not read the cluster; the preview says unavailable, nothing else fails. */
   PreviewReadFailed = 'GATEWAY_PREVIEW_READ_FAILED',
+  /** A preview needed more requests than gateway.previewMaxRequests allows; it says unavailable. */
+  PreviewBudgetExceeded = 'GATEWAY_PREVIEW_BUDGET_EXCEEDED',
 }
 
 /** A coded gateway error; `message` names the thing, its state and the fix. */

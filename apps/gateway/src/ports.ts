@@ -8,6 +8,7 @@ import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/index.js';
+import type { GatewayLimits } from './limits/index.js';
 import type { GatewayMetrics } from './metrics/index.js';
 import type { SessionSink } from './session-tap/index.js';
 import type { ClusterUpstream } from './upstream/index.js';
@@ -89,6 +90,8 @@ export interface GatewayContext {
   /** How long an approval whose requester left stays usable by the retry (for messages). */
   readonly grantTtlMs: number;
   readonly maxBodyBytes: number;
+  /** What one agent must not exhaust: held requests, body memory, previews per cluster (limits/). */
+  readonly limits: GatewayLimits;
   /** Time bound on reading a new approval's blast radius; absent or 0: no previews. */
   readonly previewTimeoutMs?: number | undefined;
   /**

@@ -203,6 +203,25 @@ export interface GrantUsedEvent {
   readonly agent: string;
 }
 
+/**
+ * A request the gateway refused because a limit was reached (overload, not policy): too many held,
+ * too many body bytes in memory, a body too large to hold, or a body that did not arrive in time.
+ */
+export interface RequestLimitedEvent {
+  readonly type: 'request.limited';
+  readonly requestId: string;
+  readonly agent: string;
+  readonly cluster: string;
+  readonly method: string;
+  readonly path: string;
+  /** The gatehouse.yaml key that refused it, e.g. `gateway.maxHeldPerAgent`. */
+  readonly limit: string;
+  /** The HTTP status the agent got (429, 413, 408). */
+  readonly status: number;
+  /** What the agent was told. */
+  readonly message: string;
+}
+
 export interface SessionRecordedEvent {
   readonly type: 'session.recorded';
   readonly approvalId: string;
@@ -230,6 +249,7 @@ type PlainEvent =
   | ApprovalStaleEvent
   | UpstreamResponseEvent
   | GrantUsedEvent
+  | RequestLimitedEvent
   | SessionRecordedEvent;
 
 /** What callers hand to `audit.record()`. */
@@ -252,6 +272,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'approval.stale',
   'upstream.response',
   'grant.used',
+  'request.limited',
   'session.recorded',
 ];
 

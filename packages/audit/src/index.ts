@@ -32,6 +32,7 @@ export type {
   DispatchEvent,
   GrantUsedEvent,
   RequestInput,
+  RequestLimitedEvent,
   RequestReceivedEvent,
   RequestReceivedInput,
   RunAsSummary,

@@ -36,6 +36,14 @@ describe('parseConfig', () => {
       maxBodyBytes: 3 * 1024 * 1024,
       previewTimeoutMs: 3_000,
       recheckOnDispatch: true,
+      previewConcurrency: 4,
+      previewMaxRequests: 20,
+      maxHeldPerAgent: 20,
+      maxHeld: 200,
+      maxHeldBodyBytes: 1536 * 1024,
+      bodyMemoryBytes: 128 * 1024 * 1024,
+      bodyMemoryPerAgentBytes: 32 * 1024 * 1024,
+      bodyTimeoutMs: 30_000,
     });
     expect(config.clusters[0]).toEqual({
       name: 'local',
@@ -167,6 +175,24 @@ describe('parseConfig', () => {
       ]),
     );
     expect(error.message).toContain('invalid configuration in config:');
+  });
+
+  it('refuses limits that cannot hold: no body timeout, a per-agent share above the total', () => {
+    const error = configError({
+      clusters: base.clusters,
+      gateway: {
+        bodyTimeout: 0,
+        maxHeldPerAgent: 300,
+        maxHeld: 200,
+        bodyMemory: '8MiB',
+        bodyMemoryPerAgent: '16MiB',
+      },
+    });
+    expect(error.issues).toEqual([
+      'gateway.bodyTimeout: must be more than 0 (a stalled upload would hold memory forever)',
+      'gateway.maxHeldPerAgent: must not exceed gateway.maxHeld',
+      'gateway.bodyMemoryPerAgent: must not exceed gateway.bodyMemory',
+    ]);
   });
 
   it('refuses duplicate names, shared tokens and a hold longer than the request lives', () => {

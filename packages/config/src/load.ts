@@ -160,6 +160,15 @@ function crossCheck(raw: RawConfig, env: Env): string[] {
       'gateway.holdTimeout: must not exceed gateway.requestTtl (a hold cannot outlive its request)',
     );
   }
+  if (raw.gateway.bodyTimeout <= 0) {
+    problems.push('gateway.bodyTimeout: must be more than 0 (a stalled upload would hold memory forever)');
+  }
+  if (raw.gateway.maxHeldPerAgent > raw.gateway.maxHeld) {
+    problems.push('gateway.maxHeldPerAgent: must not exceed gateway.maxHeld');
+  }
+  if (raw.gateway.bodyMemoryPerAgent > raw.gateway.bodyMemory) {
+    problems.push('gateway.bodyMemoryPerAgent: must not exceed gateway.bodyMemory');
+  }
   return problems;
 }
 
@@ -272,6 +281,14 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       maxBodyBytes: raw.gateway.maxBodySize,
       previewTimeoutMs: raw.gateway.previewTimeout,
       recheckOnDispatch: raw.gateway.recheckOnDispatch,
+      previewConcurrency: raw.gateway.previewConcurrency,
+      previewMaxRequests: raw.gateway.previewMaxRequests,
+      maxHeldPerAgent: raw.gateway.maxHeldPerAgent,
+      maxHeld: raw.gateway.maxHeld,
+      maxHeldBodyBytes: raw.gateway.maxHeldBodySize,
+      bodyMemoryBytes: raw.gateway.bodyMemory,
+      bodyMemoryPerAgentBytes: raw.gateway.bodyMemoryPerAgent,
+      bodyTimeoutMs: raw.gateway.bodyTimeout,
     },
     clusters: raw.clusters.map(
       (cluster): ClusterConfig =>

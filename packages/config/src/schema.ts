@@ -241,6 +241,25 @@ export const configSchema = z.strictObject({
        * more than the approver saw makes the approval stale (nothing is sent).
        */
       recheckOnDispatch: z.boolean().default(true),
+      /** Previews reading one cluster at once (per replica); past it a new approval's preview is skipped. */
+      previewConcurrency: z.number().int().positive().default(4),
+      /** Reads (and the dry run) one preview may send; a preview needing more is unavailable. */
+      previewMaxRequests: z.number().int().positive().default(20),
+      /** Requests one agent may have held at once on a replica; past it: 429. */
+      maxHeldPerAgent: z.number().int().positive().default(20),
+      /** Requests held at once on a replica, all agents together; past it: 429. */
+      maxHeld: z.number().int().positive().default(200),
+      /**
+       * Largest body a held request may carry. Kubernetes objects are at most ~1.5 MiB (etcd's request
+       * limit), so a larger held body could not be stored by the cluster anyway.
+       */
+      maxHeldBodySize: byteSize.default(1536 * 1024),
+      /** Request bodies one replica buffers at once (being received, judged or held); past it: 429. */
+      bodyMemory: byteSize.default(128 * 1024 * 1024),
+      /** The same, for one agent. */
+      bodyMemoryPerAgent: byteSize.default(32 * 1024 * 1024),
+      /** Longest a request body may take to arrive; a stalled upload is cut (408) and recorded. */
+      bodyTimeout: duration.default(30_000),
     })
     .prefault({}),
   clusters: z.array(cluster).min(1, 'at least one cluster is needed'),

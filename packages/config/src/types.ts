@@ -28,6 +28,19 @@ export interface GatewayConfig {
   readonly previewTimeoutMs: number;
   /** Count a namespace's contents again before an approved delete is sent; grown means stale. */
   readonly recheckOnDispatch: boolean;
+  /** Previews reading one cluster at once, per replica. */
+  readonly previewConcurrency: number;
+  /** Requests one preview may send. */
+  readonly previewMaxRequests: number;
+  /** Requests held at once per agent, and in all (per replica). */
+  readonly maxHeldPerAgent: number;
+  readonly maxHeld: number;
+  readonly maxHeldBodyBytes: number;
+  /** Bytes of request bodies buffered at once (received, judged or held), in all and per agent. */
+  readonly bodyMemoryBytes: number;
+  readonly bodyMemoryPerAgentBytes: number;
+  /** Longest a request body may take to arrive. */
+  readonly bodyTimeoutMs: number;
 }
 
 export type TlsConfig =

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { readBody } from '../body/index.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../headers/index.js';
-import { type KubeStatus, kubeStatus } from '../kube-status/index.js';
+import { type KubeStatus, kubeStatus, retryAfter } from '../kube-status/index.js';
 import { upstreamTarget } from '../routing/index.js';
 import type { Exchange, ForwardResult } from './types.js';
 
@@ -29,6 +29,7 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
+      ...(retryAfter(status) ? { 'retry-after': retryAfter(status) } : {}),
     });
     res.end(body);
     // A request refused before its body was read (401, 413) leaves bytes on the socket; do not reuse it.
@@ -42,13 +43,13 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
     headers: req.headers,
     signal: controller.signal,
 
-    async readBody(limit) {
+    async readBody(options) {
       if (STREAMED.has(method)) {
         // A GET or HEAD body means nothing to Kubernetes and is never forwarded; drain it.
         req.resume();
         return undefined;
       }
-      return readBody(req, limit, req.headers['content-length']);
+      return readBody(req, { ...options, declaredLength: req.headers['content-length'] });
     },
 
     reject,

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { BodyResult } from '../body/index.js';
+import type { BodyReadOptions, BodyResult } from '../body/index.js';
 import type { KubeStatus } from '../kube-status/index.js';
 import type { ClusterRoute } from '../routing/index.js';
 import type { ByteTap } from '../session-tap/index.js';
@@ -28,7 +28,7 @@ export interface Exchange {
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
   /** Buffers the body for the policy and a possible replay; `undefined` when the request streams or has none. */
-  readBody(limit: number): Promise<BodyResult | undefined>;
+  readBody(options: Omit<BodyReadOptions, 'declaredLength'>): Promise<BodyResult | undefined>;
   /** Answers with a Kubernetes Status and ends the exchange. */
   reject(status: KubeStatus): void;
   /**

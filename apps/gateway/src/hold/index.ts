@@ -25,22 +25,18 @@ export async function holdForApproval(
   ctx: GatewayContext,
 ): Promise<void> {
   const { approvals, logger } = ctx;
-  const request = heldRequestOf(judged);
   const cluster = judged.route.cluster;
   const fingerprint = approvals.fingerprint({
     agent: judged.agent.id,
     cluster,
     action: judged.action,
-    request,
+    request: heldRequestOf(judged, { withBody: false }),
     runAs: judged.runAs,
   });
 
-  // Audited without an approval id when the store fails before one is known.
-  const unrecorded = (error: unknown): never => {
-    recordReceived(judged, ctx);
-    throw error;
-  };
-  const granted = await approvals.claimGrant(judged.agent.id, fingerprint, ctx.replicaId).catch(unrecorded);
+  const granted = await approvals
+    .claimGrant(judged.agent.id, fingerprint, ctx.replicaId)
+    .catch(unrecorded(judged, ctx));
   if (granted) {
     recordReceived(judged, ctx, granted.id);
     ctx.metrics.requests.inc({ cluster, decision: 'grant' });
@@ -50,58 +46,9 @@ export async function holdForApproval(
     return;
   }
 
-  const { approval, joined, repeatedUntil } = await approvals
-    .open({
-      cluster,
-      agent: judged.agent.id,
-      owners: judged.agent.owners,
-      action: judged.action,
-      command: judged.command,
-      request,
-      runAs: judged.runAs,
-      rule: decision.rule,
-      reason: decision.reason,
-      group: decision.group,
-      approvalsNeeded: decision.approvals,
-    })
-    .catch(unrecorded);
-  recordReceived(judged, ctx, approval.id);
-  if (repeatedUntil !== undefined) {
-    // kubectl retries a refused WebSocket exec over SPDY at once, maybe on another replica: same answer.
-    logger.info(
-      { requestId: judged.id, approvalId: approval.id },
-      'retry of a refused request answered again',
-    );
-    refuse(judged, approval, repeatedUntil);
-    return;
-  }
-  if (!joined) {
-    ctx.audit.record({
-      type: 'approval.requested',
-      approvalId: approval.id,
-      agent: judged.agent.id,
-      cluster,
-      command: judged.command,
-      rule: decision.rule,
-      reason: decision.reason,
-      group: decision.group,
-      approvalsNeeded: decision.approvals,
-      expiresAt: new Date(approval.expiresAt).toISOString(),
-      runAs: judged.runAs,
-    });
-    // Only the replica that opened it reads the blast radius, in the background: nothing here waits.
-    const self = ctx.clusters.get(cluster) ?? judged.upstream;
-    startPreview(
-      {
-        approvalId: approval.id,
-        action: judged.action,
-        request,
-        upstream: self,
-        dispatchUpstream: judged.upstream,
-      },
-      ctx,
-    );
-  }
+  const opened = await openApproval(judged, decision, ctx);
+  if (!opened) return;
+  const { approval, joined } = opened;
   logger.info(
     { requestId: judged.id, approvalId: approval.id, joined, group: decision.group },
     'holding request for approval',
@@ -147,6 +94,83 @@ export async function holdForApproval(
       judged.exchange.reject(kubeStatus('Conflict', settled.stale?.reason ?? alreadyUsedMessage(settled)));
       return;
   }
+}
+
+/** Audits the request without an approval id when the store fails before one is known, and rethrows. */
+const unrecorded =
+  (judged: JudgedRequest, ctx: GatewayContext) =>
+  (error: unknown): never => {
+    recordReceived(judged, ctx);
+    throw error;
+  };
+
+/**
+ * Opens or joins the approval, records it, and starts a new one's preview; undefined when the request
+ * was answered here (a refused connect retry). The body travels to Redis and the preview as base64,
+ * once: none of that copy outlives this function, so a held request keeps only `judged.body`.
+ */
+async function openApproval(
+  judged: JudgedRequest,
+  decision: RequireDecision,
+  ctx: GatewayContext,
+): Promise<{ approval: ApprovalRequest; joined: boolean } | undefined> {
+  const { logger } = ctx;
+  const cluster = judged.route.cluster;
+  const request = heldRequestOf(judged);
+  const { approval, joined, repeatedUntil } = await ctx.approvals
+    .open({
+      cluster,
+      agent: judged.agent.id,
+      owners: judged.agent.owners,
+      action: judged.action,
+      command: judged.command,
+      request,
+      runAs: judged.runAs,
+      rule: decision.rule,
+      reason: decision.reason,
+      group: decision.group,
+      approvalsNeeded: decision.approvals,
+    })
+    .catch(unrecorded(judged, ctx));
+  recordReceived(judged, ctx, approval.id);
+  if (repeatedUntil !== undefined) {
+    // kubectl retries a refused WebSocket exec over SPDY at once, maybe on another replica: same answer.
+    logger.info(
+      { requestId: judged.id, approvalId: approval.id },
+      'retry of a refused request answered again',
+    );
+    refuse(judged, approval, repeatedUntil);
+    return undefined;
+  }
+  if (!joined) {
+    ctx.audit.record({
+      type: 'approval.requested',
+      approvalId: approval.id,
+      agent: judged.agent.id,
+      cluster,
+      command: judged.command,
+      rule: decision.rule,
+      reason: decision.reason,
+      group: decision.group,
+      approvalsNeeded: decision.approvals,
+      expiresAt: new Date(approval.expiresAt).toISOString(),
+      runAs: judged.runAs,
+    });
+    // Only the replica that opened it reads the blast radius, in the background: nothing here waits.
+    const self = ctx.clusters.get(cluster) ?? judged.upstream;
+    startPreview(
+      {
+        approvalId: approval.id,
+        action: judged.action,
+        request,
+        upstream: self,
+        dispatchUpstream: judged.upstream,
+      },
+      ctx,
+    );
+  }
+  const { bodyBase64: _held, ...withoutBody } = approval.request;
+  return { approval: { ...approval, request: withoutBody }, joined };
 }
 
 /** Holds the connection until a decision, the hold timeout, or the client leaving (undefined). */

@@ -8,6 +8,8 @@ export type StatusReason =
   | 'Forbidden'
   | 'NotFound'
   | 'RequestEntityTooLarge'
+  | 'TooManyRequests'
+  | 'Timeout'
   | 'UnsupportedMediaType'
   | 'Conflict'
   | 'ServiceUnavailable'
@@ -22,7 +24,14 @@ export interface KubeStatus {
   readonly reason: StatusReason;
   readonly code: number;
   readonly message: string;
-  readonly details?: { readonly name?: string; readonly kind?: string } | undefined;
+  readonly details?:
+    | {
+        readonly name?: string;
+        readonly kind?: string;
+        /** Also sent as `Retry-After`: client-go waits that long and retries a 429 (up to 10 times). */
+        readonly retryAfterSeconds?: number;
+      }
+    | undefined;
 }
 
 const CODES: Record<StatusReason, number> = {
@@ -32,6 +41,9 @@ const CODES: Record<StatusReason, number> = {
   NotFound: 404,
   Conflict: 409,
   RequestEntityTooLarge: 413,
+  TooManyRequests: 429,
+  // The client's upload stalled (HTTP 408); Kubernetes' own Timeout (504) is the server being slow.
+  Timeout: 408,
   UnsupportedMediaType: 415,
   InternalError: 500,
   ServiceUnavailable: 503,
@@ -93,8 +105,15 @@ export function rawStatusResponse(status: KubeStatus): string {
   return (
     `HTTP/1.1 ${status.code} ${reasonPhrase(status)}\r\n` +
     'Content-Type: application/json\r\n' +
+    (retryAfter(status) ? `Retry-After: ${retryAfter(status)}\r\n` : '') +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n' +
     body
   );
+}
+
+/** The `Retry-After` header value a status asks for, if any. */
+export function retryAfter(status: KubeStatus): string | undefined {
+  const seconds = status.details?.retryAfterSeconds;
+  return seconds === undefined ? undefined : String(seconds);
 }

@@ -57,14 +57,18 @@ export async function forward(
   return result;
 }
 
-/** The request as an approval stores it: allow-listed headers, the body for replay and its hash. */
-export function heldRequestOf(judged: JudgedRequest): HeldRequest {
+/**
+ * The request as an approval stores it: allow-listed headers, the body for replay and its hash.
+ * `withBody: false` leaves out the base64 copy of the body where only the hash matters (fingerprints).
+ */
+export function heldRequestOf(judged: JudgedRequest, options = { withBody: true }): HeldRequest {
   return {
     method: judged.exchange.method,
     path: judged.route.path,
     query: judged.route.query,
     headers: heldRequestHeaders(judged.exchange.headers),
-    bodyBase64: judged.body && judged.body.length > 0 ? judged.body.toString('base64') : undefined,
+    bodyBase64:
+      options.withBody && judged.body && judged.body.length > 0 ? judged.body.toString('base64') : undefined,
     bodySha256: judged.bodySha256,
   };
 }

@@ -1,12 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { AgentConfig } from '@gatehouse/config';
 import type { KubeRequest } from '@gatehouse/policy';
 import type { Exchange } from '../exchange/types.js';
 import { singleHeader } from '../headers/index.js';
 import { holdForApproval } from '../hold/index.js';
 import { actingAs } from '../impersonation/index.js';
 import { kubeStatus } from '../kube-status/index.js';
+import { admitHold } from '../limits/hold.js';
+import { bodyLease } from '../limits/index.js';
+import { refuseByLimit } from '../limits/refuse.js';
 import type { GatewayContext } from '../ports.js';
-import { parseClusterRoute } from '../routing/index.js';
+import { type ClusterRoute, parseClusterRoute } from '../routing/index.js';
+import type { ClusterUpstream } from '../upstream/index.js';
 import { forward, type JudgedRequest } from './forward.js';
 import { recordReceived } from './received.js';
 
@@ -47,19 +52,55 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
     );
     return;
   }
-  const read = await exchange.readBody(ctx.maxBodyBytes);
-  if (read && !read.ok) {
-    if (read.reason === 'too-large') {
-      exchange.reject(
-        kubeStatus(
-          'RequestEntityTooLarge',
-          `request body is larger than the gateway's limit of ${ctx.maxBodyBytes} bytes`,
-        ),
-      );
+  const requestId = randomUUID();
+  const lease = bodyLease(ctx.limits.bodyMemory, agent.id);
+  try {
+    const read = await exchange.readBody({
+      limit: ctx.maxBodyBytes,
+      timeoutMs: ctx.limits.settings.bodyTimeoutMs,
+      reserve: lease.reserve,
+    });
+    if (read && !read.ok) {
+      const limited = { requestId, exchange, agent: agent.id, cluster: route.cluster, path: route.path };
+      const { settings } = ctx.limits;
+      if (read.reason === 'too-large') {
+        exchange.reject(
+          kubeStatus(
+            'RequestEntityTooLarge',
+            `request body is larger than the gateway's limit of ${ctx.maxBodyBytes} bytes`,
+          ),
+        );
+      } else if (read.reason === 'timeout') {
+        refuseByLimit(limited, { key: 'gateway.bodyTimeout', max: settings.bodyTimeoutMs }, ctx);
+      } else if (read.reason === 'over-budget') {
+        const limit =
+          lease.refusedBy === 'per-key'
+            ? { key: 'gateway.bodyMemoryPerAgent' as const, max: settings.bodyMemoryPerAgentBytes }
+            : { key: 'gateway.bodyMemory' as const, max: settings.bodyMemoryBytes };
+        refuseByLimit(limited, limit, ctx);
+      }
+      return;
     }
-    return;
+    // The body stays in memory (once) until the request is answered: held, then sent upstream.
+    await judge({ exchange, ctx, route, agent, upstream, requestId, body: read?.body });
+  } finally {
+    lease.release();
   }
-  const body = read?.body;
+}
+
+interface Received {
+  readonly exchange: Exchange;
+  readonly ctx: GatewayContext;
+  readonly route: ClusterRoute;
+  readonly agent: AgentConfig;
+  readonly upstream: ClusterUpstream;
+  readonly requestId: string;
+  readonly body: Buffer | undefined;
+}
+
+/** Parses, decides and answers a request whose body (if any) has arrived. */
+async function judge(received: Received): Promise<void> {
+  const { exchange, ctx, route, agent, upstream, body } = received;
   const encoding = singleHeader(exchange.headers, 'content-encoding');
   if (body && body.length > 0 && encoding && encoding.toLowerCase() !== 'identity') {
     // The policy must read the body it judges; an encoded body would pass unread.
@@ -92,7 +133,7 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
   const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action });
   const runAs = ctx.runAs(agent, route.cluster);
   const judged: JudgedRequest = {
-    id: randomUUID(),
+    id: received.requestId,
     exchange,
     route,
     upstream: actingAs(upstream, runAs),
@@ -159,8 +200,15 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
         ),
       );
       return;
-    case 'require':
-      await holdForApproval(judged, decision, ctx);
+    case 'require': {
+      const admitted = admitHold(judged, ctx);
+      if (!admitted) return;
+      try {
+        await holdForApproval(judged, decision, ctx);
+      } finally {
+        admitted.release();
+      }
       return;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HeldRequest } from '@gatehouse/approvals';
+import type { ApprovalPreview, HeldRequest } from '@gatehouse/approvals';
 import { type KubeRequest, parseAction } from '@gatehouse/policy';
 import { writeKubeconfig } from '@gatehouse/testkit/ca';
 import {
@@ -9,10 +9,25 @@ import {
   pod,
   startKubeUpstream,
 } from '@gatehouse/testkit/kube-upstream';
+import { waitUntil } from '@gatehouse/testkit/processes';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { actingAs } from '../impersonation/index.js';
+import { createLimits, type LimitSettings } from '../limits/index.js';
+import type { GatewayContext } from '../ports.js';
 import { type ClusterUpstream, createClusterUpstream } from '../upstream/index.js';
-import { computePreview } from './index.js';
+import { computePreview, startPreview } from './index.js';
+
+const LIMITS: LimitSettings = {
+  maxHeldPerAgent: 1,
+  maxHeld: 1,
+  maxHeldBodyBytes: 1024,
+  bodyMemoryBytes: 1024,
+  bodyMemoryPerAgentBytes: 1024,
+  bodyTimeoutMs: 1000,
+  previewConcurrency: 4,
+  previewMaxRequests: 20,
+};
 
 const NOW = Date.parse('2026-11-26T00:00:00Z');
 const THREE_DAYS_AGO = '2026-11-23T00:00:00Z';
@@ -65,11 +80,11 @@ function held(method: string, target: string, body?: unknown): { request: HeldRe
 /** The cluster as the approved request reaches it: impersonating the agent. */
 const asAgent = () => actingAs(cluster, { user: 'gatehouse:agent:a1', groups: ['gatehouse:agents'] });
 
-async function preview(method: string, target: string, body?: unknown, timeoutMs = 10_000) {
+async function preview(method: string, target: string, body?: unknown, timeoutMs = 10_000, maxRequests = 20) {
   const { request, kube } = held(method, target, body);
   return computePreview(
     { approvalId: 'ap1', action: parseAction(kube), request, upstream: cluster, dispatchUpstream: asAgent() },
-    { timeoutMs, clock: { now: () => NOW } },
+    { timeoutMs, clock: { now: () => NOW }, maxRequests },
   );
 }
 
@@ -436,6 +451,17 @@ describe('a slow or refusing cluster', () => {
     });
   });
 
+  it('a preview needing more requests than gateway.previewMaxRequests is unavailable, and sends no more', async () => {
+    seedNamespace('payments-staging');
+    const before = upstream.requests.length;
+    const result = await preview('DELETE', '/api/v1/namespaces/payments-staging', undefined, 10_000, 4);
+    expect(result).toMatchObject({
+      status: 'unavailable',
+      reason: 'the preview needs more than 4 requests to the cluster (gateway.previewMaxRequests)',
+    });
+    expect(upstream.requests.length - before).toBeLessThanOrEqual(4);
+  });
+
   it('an unreachable cluster gives "unavailable"', async () => {
     await upstream.close();
     const result = await preview('DELETE', '/api/v1/namespaces/payments-staging');
@@ -443,6 +469,58 @@ describe('a slow or refusing cluster', () => {
       status: 'unavailable',
       reason: expect.stringMatching(/^cannot read cluster prod: /),
     });
+  });
+});
+
+describe('the per-cluster preview budget', () => {
+  it('past gateway.previewConcurrency a new approval’s preview is skipped and says so, sending nothing', async () => {
+    seedNamespace('payments-staging');
+    const limits = createLimits({ ...LIMITS, previewConcurrency: 2 });
+    // Two previews are reading cluster prod already.
+    limits.previews.take('prod', 1);
+    limits.previews.take('prod', 1);
+    const stored: ApprovalPreview[] = [];
+    const ctx = {
+      previewTimeoutMs: 10_000,
+      limits,
+      clock: { now: () => NOW },
+      audit: { record: () => undefined },
+      approvals: { setPreview: async (_id: string, preview: ApprovalPreview) => stored.push(preview) },
+      logger: pino({ level: 'silent' }),
+    } as unknown as GatewayContext;
+    const { request, kube } = held('DELETE', '/api/v1/namespaces/payments-staging');
+    const before = upstream.requests.length;
+    startPreview(
+      {
+        approvalId: 'ap1',
+        action: parseAction(kube),
+        request,
+        upstream: cluster,
+        dispatchUpstream: asAgent(),
+      },
+      ctx,
+    );
+    await waitUntil('the skipped preview', () => stored.length > 0);
+    expect(stored[0]).toMatchObject({
+      status: 'unavailable',
+      reason: 'skipped: 2 previews were already reading cluster prod (gateway.previewConcurrency)',
+    });
+    expect(upstream.requests.length).toBe(before);
+    // A slot given back lets the next one read.
+    limits.previews.give('prod', 1);
+    startPreview(
+      {
+        approvalId: 'ap2',
+        action: parseAction(kube),
+        request,
+        upstream: cluster,
+        dispatchUpstream: asAgent(),
+      },
+      ctx,
+    );
+    await waitUntil('the next preview', () => stored.length > 1);
+    expect(stored[1]).toMatchObject({ status: 'ready' });
+    expect(limits.previews.usedBy('prod')).toBe(1);
   });
 });
 

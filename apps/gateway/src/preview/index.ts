@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { type ApprovalPreview, describePreview, type HeldRequest } from '@gatehouse/approvals';
 import type { Action } from '@gatehouse/policy';
-import { GatewayError } from '../errors.js';
+import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { pinForPreview } from '../pin/index.js';
 import type { Clock, GatewayContext } from '../ports.js';
 import type { ClusterUpstream } from '../upstream/index.js';
 import { bodyChange, isWrite, type WriteChange, writeChange } from './change.js';
-import { kubeReader, sendDryRun } from './kube.js';
+import { type KubeReader, kubeReader, sendDryRun } from './kube.js';
 import { planPreview } from './plan.js';
 
 export interface PreviewInput {
@@ -35,7 +35,7 @@ function reasonOf(error: unknown, cluster: string): string {
  */
 export async function computePreview(
   input: PreviewInput,
-  options: { readonly timeoutMs: number; readonly clock: Clock },
+  options: { readonly timeoutMs: number; readonly clock: Clock; readonly maxRequests: number },
 ): Promise<ApprovalPreview | undefined> {
   const plan = planPreview(input.action);
   if (!plan) return undefined;
@@ -43,7 +43,8 @@ export async function computePreview(
   const controller = new AbortController();
   // A namespace preview sends a dozen reads at once, each listening on this signal.
   setMaxListeners(64, controller.signal);
-  const reader = kubeReader(input.upstream, controller.signal);
+  const allowance = { left: options.maxRequests - (plan.dryRun ? 1 : 0) };
+  const reader = budgeted(kubeReader(input.upstream, controller.signal), allowance, options.maxRequests);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
@@ -92,15 +93,50 @@ export async function computePreview(
   }
 }
 
+/** The reader, refusing reads past the preview's allowance (`gateway.previewMaxRequests`, the dry run included). */
+function budgeted(reader: KubeReader, allowance: { left: number }, max: number): KubeReader {
+  const spend = () => {
+    allowance.left -= 1;
+    if (allowance.left < 0) {
+      throw new GatewayError(
+        GatewayErrorCode.PreviewBudgetExceeded,
+        `the preview needs more than ${max} requests to the cluster (gateway.previewMaxRequests)`,
+      );
+    }
+  };
+  return {
+    get: async (path, options) => {
+      spend();
+      return await reader.get(path, options);
+    },
+    list: async (path, options) => {
+      spend();
+      return await reader.list(path, options);
+    },
+  };
+}
+
 /**
  * Starts the preview of a new approval in the background: the held request and the Slack post never
  * wait for it. The result is stored on the approval (the slackbot re-renders) and audited.
  */
 export function startPreview(input: PreviewInput, ctx: GatewayContext): void {
   const timeoutMs = ctx.previewTimeoutMs ?? 0;
-  if (timeoutMs <= 0) return;
+  if (timeoutMs <= 0 || !planPreview(input.action)) return;
+  const cluster = input.upstream.name;
+  const { previews, settings } = ctx.limits;
   const run = async () => {
-    const preview = await computePreview(input, { timeoutMs, clock: ctx.clock });
+    // A burst of held requests must not become a burst of reads on the cluster: past the cap a
+    // preview is skipped (and says so) rather than queued.
+    const slot = previews.take(cluster, 1);
+    const preview =
+      slot === 'ok'
+        ? await computePreview(input, {
+            timeoutMs,
+            clock: ctx.clock,
+            maxRequests: settings.previewMaxRequests,
+          }).finally(() => previews.give(cluster, 1))
+        : skipped(cluster, settings.previewConcurrency, ctx.clock.now());
     if (!preview) return;
     ctx.audit.record({
       type: 'approval.preview',
@@ -118,4 +154,13 @@ export function startPreview(input: PreviewInput, ctx: GatewayContext): void {
   run().catch((error: unknown) =>
     ctx.logger.error({ err: error, approvalId: input.approvalId }, 'cannot store the approval preview'),
   );
+}
+
+function skipped(cluster: string, running: number, at: number): ApprovalPreview {
+  return {
+    status: 'unavailable',
+    reason: `skipped: ${running} previews were already reading cluster ${cluster} (gateway.previewConcurrency)`,
+    at,
+    durationMs: 0,
+  };
 }

@@ -8,6 +8,7 @@ import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
 import { redactRedisUrl } from '@gatehouse/redis';
 import type { Logger } from 'pino';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
+import { createLimits } from '../limits/index.js';
 import { createMetrics } from '../metrics/index.js';
 import type { ApprovalsPort, GatewayContext } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
@@ -126,6 +127,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       holdTimeoutMs: config.gateway.holdTimeoutMs,
       grantTtlMs: config.gateway.grantTtlMs,
       maxBodyBytes: config.gateway.maxBodyBytes,
+      limits: createLimits(config.gateway),
       previewTimeoutMs: config.gateway.previewTimeoutMs,
       recheckOnDispatch: config.gateway.recheckOnDispatch,
     };

@@ -3,6 +3,7 @@ import type { AuditEventInput } from '@gatehouse/audit';
 import { type AgentConfig, runAsOn } from '@gatehouse/config';
 import pino from 'pino';
 import { createAuthenticator, hashToken } from '../auth/index.js';
+import { createLimits, type LimitSettings } from '../limits/index.js';
 import { createMetrics } from '../metrics/index.js';
 import type { GatewayContext, PolicyPort } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
@@ -29,6 +30,18 @@ const AGENTS: AgentConfig[] = [
   },
 ];
 
+/** Generous limits, so only tests about limits meet them. */
+const HARNESS_LIMITS: LimitSettings = {
+  maxHeldPerAgent: 100,
+  maxHeld: 100,
+  maxHeldBodyBytes: 1024 * 1024,
+  bodyMemoryBytes: 64 * 1024 * 1024,
+  bodyMemoryPerAgentBytes: 64 * 1024 * 1024,
+  bodyTimeoutMs: 10_000,
+  previewConcurrency: 4,
+  previewMaxRequests: 20,
+};
+
 /** A gateway over plain HTTP with fake policy and approvals in front of a recording upstream. */
 export async function startPipelineHarness(
   options: {
@@ -36,6 +49,7 @@ export async function startPipelineHarness(
     maxBodyBytes?: number;
     handler?: Parameters<typeof startRecordingUpstream>[0];
     policy?: PolicyPort;
+    limits?: Partial<LimitSettings>;
     /** `clusters[].impersonate` of the one cluster, `test`. @defaultValue true */
     impersonate?: boolean;
   } = {},
@@ -68,6 +82,7 @@ export async function startPipelineHarness(
     holdTimeoutMs: options.holdTimeoutMs ?? 60_000,
     grantTtlMs: 600_000,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
+    limits: createLimits({ ...HARNESS_LIMITS, ...options.limits }),
   };
   const gateway = createGatewayServer(ctx, { tls: undefined, ready: async () => true });
   const server = gateway.server;

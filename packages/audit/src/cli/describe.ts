@@ -45,6 +45,8 @@ export function describe(event: StoredEvent): string {
       return `cluster ${event.cluster} answered ${event.status} in ${event.durationMs} ms`;
     case 'grant.used':
       return `${event.agent} retried and used the grant`;
+    case 'request.limited':
+      return `${event.agent} on ${event.cluster}: ${event.method} ${event.path} refused ${event.status} by ${event.limit}: ${event.message}`;
     case 'session.recorded': {
       if (event.notRecorded !== undefined)
         return `session "${event.command}" not recorded: ${event.notRecorded} (${event.durationMs} ms; ${event.path} holds only its header)`;
