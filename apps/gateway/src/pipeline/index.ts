@@ -82,7 +82,7 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
       return;
     }
     // The body stays in memory (once) until the request is answered: held, then sent upstream.
-    await judge({ exchange, ctx, route, agent, upstream, requestId, body: read?.body });
+    await judge({ exchange, ctx, route, agent, identity, upstream, requestId, body: read?.body });
   } finally {
     lease.release();
   }
@@ -93,6 +93,7 @@ interface Received {
   readonly ctx: GatewayContext;
   readonly route: ClusterRoute;
   readonly agent: AgentConfig;
+  readonly identity: JudgedRequest['identity'];
   readonly upstream: ClusterUpstream;
   readonly requestId: string;
   readonly body: Buffer | undefined;
@@ -100,7 +101,7 @@ interface Received {
 
 /** Parses, decides and answers a request whose body (if any) has arrived. */
 async function judge(received: Received): Promise<void> {
-  const { exchange, ctx, route, agent, upstream, body } = received;
+  const { exchange, ctx, route, agent, identity, upstream, body } = received;
   const encoding = singleHeader(exchange.headers, 'content-encoding');
   if (body && body.length > 0 && encoding && encoding.toLowerCase() !== 'identity') {
     // The policy must read the body it judges; an encoded body would pass unread.
