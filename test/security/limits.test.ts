@@ -48,7 +48,7 @@ describe('security: one agent cannot exhaust the gateway', () => {
   beforeAll(async () => {
     stack = await startStack({
       extraAgents: [{ id: FLOODER, owners: ['U0ALICE'] }],
-      gateway: { maxHeldBodySize: '3MiB', bodyTimeout: '2s' },
+      gateway: { maxHeldBodySize: '3MiB' },
       policy: {
         default: 'allow',
         rules: [
@@ -199,6 +199,12 @@ describe('security: one agent cannot exhaust the gateway', () => {
   }, 60_000);
 
   it('uploads that stall one byte short are cut at gateway.bodyTimeout and recorded', async () => {
+    // A short timeout for this test alone: under the 30 s default a big upload on a busy machine is never cut.
+    await stack.updateConfig((config) => {
+      (config.gateway as Record<string, unknown>).bodyTimeout = '2s';
+    });
+    await stack.kill('gateway', { graceful: true });
+    await stack.start('gateway');
     const before = (await auditEvents(stack)).length;
     const url = new URL(stack.gatewayUrl);
     const token = stack.agentTokens[AGENT_ID]!;
