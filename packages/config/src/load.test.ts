@@ -37,7 +37,7 @@ describe('parseConfig', () => {
       previewTimeoutMs: 3_000,
       recheckOnDispatch: true,
       previewConcurrency: 4,
-      previewMaxRequests: 20,
+      previewMaxRequests: 32,
       maxHeldPerAgent: 20,
       maxHeld: 200,
       maxHeldBodyBytes: 1536 * 1024,

@@ -244,7 +244,7 @@ export const configSchema = z.strictObject({
       /** Previews reading one cluster at once (per replica); past it a new approval's preview is skipped. */
       previewConcurrency: z.number().int().positive().default(4),
       /** Reads (and the dry run) one preview may send; a preview needing more is unavailable. */
-      previewMaxRequests: z.number().int().positive().default(20),
+      previewMaxRequests: z.number().int().positive().default(32),
       /** Requests one agent may have held at once on a replica; past it: 429. */
       maxHeldPerAgent: z.number().int().positive().default(20),
       /** Requests held at once on a replica, all agents together; past it: 429. */

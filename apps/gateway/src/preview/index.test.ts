@@ -26,7 +26,7 @@ const LIMITS: LimitSettings = {
   bodyMemoryPerAgentBytes: 1024,
   bodyTimeoutMs: 1000,
   previewConcurrency: 4,
-  previewMaxRequests: 20,
+  previewMaxRequests: 32,
 };
 
 const NOW = Date.parse('2026-11-26T00:00:00Z');
@@ -80,7 +80,7 @@ function held(method: string, target: string, body?: unknown): { request: HeldRe
 /** The cluster as the approved request reaches it: impersonating the agent. */
 const asAgent = () => actingAs(cluster, { user: 'gatehouse:agent:a1', groups: ['gatehouse:agents'] });
 
-async function preview(method: string, target: string, body?: unknown, timeoutMs = 10_000, maxRequests = 20) {
+async function preview(method: string, target: string, body?: unknown, timeoutMs = 10_000, maxRequests = 32) {
   const { request, kube } = held(method, target, body);
   return computePreview(
     { approvalId: 'ap1', action: parseAction(kube), request, upstream: cluster, dispatchUpstream: asAgent() },

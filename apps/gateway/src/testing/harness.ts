@@ -39,7 +39,7 @@ const HARNESS_LIMITS: LimitSettings = {
   bodyMemoryPerAgentBytes: 64 * 1024 * 1024,
   bodyTimeoutMs: 10_000,
   previewConcurrency: 4,
-  previewMaxRequests: 20,
+  previewMaxRequests: 32,
 };
 
 /** A gateway over plain HTTP with fake policy and approvals in front of a recording upstream. */
