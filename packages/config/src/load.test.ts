@@ -149,6 +149,13 @@ describe('parseConfig', () => {
     expect(error.message).not.toContain('received undefined');
   });
 
+  it('says an empty YAML field (null) has no value, with an example', () => {
+    const error = configError({ ...base, agents: [{ id: 'agent-oncall', tokenSha256: null, owners: [] }] });
+    expect(error.issues).toEqual([
+      'agents[0].tokenSha256: no value given (empty in the YAML); for example tokenSha256: <hash printed by gatehouse-gateway token --agent <id>>',
+    ]);
+  });
+
   it('says a field of the wrong type is wrong, not missing', () => {
     const error = configError({ ...base, slack: { approverChannel: 42 } });
     expect(error.issues).toEqual(['slack.approverChannel: Invalid input: expected string, received number']);

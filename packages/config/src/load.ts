@@ -72,9 +72,12 @@ function formatIssue(issue: z.core.$ZodIssue, document: unknown): string {
   );
   const field = issue.path.at(-1);
   // zod says "expected string, received undefined"; a person wants "this field is missing, like so".
-  if (issue.code === 'invalid_type' && typeof field === 'string' && isMissing(document, issue.path)) {
+  const given = typeof field === 'string' ? valueAt(document, issue.path) : 'not a field';
+  if (issue.code === 'invalid_type' && typeof field === 'string' && (given === undefined || given === null)) {
     const example = REQUIRED_EXAMPLES[field];
-    return `${path}: required field missing${example ? `; for example ${field}: ${example}` : ` (expected ${issue.expected})`}`;
+    // `tokenSha256:` with nothing after it is YAML null: say so rather than "received null".
+    const what = given === undefined ? 'required field missing' : 'no value given (empty in the YAML)';
+    return `${path}: ${what}${example ? `; for example ${field}: ${example}` : ` (expected ${issue.expected})`}`;
   }
   if (issue.code === 'unrecognized_keys') {
     return `${path || '(top level)'}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
@@ -82,18 +85,15 @@ function formatIssue(issue: z.core.$ZodIssue, document: unknown): string {
   return `${path || '(top level)'}: ${issue.message}`;
 }
 
-/** True when the parent of `path` is an object without that key. */
-function isMissing(document: unknown, path: readonly PropertyKey[]): boolean {
+/** The value at `path` in the document as written; 'not a field' when its parent is not an object. */
+function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
   let parent: unknown = document;
   for (const key of path.slice(0, -1)) {
-    if (parent === null || typeof parent !== 'object') return false;
+    if (parent === null || typeof parent !== 'object') return 'not a field';
     parent = (parent as Record<PropertyKey, unknown>)[key];
   }
-  return (
-    parent !== null &&
-    typeof parent === 'object' &&
-    (parent as Record<PropertyKey, unknown>)[path.at(-1)!] === undefined
-  );
+  if (parent === null || typeof parent !== 'object') return 'not a field';
+  return (parent as Record<PropertyKey, unknown>)[path.at(-1)!];
 }
 
 /** What to write for each required field, named in the "required field missing" message. */
