@@ -98,6 +98,7 @@ export function renderApproval(approval: ApprovalRequest): RenderedMessage {
       type: 'section',
       text: { type: 'mrkdwn', text: `*Why it is held:* ${clip(approval.reason, 1_000)}` },
     },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: clientLine(approval) }] },
     { type: 'section', text: { type: 'mrkdwn', text: codeBlock(approval.command, 2_700) } },
   ];
   const preview = previewBlock(approval);
@@ -153,4 +154,25 @@ export function renderApproval(approval: ApprovalRequest): RenderedMessage {
 function chunkLines(lines: string[], max: number): string[] {
   if (lines.length <= max) return lines;
   return [...lines.slice(0, max - 1), lines.slice(max - 1).join('\n')];
+}
+
+/**
+ * Which client sent it (its User-Agent, escaped), and what the command line below is: kubectl's
+ * own when kubectl sent it, else the kubectl equivalent of a Python, client-node or curl request.
+ * A port-forward without `ports` in its query (SPDY) names its ports only per connection, after
+ * the approval.
+ */
+function clientLine(approval: ApprovalRequest): string {
+  const agent = approval.request.headers['user-agent'] ?? '';
+  const kubectl = /^kubectl(?:\.exe)?\//.test(agent);
+  const shown = agent ? code(agent, 200) : '(no user agent)';
+  const line = kubectl
+    ? `*Sent by* ${shown}`
+    : `*Sent by* ${shown} · the command below is the *kubectl equivalent*`;
+  const forward = approval.request.path.endsWith('/portforward');
+  if (!forward) return line;
+  const ports = new URLSearchParams(approval.request.query).getAll('ports');
+  return ports.length > 0
+    ? `${line} · *Ports* ${code(ports.join(', '), 200)}`
+    : `${line} · *Ports* not in the request: an SPDY port-forward names each port when it connects, after approval`;
 }

@@ -64,6 +64,36 @@ describe('approval message', () => {
     expect(text).not.toContain('<!here>');
   });
 
+  it('names the client; a request not from kubectl is shown as its kubectl equivalent, with its ports', () => {
+    const base = approval();
+    const fromKubectl = mrkdwnOf(
+      renderApproval({
+        ...base,
+        request: { ...base.request, headers: { 'user-agent': 'kubectl/v1.32.4 (linux/amd64)' } },
+      }).blocks,
+    );
+    expect(fromKubectl).toContain('*Sent by* `kubectl/v1.32.4 (linux/amd64)`');
+    expect(fromKubectl).not.toContain('kubectl equivalent');
+
+    const forward = (query: string, agent: string) =>
+      mrkdwnOf(
+        renderApproval({
+          ...base,
+          request: {
+            ...base.request,
+            path: '/api/v1/namespaces/x/pods/web-1/portforward',
+            query,
+            headers: { 'user-agent': agent },
+          },
+        }).blocks,
+      );
+    const python = forward('ports=8080&ports=9090', 'OpenAPI-Generator/22.6.0/python <@U123>');
+    expect(python).toContain('the command below is the *kubectl equivalent*');
+    expect(python).toContain('*Ports* `8080, 9090`');
+    expect(python).not.toContain('<@U123>');
+    expect(forward('', 'kubectl/v1.20.2')).toContain('an SPDY port-forward names each port when it connects');
+  });
+
   it('shows buttons only while pending', () => {
     const types = (a: ApprovalRequest) => renderApproval(a).blocks.map((block) => block.type);
     expect(types(approval())).toContain('actions');
