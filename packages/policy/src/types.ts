@@ -72,6 +72,14 @@ export interface ResourceAction {
   readonly scaleToZero: boolean;
   /** The number the body sets `spec.replicas` to, as written (not truncated to int32). */
   readonly replicas?: number | undefined;
+  /**
+   * The request creates or changes what pods run: a create or PUT of a pod or of a pod-template
+   * workload (deployments, statefulsets, daemonsets, replicasets, replicationcontrollers, jobs,
+   * cronjobs, podtemplates), or a patch that reaches a pod's `spec` or the workload's
+   * `spec.template` (`spec.jobTemplate`) — `kubectl set image`, `rollout restart`, a nodeSelector.
+   * A patch body the parser cannot read counts. Optional so hand-built actions stay valid.
+   */
+  readonly podTemplate?: boolean | undefined;
   /** PATCH only: which patch format the Content-Type announced (`apply` = server-side apply). */
   readonly patchType?: PatchType | undefined;
   /** exec/attach: the command and container from the query. */

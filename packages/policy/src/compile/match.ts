@@ -51,6 +51,10 @@ export function compileMatch(match: PolicyRuleSpec['match']): RulePredicate {
     const want = match.scaleToZero;
     checks.push((_, a) => (a.kind === 'resource' && a.scaleToZero) === want);
   }
+  if (match.podTemplate !== undefined) {
+    const want = match.podTemplate;
+    checks.push((_, a) => (a.kind === 'resource' && a.podTemplate === true) === want);
+  }
   if (match.dryRun !== undefined) {
     const want = match.dryRun;
     checks.push((_, a) => (a.kind === 'resource' && a.dryRun) === want);

@@ -1,8 +1,15 @@
 import type { Action, KubeRequest, PatchType, ResourceAction, UnclassifiedAction, Verb } from '../types.js';
 import { readDryRun } from './dry-run.js';
 import { parsePath, type ResourcePath } from './path.js';
+import { writesPodTemplate } from './pod-template.js';
 import { parseQuery } from './query.js';
-import { isScalableWorkload, keepsReplicas, patchTypeOf, replicaEffect } from './scale.js';
+import {
+  isCustomResourceGroup,
+  isScalableWorkload,
+  keepsReplicas,
+  patchTypeOf,
+  replicaEffect,
+} from './scale.js';
 
 /** Methods the API server serves. Anything else (OPTIONS, TRACE, lower case...) is unclassified. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -89,7 +96,9 @@ function classifyResource(req: KubeRequest, method: string, p: ResourcePath): Ac
   const scaleTarget =
     (method === 'PUT' || method === 'PATCH') &&
     name !== undefined &&
-    (sub === 'scale' || (sub === undefined && isScalableWorkload(p.apiGroup, p.resource)));
+    (sub === 'scale' ||
+      (sub === undefined &&
+        (isScalableWorkload(p.apiGroup, p.resource) || isCustomResourceGroup(p.apiGroup))));
   const effect = scaleTarget
     ? replicaEffect(req, patchType ?? 'put', sub === 'scale' ? 'scale' : 'object')
     : undefined;
@@ -117,6 +126,13 @@ function classifyResource(req: KubeRequest, method: string, p: ResourcePath): Ac
       (effect.kind === 'unknown' || (effect.kind === 'sets' && !keepsReplicas(effect.value))),
     replicas: effect?.kind === 'sets' && typeof effect.value === 'number' ? effect.value : undefined,
     patchType,
+    podTemplate: writesPodTemplate(req, {
+      verb,
+      apiGroup: p.apiGroup,
+      resource: p.resource,
+      subresource: sub,
+      patchType,
+    }),
     command: CONNECT_VERBS.has(verb) && query.has('command') ? query.getAll('command') : undefined,
     container: CONNECT_VERBS.has(verb) || sub === 'log' ? (query.get('container') ?? undefined) : undefined,
     labelSelector: query.get('labelSelector') ?? undefined,

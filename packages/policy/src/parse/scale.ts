@@ -46,6 +46,37 @@ export function isScalableWorkload(apiGroup: string, resource: string): boolean 
   return SCALABLE[apiGroup]?.includes(resource) ?? false;
 }
 
+/** API groups the Kubernetes API server serves itself (besides the dot-less ones: core, apps, batch…). */
+const BUILT_IN_GROUPS = new Set([
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'internal.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'rbac.authorization.k8s.io',
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+  'storagemigration.k8s.io',
+]);
+
+/**
+ * A group of custom resources (or an aggregated API): its objects' `spec.replicas` is read as a
+ * replica count, since that is where a CRD's scale subresource keeps it by convention
+ * (`specReplicasPath: .spec.replicas`: Argo Rollouts, Strimzi, most operators).
+ */
+export function isCustomResourceGroup(apiGroup: string): boolean {
+  return apiGroup.includes('.') && !BUILT_IN_GROUPS.has(apiGroup);
+}
+
 const PATCH_TYPES: Readonly<Record<string, PatchType>> = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',

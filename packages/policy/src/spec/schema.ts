@@ -48,6 +48,8 @@ export const matchSchema = z.strictObject({
     .min(1)
     .optional(),
   scaleToZero: z.boolean().optional(),
+  /** Set: the rule matches only requests that do (true) or do not (false) write what pods run. */
+  podTemplate: z.boolean().optional(),
   /** Set: the rule matches only dry runs (true) or only real requests (false). */
   dryRun: z.boolean().optional(),
 });
