@@ -2,9 +2,10 @@
  * The narrow interfaces the gateway's request handling depends on. The real packages
  * are wired to them in `startup/`; tests pass plain objects.
  */
-import type { ApprovalPreview, ApprovalRequest, FingerprintInput, OpenInput } from '@gatehouse/approvals';
-import type { AuditEventInput } from '@gatehouse/audit';
+import type { Approvals, OpenInput } from '@gatehouse/approvals';
+import type { AuditPort } from '@gatehouse/audit';
 import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/index.js';
@@ -22,38 +23,19 @@ export interface PolicyPort {
 /** What the gateway hands to approvals.open: the approvals package's own input type. */
 export type OpenApprovalInput = OpenInput;
 
-export interface ApprovalsPort {
-  /**
-   * Creates an approval request, or joins the identical pending one (`joined`). For an exec, attach
-   * or port-forward whose identical request was just denied or expired, answers with that approval
-   * and `repeatedUntil` (kubectl's SPDY retry of a refused WebSocket upgrade, on any replica).
-   */
-  open(
-    input: OpenApprovalInput,
-  ): Promise<{ approval: ApprovalRequest; joined: boolean; repeatedUntil?: number | undefined }>;
-  /** Resolves with the approval once it leaves `pending`, or still pending when the wait times out; rejects on abort. */
-  waitForDecision(id: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<ApprovalRequest>;
-  /** approved → dispatched, at most once; false when someone else claimed it or it is no longer approved. */
-  claimDispatch(id: string, holder: string, via: 'hold' | 'grant'): Promise<boolean>;
-  completeDispatch(id: string, result: { status: number; durationMs: number }): Promise<void>;
-  /** Claims the single-use grant for this agent and request, if an approved, undispatched one exists. */
-  claimGrant(agent: string, fingerprint: string, holder: string): Promise<ApprovalRequest | undefined>;
-  /**
-   * dispatched -> stale, by the holder that claimed the dispatch: the target changed since it was
-   * approved, so nothing was sent; `reason` is what kubectl, Slack and the audit say.
-   */
-  markStale(id: string, holder: string, reason: string): Promise<ApprovalRequest>;
-  get(id: string): Promise<ApprovalRequest | undefined>;
-  /** Stores the blast-radius preview on the approval (the slackbot re-renders its message). */
-  setPreview(id: string, preview: ApprovalPreview): Promise<unknown>;
-  /** `fingerprintOf` from @gatehouse/approvals: what makes two requests "the same request". */
-  fingerprint(input: FingerprintInput): string;
-}
-
-/** Where the gateway records what happened (@gatehouse/audit); recording must not hold up a request. */
-export interface AuditPort {
-  record(event: AuditEventInput): void;
-}
+/** The slice of the approvals store the gateway uses (tests pass the in-memory fake in testing/). */
+export type ApprovalsPort = Pick<
+  Approvals,
+  | 'open'
+  | 'waitForDecision'
+  | 'claimDispatch'
+  | 'completeDispatch'
+  | 'claimGrant'
+  | 'get'
+  | 'markStale'
+  | 'setPreview'
+  | 'fingerprint'
+>;
 
 /** Records approved exec/attach sessions (@gatehouse/audit's asciicast recorder). */
 export interface SessionRecorderPort {
@@ -61,10 +43,6 @@ export interface SessionRecorderPort {
     approvalId: string;
     command: string;
   }): Promise<SessionSink & { close(problem?: string): Promise<unknown> }>;
-}
-
-export interface Clock {
-  now(): number;
 }
 
 /** Everything a request needs, built once at start-up. */
@@ -78,6 +56,7 @@ export interface GatewayContext {
   readonly runAs: (agent: AgentConfig, cluster: string) => KubernetesIdentity | undefined;
   readonly policy: PolicyPort;
   readonly approvals: ApprovalsPort;
+  /** Recording must not hold up a request: callers do not await it, the port reports its own failures. */
   readonly audit: AuditPort;
   /** Absent: sessions are not recorded. */
   readonly sessions?: SessionRecorderPort | undefined;

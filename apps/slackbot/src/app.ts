@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApprovals } from '@gatehouse/approvals';
+import { type Consumers, createApprovals, startConsumers } from '@gatehouse/approvals';
 import type { GatehouseConfig, SlackConfig } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import {
   connectRedis,
   createRedisClient,
@@ -13,7 +14,7 @@ import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { RetryOptions } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
-import { type Clock, createApproverCheck } from './approvers/index.js';
+import { createApproverCheck } from './approvers/index.js';
 import { auditTrailIn } from './audit-trail.js';
 import { boltLogger } from './bolt-logger.js';
 import { createCommandService } from './command/index.js';
@@ -28,7 +29,6 @@ import { createPoster } from './post/index.js';
 import { createRefresher } from './refresh/index.js';
 import { checkSlack } from './slack-check.js';
 import { createVoteService } from './votes/index.js';
-import { startWorkers, type Workers } from './workers.js';
 
 export interface SlackSecrets {
   readonly botToken: string;
@@ -187,7 +187,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     log.error({ err: error }, 'unhandled error in a Slack listener');
   });
 
-  let workers: Workers | undefined;
+  let workers: Consumers | undefined;
   let server: Server | undefined;
 
   return {
@@ -216,18 +216,20 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
         log,
         permalink: link,
       });
-      const refresher = createRefresher({
-        approvals,
-        client: app.client,
-        log,
-        // Refresh jobs only run once the workers exist, so `workers` is set by then.
-        onDecided: async (approval) => workers?.notifyOnce(approval.id),
-      });
-      workers = startWorkers(
+      const refresher = createRefresher({ approvals, client: app.client, log });
+      workers = startConsumers(
         connection,
         approvals.queueNames,
-        { post: poster, refresh: refresher, notify: notifier },
-        { concurrency: options.concurrency ?? 4, log, redisHealth: health },
+        { post: poster, refresh: (job) => refresher(job.data.id), notify: notifier },
+        {
+          concurrency: options.concurrency ?? 4,
+          onFailed: (error, job) =>
+            log.warn(
+              { err: error, queue: job.queue, job: job.name, approvalId: job.id, attempt: job.attempt },
+              'slack job failed; BullMQ retries it with backoff',
+            ),
+          watch: (worker, source) => health.watch(worker, source),
+        },
       );
       if (receiver instanceof SocketModeReceiver) await app.start();
       server = createSlackHttpServer({

@@ -15,4 +15,4 @@ export {
   SlackPostFailedError,
 } from './errors.js';
 export { ActionId, BlockId, DENY_REASON_INPUT, METADATA_EVENT_TYPE, ViewId } from './ids.js';
-export type { ApprovalsPort, AuditEventInput, AuditPort, AuditTrailPort, TrailEntry } from './ports.js';
+export type { ApprovalsPort, AuditTrailPort, TrailEntry } from './ports.js';

@@ -1,10 +1,5 @@
 import type { Approvals } from '@gatehouse/approvals';
-import type {
-  ApprovalApprovedEvent,
-  ApprovalDeniedEvent,
-  ApprovalExpiredEvent,
-  VoteEvent,
-} from '@gatehouse/audit';
+import type { AuditPort } from '@gatehouse/audit';
 
 /**
  * The slice of the approvals store the bot uses. A `Pick` rather than the class, so tests can wrap
@@ -15,13 +10,7 @@ export type ApprovalsPort = Pick<
   'get' | 'vote' | 'listPending' | 'countPending' | 'setSlackMessage' | 'queueNames'
 >;
 
-/** The audit events the bot writes: votes, and the decisions votes (or expiry) make. */
-export type AuditEventInput = VoteEvent | ApprovalApprovedEvent | ApprovalDeniedEvent | ApprovalExpiredEvent;
-
-/** Where the bot records votes and decisions; `@gatehouse/audit`'s AuditLog fits. */
-export interface AuditPort {
-  record(event: AuditEventInput): Promise<unknown>;
-}
+export type { AuditPort };
 
 /** Structured logging (pino fits); never handed tokens or request bodies. */
 export interface Log {

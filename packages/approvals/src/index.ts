@@ -21,25 +21,34 @@ export type {
   HeldRequest,
   NamespaceContents,
   PinnedTarget,
-  RunAs,
   StaleRecord,
   Vote,
 } from './model.js';
 export { describeChange, describePreview } from './preview/index.js';
-export { POST_JOB, REFRESH_JOB } from './queues/index.js';
+export {
+  type ConsumerOptions,
+  type Consumers,
+  type JobHandlers,
+  NOTIFIED_STATES,
+  NOTIFY_JOB,
+  type NotifyJobData,
+  notifyJobId,
+  POST_JOB,
+  type PostJobData,
+  REFRESH_JOB,
+  type RefreshJobData,
+  startConsumers,
+} from './queues/index.js';
 export { type Approvals, createApprovals } from './store/index.js';
 export type {
   ApprovalChange,
   ApprovalsOptions,
   ChangeKind,
-  Clock,
   CompleteInput,
   OpenInput,
   OpenResult,
   Page,
   PageInput,
-  PostJobData,
-  RefreshJobData,
   VoteInput,
   VoteResult,
   WaitOptions,

@@ -1,3 +1,4 @@
+import type { KubernetesIdentity } from '@gatehouse/config';
 import type { Action } from '@gatehouse/policy';
 
 /** The states an approval request moves through; the diagram is in packages/approvals/README.md. */
@@ -139,14 +140,6 @@ export type ApprovalPreview =
       readonly durationMs: number;
     };
 
-/** The Kubernetes identity the gateway impersonates when it sends the request (`Impersonate-User`/`-Group`). */
-export interface RunAs {
-  readonly user: string;
-  readonly groups: readonly string[];
-  /** `Impersonate-Extra-<key>` values the identity carries from configuration (not the ones added at dispatch). */
-  readonly extra?: Readonly<Record<string, readonly string[]>> | undefined;
-}
-
 export interface ApprovalRequest {
   /** Short, URL-safe, unique id shown to humans (`/gatehouse show <id>`). */
   readonly id: string;
@@ -159,7 +152,7 @@ export interface ApprovalRequest {
   readonly command: string;
   readonly request: HeldRequest;
   /** Who the request runs as on the cluster; absent where the cluster runs agents as the gateway's own identity. */
-  readonly runAs?: RunAs | undefined;
+  readonly runAs?: KubernetesIdentity | undefined;
   /**
    * Identity of "the same request": hash of agent, cluster, method, path, canonical query,
    * Content-Type, body hash and run-as identity (`fingerprintOf`).

@@ -1,3 +1,5 @@
+import type { KubernetesIdentity } from '@gatehouse/config';
+
 /**
  * Every audit event type, in one place. Callers pass an {@link AuditEventInput} to
  * `audit.record()`; the log stores it as a {@link StoredEvent}: redacted, stamped with a
@@ -29,12 +31,6 @@ export interface DecisionSummary {
 export interface SlackUser {
   readonly id: string;
   readonly name?: string | undefined;
-}
-
-/** The Kubernetes identity the gateway impersonates for a request (`Impersonate-User` / `Impersonate-Group`). */
-export interface RunAsSummary {
-  readonly user: string;
-  readonly groups: readonly string[];
 }
 
 /**
@@ -86,7 +82,7 @@ interface RequestReceivedFields {
   readonly command: string;
   readonly decision: DecisionSummary;
   /** Who the request runs as on the cluster; absent where the cluster runs agents as the gateway itself. */
-  readonly runAs?: RunAsSummary | undefined;
+  readonly runAs?: KubernetesIdentity | undefined;
   /** How the agent was identified; absent in events written before identity providers existed. */
   readonly identity?: AgentIdentitySummary | undefined;
 }
@@ -114,7 +110,7 @@ export interface ApprovalRequestedEvent {
   /** ISO 8601 UTC. */
   readonly expiresAt: string;
   /** Who the request will run as on the cluster once approved; absent without impersonation. */
-  readonly runAs?: RunAsSummary | undefined;
+  readonly runAs?: KubernetesIdentity | undefined;
 }
 
 /** The blast radius the gateway read from the cluster for a new approval (counts and names, never contents). */

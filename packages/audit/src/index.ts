@@ -35,7 +35,6 @@ export type {
   RequestLimitedEvent,
   RequestReceivedEvent,
   RequestReceivedInput,
-  RunAsSummary,
   SessionRecordedEvent,
   SlackUser,
   StoredBody,
@@ -46,7 +45,7 @@ export type {
 } from './events.js';
 export { AUDIT_EVENT_TYPES } from './events.js';
 export { type AuditKeys, auditKeys } from './keys.js';
-export type { AuditedRecorder, AuditLog } from './log/index.js';
+export type { AuditedRecorder, AuditLog, AuditPort } from './log/index.js';
 export { createAuditLog } from './log/index.js';
 export type { AuditLogOptions } from './log/options.js';
 export type { RecordingOptions } from './recording/asciicast.js';

@@ -120,6 +120,8 @@ export interface AgentConfig {
 export interface KubernetesIdentity {
   readonly user: string;
   readonly groups: readonly string[];
+  /** `Impersonate-Extra-<key>` values the identity carries from configuration (not the ones added at dispatch). */
+  readonly extra?: Readonly<Record<string, readonly string[]>> | undefined;
 }
 
 /** The agent's identity everywhere, and per cluster where it differs (already merged with the default). */

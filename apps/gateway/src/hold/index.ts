@@ -41,7 +41,7 @@ export async function holdForApproval(
     recordReceived(judged, ctx, granted.id);
     ctx.metrics.requests.inc({ cluster, decision: 'grant' });
     logger.info({ requestId: judged.id, approvalId: granted.id, agent: judged.agent.id }, 'grant used');
-    ctx.audit.record({ type: 'grant.used', approvalId: granted.id, agent: judged.agent.id });
+    void ctx.audit.record({ type: 'grant.used', approvalId: granted.id, agent: judged.agent.id });
     await dispatch(judged, granted, 'grant', ctx);
     return;
   }
@@ -143,7 +143,7 @@ async function openApproval(
     return undefined;
   }
   if (!joined) {
-    ctx.audit.record({
+    void ctx.audit.record({
       type: 'approval.requested',
       approvalId: approval.id,
       agent: judged.agent.id,
@@ -258,7 +258,7 @@ async function dispatch(
   }
   if (!plan.send) {
     await ctx.approvals.markStale(approvalId, ctx.replicaId, plan.reason);
-    ctx.audit.record({ type: 'approval.stale', approvalId, reason: plan.reason, holder: ctx.replicaId });
+    void ctx.audit.record({ type: 'approval.stale', approvalId, reason: plan.reason, holder: ctx.replicaId });
     ctx.logger.info(
       { requestId: claimed.id, approvalId, reason: plan.reason },
       'approved request not sent: stale',
@@ -267,7 +267,7 @@ async function dispatch(
     return;
   }
   const judged = plan.judged;
-  ctx.audit.record({ type: 'dispatch', approvalId, via, holder: ctx.replicaId });
+  void ctx.audit.record({ type: 'dispatch', approvalId, via, holder: ctx.replicaId });
   const tap = await recordSession(judged, approvalId, ctx);
   const result = await forward(judged, ctx, approvalId, tap);
   const completion =

@@ -56,7 +56,7 @@ export function refuseByLimit(request: LimitedRequest, limit: Limit, ctx: Gatewa
     cluster: ctx.clusters.has(request.cluster) ? request.cluster : '(unknown)',
     decision: 'limited',
   });
-  ctx.audit.record({
+  void ctx.audit.record({
     type: 'request.limited',
     requestId: request.requestId,
     agent: request.agent,

@@ -40,7 +40,7 @@ export async function forward(
   if (result.outcome === 'aborted') return result;
   ctx.metrics.upstreamLatency.observe({ cluster: judged.route.cluster, kind }, result.durationMs / 1000);
   const status = result.outcome === 'response' ? result.status : 503;
-  ctx.audit.record({
+  void ctx.audit.record({
     type: 'upstream.response',
     requestId: judged.id,
     approvalId,

@@ -7,7 +7,7 @@ import type { JudgedRequest } from './forward.js';
  * `gatehouse-audit show <approval>` tells the story from each request that asked.
  */
 export function recordReceived(judged: JudgedRequest, ctx: GatewayContext, approvalId?: string): void {
-  ctx.audit.record({
+  void ctx.audit.record({
     type: 'request.received',
     requestId: judged.id,
     ...(approvalId !== undefined && { approvalId }),

@@ -1,9 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { type ApprovalPreview, describePreview, type HeldRequest } from '@gatehouse/approvals';
+import type { Clock } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { pinForPreview } from '../pin/index.js';
-import type { Clock, GatewayContext } from '../ports.js';
+import type { GatewayContext } from '../ports.js';
 import type { ClusterUpstream } from '../upstream/index.js';
 import { bodyChange, isWrite, type WriteChange, writeChange } from './change.js';
 import { type KubeReader, kubeReader, sendDryRun } from './kube.js';
@@ -138,7 +139,7 @@ export function startPreview(input: PreviewInput, ctx: GatewayContext): void {
           }).finally(() => previews.give(cluster, 1))
         : skipped(cluster, settings.previewConcurrency, ctx.clock.now());
     if (!preview) return;
-    ctx.audit.record({
+    void ctx.audit.record({
       type: 'approval.preview',
       approvalId: input.approvalId,
       status: preview.status,

@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { createApprovals, fingerprintOf } from '@gatehouse/approvals';
+import { createApprovals } from '@gatehouse/approvals';
 import { createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, runAsOn } from '@gatehouse/config';
+import { systemClock } from '@gatehouse/lifecycle';
 import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
 import { redactRedisUrl } from '@gatehouse/redis';
 import type { Logger } from 'pino';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { createLimits } from '../limits/index.js';
 import { createMetrics } from '../metrics/index.js';
-import type { ApprovalsPort, GatewayContext } from '../ports.js';
+import type { GatewayContext } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
 import { watchKeyPair } from '../server-tls/index.js';
 import { type ClusterUpstream, createClusterUpstream } from '../upstream/index.js';
@@ -86,19 +87,6 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
     });
     cleanups.push(() => audit.close());
 
-    const approvalsPort: ApprovalsPort = {
-      open: (input) => approvals.open(input),
-      waitForDecision: (id, options) => approvals.waitForDecision(id, options),
-      claimDispatch: (id, holder, via) => approvals.claimDispatch(id, holder, via),
-      completeDispatch: async (id, result) => {
-        await approvals.completeDispatch(id, result);
-      },
-      claimGrant: (agent, fingerprint, holder) => approvals.claimGrant(agent, fingerprint, holder),
-      markStale: (id, holder, reason) => approvals.markStale(id, holder, reason),
-      get: (id) => approvals.get(id),
-      setPreview: (id, preview) => approvals.setPreview(id, preview),
-      fingerprint: fingerprintOf,
-    };
     const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const clusterConfigs = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
     const ctx: GatewayContext = {
@@ -109,20 +97,19 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
         return configured && runAsOn(agent, configured);
       },
       policy: { parseAction, renderCommand, decide: (context) => policy.decide(context) },
-      approvals: approvalsPort,
+      approvals,
       audit: {
-        record: (event) => {
+        record: (event) =>
           audit
             .record(event)
             .catch((error: unknown) =>
               logger.error({ err: error, event: event.type }, 'audit record failed'),
-            );
-        },
+            ),
       },
       sessions: { start: (options) => audit.startRecording(options) },
       metrics: createMetrics(),
       logger,
-      clock,
+      clock: systemClock,
       replicaId,
       holdTimeoutMs: config.gateway.holdTimeoutMs,
       grantTtlMs: config.gateway.grantTtlMs,

@@ -21,8 +21,10 @@ export function createFakeApprovals(
   const update = (id: string, change: Partial<ApprovalRequest>) => {
     const current = records.get(id);
     if (!current) throw new Error(`no approval ${id}`);
-    records.set(id, { ...current, ...change, revision: current.revision + 1 });
+    const updated = { ...current, ...change, revision: current.revision + 1 };
+    records.set(id, updated);
     for (const wake of waiters.get(id) ?? []) wake();
+    return updated;
   };
 
   const port: ApprovalsPort = {
@@ -57,7 +59,7 @@ export function createFakeApprovals(
         const finish = () => {
           clearTimeout(timer);
           waiters.get(id)?.delete(check);
-          signal.removeEventListener('abort', abort);
+          signal?.removeEventListener('abort', abort);
         };
         const done = () => {
           finish();
@@ -65,13 +67,13 @@ export function createFakeApprovals(
         };
         const abort = () => {
           finish();
-          reject(signal.reason);
+          reject(signal?.reason);
         };
         const check = () => {
           if (records.get(id)?.state !== 'pending') done();
         };
         const timer = setTimeout(done, timeoutMs);
-        signal.addEventListener('abort', abort);
+        signal?.addEventListener('abort', abort);
         if (!waiters.has(id)) waiters.set(id, new Set());
         waiters.get(id)!.add(check);
         check();
@@ -87,7 +89,7 @@ export function createFakeApprovals(
 
     async completeDispatch(id, result) {
       completions.push({ id, ...result });
-      update(id, { state: 'completed' });
+      return update(id, { state: 'completed' });
     },
 
     async claimGrant(agent, fingerprint, holder) {
@@ -119,7 +121,7 @@ export function createFakeApprovals(
     },
 
     async setPreview(id, preview) {
-      update(id, { preview });
+      return update(id, { preview });
     },
   };
 

@@ -74,7 +74,11 @@ export async function startPipelineHarness(
       }),
     policy: options.policy ?? fakePolicy,
     approvals: approvals.port,
-    audit: { record: (event) => audit.push(event) },
+    audit: {
+      record: async (event) => {
+        audit.push(event);
+      },
+    },
     metrics,
     logger: pino({ level: 'silent' }),
     clock: { now: () => Date.now() },

@@ -13,4 +13,4 @@ export {
   UpstreamError,
   UpstreamErrorCode,
 } from './errors.js';
-export type { Clock, ClusterUpstream, UpstreamDeps, UpstreamLogger } from './types.js';
+export type { ClusterUpstream, UpstreamDeps, UpstreamLogger } from './types.js';

@@ -1,4 +1,4 @@
-import type { Clock } from './types.js';
+import type { Clock } from '@gatehouse/lifecycle';
 
 /** A value and the instant (ms since the epoch) from which it must be replaced. */
 export interface Refreshable<T> {

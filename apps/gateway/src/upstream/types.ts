@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import type { Clock } from '@gatehouse/lifecycle';
 import type { Dispatcher } from 'undici';
 
 /**
@@ -20,11 +21,6 @@ export interface ClusterUpstream {
    */
   authHeaders(): Promise<Record<string, string | string[]>>;
   close(): Promise<void>;
-}
-
-/** Milliseconds since the epoch; injected so tests can move time. */
-export interface Clock {
-  now(): number;
 }
 
 /** The slice of a pino logger this module uses. */

@@ -1,14 +1,10 @@
 import type { AgentConfig, ApproverGroupConfig } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import { code } from '../render/mrkdwn.js';
 
 /** Where Slack user group members come from; the bot passes `usergroups.users.list`, tests a plain object. */
 export interface UsergroupDirectory {
   members(usergroupId: string): Promise<readonly string[]>;
-}
-
-export interface Clock {
-  /** Epoch milliseconds. */
-  now(): number;
 }
 
 export interface ApproverCheckOptions {

@@ -1,15 +1,8 @@
-import type { ApprovalRequest } from '@gatehouse/approvals';
+import type { ApprovalRequest, NotifyJobData } from '@gatehouse/approvals';
 import type { WebClient } from '@slack/web-api';
 import type { Job } from 'bullmq';
 import type { ApprovalsPort, AuditPort, Log } from '../ports.js';
 import { renderDecisionDm } from '../render/decision.js';
-
-/** Job name on the slack queue: tell the owners (and the audit, for expiry) that a request was decided. */
-export const NOTIFY_JOB = 'notify';
-
-export interface NotifyJobData {
-  readonly id: string;
-}
 
 export type NotifyJob = Pick<Job<NotifyJobData>, 'data' | 'progress' | 'updateProgress'>;
 
@@ -27,9 +20,6 @@ export interface NotifierOptions {
   readonly log: Log;
   readonly permalink: (approval: ApprovalRequest) => string | undefined;
 }
-
-/** The job id that makes "notify once per approval" hold across refreshes, retries and restarts. */
-export const notifyJobId = (approvalId: string) => `notify-${approvalId}`;
 
 /**
  * DMs the requesting agent's owners the outcome (conversations.open + chat.postMessage), once per

@@ -1,4 +1,3 @@
-import type { ApprovalRequest } from '@gatehouse/approvals';
 import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import type { ApprovalsPort, Log } from '../ports.js';
 import { renderApproval } from '../render/approval.js';
@@ -15,8 +14,6 @@ export interface RefresherOptions {
   readonly approvals: Pick<ApprovalsPort, 'get'>;
   readonly client: WebClient;
   readonly log: Log;
-  /** Called on every refresh that sees a decided request; must be idempotent (it is a job id). */
-  readonly onDecided: (approval: ApprovalRequest) => Promise<void>;
 }
 
 const isPlatformError = (error: unknown, slackError: string): error is WebAPIPlatformError =>
@@ -50,7 +47,6 @@ export function createRefresher(options: RefresherOptions) {
       );
       return 'message-deleted';
     }
-    if (approval.state !== 'pending') await options.onDecided(approval);
     return 'updated';
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type ApprovalRequest, type Approvals, createApprovals, type OpenInput } from '@gatehouse/approvals';
+import type { AuditEventInput } from '@gatehouse/audit';
 import { type AuditLog, createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, parseConfig } from '@gatehouse/config';
 import {
@@ -17,7 +18,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createSlackbot, EVENTS_PATH, type Slackbot } from '../app.js';
 import { ActionId, BlockId, DENY_REASON_INPUT } from '../ids.js';
-import type { ApprovalsPort, AuditEventInput } from '../ports.js';
+import type { ApprovalsPort } from '../ports.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const SIGNING_SECRET = 'gatehouse-test-signing-secret';

@@ -1,7 +1,7 @@
 import type { ApprovalRequest, VoteResult } from '@gatehouse/approvals';
-import type { SlackUser } from '@gatehouse/audit';
+import type { AuditEventInput, SlackUser } from '@gatehouse/audit';
 import type { ApproverCheck } from '../approvers/index.js';
-import type { ApprovalsPort, AuditEventInput, AuditPort, Log } from '../ports.js';
+import type { ApprovalsPort, AuditPort, Log } from '../ports.js';
 import { code, date, mention } from '../render/mrkdwn.js';
 
 /**
@@ -65,7 +65,10 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
     } catch (error) {
       // The vote already happened in Redis; a lost audit line is logged loudly rather than
       // turned into a failed click that the user would retry.
-      log.error({ err: error, event: event.type, approvalId: event.approvalId }, 'audit record failed');
+      log.error(
+        { err: error, event: event.type, approvalId: 'approvalId' in event ? event.approvalId : undefined },
+        'audit record failed',
+      );
     }
   };
 

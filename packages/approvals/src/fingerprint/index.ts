@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { KubernetesIdentity } from '@gatehouse/config';
 import type { Action } from '@gatehouse/policy';
-import type { HeldRequest, RunAs } from '../model.js';
+import type { HeldRequest } from '../model.js';
 
 export interface FingerprintInput {
   readonly agent: string;
@@ -8,7 +9,7 @@ export interface FingerprintInput {
   readonly action: Action;
   readonly request: Pick<HeldRequest, 'method' | 'path' | 'query' | 'bodySha256' | 'headers'>;
   /** Who the request runs as on the cluster; absent where the cluster does not impersonate. */
-  readonly runAs?: RunAs | undefined;
+  readonly runAs?: KubernetesIdentity | undefined;
 }
 
 /** Verbs that open a stream; kubectl tries them over WebSocket (GET) and retries over SPDY (POST). */
@@ -75,7 +76,7 @@ function canonicalContentType(value: string | undefined): string {
 }
 
 /** Group order and extra-key order carry no meaning to the API server; values of one extra keep theirs. */
-function canonicalRunAs(runAs: RunAs | undefined): unknown {
+function canonicalRunAs(runAs: KubernetesIdentity | undefined): unknown {
   if (!runAs) return null;
   const extra = Object.entries(runAs.extra ?? {})
     .map(([key, values]): [string, readonly string[]] => [key.toLowerCase(), values])

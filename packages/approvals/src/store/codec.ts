@@ -1,3 +1,4 @@
+import type { KubernetesIdentity } from '@gatehouse/config';
 import type { Action } from '@gatehouse/policy';
 import type {
   ApprovalPreview,
@@ -5,7 +6,6 @@ import type {
   ApprovalState,
   DispatchRecord,
   HeldRequest,
-  RunAs,
   StaleRecord,
   Vote,
 } from '../model.js';
@@ -51,7 +51,7 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
     action: JSON.parse(text('action')) as Action,
     command: text('command'),
     request: body ? { ...request, bodyBase64: body } : request,
-    runAs: runAs === undefined ? undefined : (JSON.parse(runAs) as RunAs),
+    runAs: runAs === undefined ? undefined : (JSON.parse(runAs) as KubernetesIdentity),
     fingerprint: text('fingerprint'),
     rule: text('rule'),
     reason: text('reason'),

@@ -12,7 +12,7 @@ import { newApprovalId } from '../ids.js';
 import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
 import type { ApprovalPreview, ApprovalRequest, ApprovalState } from '../model.js';
 import { ChangeFeed } from '../notify/index.js';
-import { ApprovalQueues } from '../queues/index.js';
+import { ApprovalQueues, NOTIFIED_STATES } from '../queues/index.js';
 import { completeScript } from '../scripts/complete.js';
 import { dispatchScript } from '../scripts/dispatch.js';
 import { expireScript } from '../scripts/expire.js';
@@ -503,10 +503,15 @@ export class Approvals {
     }
   }
 
-  /** A failed enqueue is reported, not thrown: it must not fail a vote that is already recorded. */
+  /**
+   * Enqueue the message refresh, and the owners' message when the change reached an outcome they
+   * are told of. A failed enqueue is reported, not thrown: it must not fail a vote already recorded.
+   */
   async #refresh(approval: ApprovalRequest, change: ChangeKind): Promise<void> {
     try {
       await this.#queues.refresh(approval.id, approval.revision, change);
+      if (NOTIFIED_STATES.has(approval.state) && change === approval.state)
+        await this.#queues.notify(approval.id, approval.state);
     } catch (error) {
       this.#options.onError(asError(error));
     }

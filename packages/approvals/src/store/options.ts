@@ -1,5 +1,6 @@
+import { type Clock, systemClock } from '@gatehouse/lifecycle';
 import { InvalidOptionsError } from '../errors.js';
-import type { ApprovalsOptions, Clock } from './types.js';
+import type { ApprovalsOptions } from './types.js';
 
 export interface ResolvedOptions {
   readonly prefix: string;
@@ -14,7 +15,6 @@ export interface ResolvedOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const systemClock: Clock = { now: () => Date.now() };
 
 /** Defaults and checks at start-up, so bad config fails before traffic. */
 export function resolveOptions(options: ApprovalsOptions): ResolvedOptions {

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../errors.js';
 import type { ApprovalPreview } from '../model.js';
-import type { RefreshJobData } from '../store/types.js';
+import type { RefreshJobData } from '../queues/index.js';
 import { type Harness, harness, openInput, REDIS_URL } from '../test-support/index.js';
 
 let h: Harness;

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../errors.js';
-import type { PostJobData, RefreshJobData } from '../store/types.js';
+import { NOTIFY_JOB, type PostJobData, REFRESH_JOB, type RefreshJobData } from '../queues/index.js';
 import { type Harness, harness, openInput, REDIS_URL } from '../test-support/index.js';
 
 let h: Harness;
@@ -19,7 +19,9 @@ afterEach(async () => {
 });
 
 async function waitingRefreshes(): Promise<RefreshJobData[]> {
-  return (await refreshes.getJobs(['waiting'])).map((job) => job.data);
+  return (await refreshes.getJobs(['waiting']))
+    .filter((job) => job.name === REFRESH_JOB)
+    .map((job) => job.data);
 }
 
 describe('Slack bookkeeping', () => {
@@ -59,6 +61,10 @@ describe('Slack bookkeeping', () => {
     const { approval } = await h.approvals.open(openInput());
     h.clock.advance(30 * 60_000);
     expect(await h.approvals.sweepExpired()).toBe(1);
+    const notify = (await refreshes.getJobs(['waiting'])).filter((job) => job.name === NOTIFY_JOB);
+    expect(notify.map((job) => [job.id, job.data])).toEqual([
+      [`notify-${approval.id}-expired`, { id: approval.id, state: 'expired' }],
+    ]);
     expect(await waitingRefreshes()).toEqual([{ id: approval.id, revision: 2, change: 'expired' }]);
   });
 

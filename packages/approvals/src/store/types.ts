@@ -1,12 +1,8 @@
+import type { KubernetesIdentity } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
 import type { RedisOptions } from 'ioredis';
-import type { ApprovalRequest, ApprovalState, HeldRequest, RunAs } from '../model.js';
-
-/** Time source; tests pass a fake to move through expiry without sleeping. */
-export interface Clock {
-  /** Epoch milliseconds. */
-  now(): number;
-}
+import type { ApprovalRequest, ApprovalState, HeldRequest } from '../model.js';
 
 export interface ApprovalsOptions {
   /** A `redis://` URL or ioredis options. */
@@ -48,7 +44,7 @@ export interface OpenInput {
   readonly command: string;
   readonly request: HeldRequest;
   /** Who the request runs as on the cluster; absent where the cluster does not impersonate. */
-  readonly runAs?: RunAs | undefined;
+  readonly runAs?: KubernetesIdentity | undefined;
   readonly rule: string;
   readonly reason: string;
   readonly group: string;
@@ -150,16 +146,4 @@ export interface CompleteInput {
   /** Upstream HTTP status (101 for a switched protocol). */
   readonly status: number;
   readonly durationMs: number;
-}
-
-/** Data of the `post` job on the approvals queue: post one Slack message for this approval. */
-export interface PostJobData {
-  readonly id: string;
-}
-
-/** Data of the `refresh` job on the slack queue: re-render the message from the current state. */
-export interface RefreshJobData {
-  readonly id: string;
-  readonly revision: number;
-  readonly change: ChangeKind;
 }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '@gatehouse/lifecycle';
 import type { ResourceAction } from '@gatehouse/policy';
 import { Redis } from 'ioredis';
 import { BULLMQ_PREFIX } from '../keys.js';
 import { type Approvals, createApprovals } from '../store/index.js';
-import type { ApprovalsOptions, Clock, OpenInput } from '../store/types.js';
+import type { ApprovalsOptions, OpenInput } from '../store/types.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 

@@ -1,7 +1,8 @@
+import type { KubernetesIdentity } from '@gatehouse/config';
 import { escapeInvisible } from '@gatehouse/policy';
-import type { AgentIdentitySummary, RunAsSummary, SlackUser, StoredEvent } from '../events.js';
+import type { AgentIdentitySummary, SlackUser, StoredEvent } from '../events.js';
 
-const runAs = (identity: RunAsSummary | undefined) =>
+const runAs = (identity: KubernetesIdentity | undefined) =>
   identity
     ? ` as ${identity.user}${identity.groups.length > 0 ? ` (${identity.groups.join(', ')})` : ''}`
     : '';

@@ -20,7 +20,15 @@ export interface AuditedRecorder extends Omit<SessionRecorder, 'close'> {
   close(problem?: string): Promise<StoredEvent>;
 }
 
-export interface AuditLog {
+/**
+ * What a writer of events depends on (the gateway, the slackbot, the approvals store): `AuditLog`
+ * fits, tests pass a plain object. Resolves once the event is stored; rejects when it could not be.
+ */
+export interface AuditPort {
+  record(event: AuditEventInput): Promise<unknown>;
+}
+
+export interface AuditLog extends AuditPort {
   /**
    * Adds one event to the chain. Resolves once it is in Redis and the other sinks, with
    * its seq and hash; rejects with an AuditError when it could not be stored.
