@@ -8,16 +8,21 @@
 #   4. the example gatehouse.yaml and the chart's ConfigMaps against the real config loader;
 #   5. with --images: each app's production-only install (`pnpm deploy --prod`, as in its
 #      Dockerfile) starts its image entry point without a module loading error. Needs `pnpm build`.
+# With --render VALUES_FILE: only prints the chart rendered with that file, by the same renderer
+# (test/deploy/admission-policy.test.ts evaluates the ValidatingAdmissionPolicy's CEL from it).
 # Installs what it needs with apt-get when missing; a part whose tool cannot be installed is
 # SKIPPED with a message. Any validation error exits non-zero. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 images=false
-for arg in "$@"; do
-  case "$arg" in
+render_only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
     --images) images=true ;;
-    *) echo "usage: scripts/check-deploy.sh [--images]" >&2; exit 2 ;;
+    --render) render_only="${2:?--render needs a values file}"; shift ;;
+    *) echo "usage: scripts/check-deploy.sh [--images | --render VALUES_FILE]" >&2; exit 2 ;;
   esac
+  shift
 done
 
 CHART=deploy/helm/gatehouse
@@ -39,62 +44,64 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >>"$log" 2>&1
 }
 
-# --- 1. docker-compose.yml ----------------------------------------------------------------------
-compose=()
-if command -v docker-compose >/dev/null 2>&1; then
-  compose=(docker-compose)
-elif docker compose version >/dev/null 2>&1; then
-  compose=(docker compose)
-elif apt_install docker-compose && command -v docker-compose >/dev/null 2>&1; then
-  compose=(docker-compose)
-fi
-if [ ${#compose[@]} -eq 0 ]; then
-  skipped+=(compose)
-  say "SKIP compose: no docker-compose or docker compose, and apt-get could not install docker-compose"
-else
-  # A scratch project directory, so a developer's own .env is neither needed nor touched.
-  cp docker-compose.yml "$WORK/docker-compose.yml"
-  cp .env.example "$WORK/.env"
-  (cd "$WORK" && "${compose[@]}" -f docker-compose.yml config -q) || die "docker-compose.yml is invalid (${compose[*]} config)"
-  while read -r dockerfile; do
-    [ -f "$dockerfile" ] || die "docker-compose.yml builds $dockerfile, which does not exist"
-  done < <(sed -n 's/^ *dockerfile: *//p' docker-compose.yml)
-  config_default=$(sed -n 's/.*GATEHOUSE_CONFIG_FILE:-\([^}]*\)}.*/\1/p' docker-compose.yml | sort -u)
-  for file in $config_default; do
-    [ -f "$file" ] || die "docker-compose.yml mounts $file by default, which does not exist"
-  done
-  say "ok   docker-compose.yml (${compose[*]} config)"
-fi
-
-# --- 2. Dockerfiles -----------------------------------------------------------------------------
-for app in gateway slackbot; do
-  dockerfile="apps/$app/Dockerfile"
-  [ -f "$dockerfile" ] || die "$dockerfile is missing"
-  entry=$(sed -n 's/^ENTRYPOINT \["node", "\/app\/\([^"]*\)".*/\1/p' "$dockerfile")
-  [ -n "$entry" ] || die "$dockerfile has no ENTRYPOINT [\"node\", \"/app/...\"]"
-  # The bin the package declares is what `pnpm build` produces and what the image must run. A bin
-  # may be a committed launcher (bin/*.js, so pnpm links it before a build) that imports the built
-  # entry: then that entry is what the image must run.
-  bin=$(node -e '
-    const { readFileSync } = require("node:fs");
-    const { dirname, join, normalize } = require("node:path");
-    const packageJson = process.argv[1];
-    const bin = require(packageJson).bin;
-    const targets = typeof bin === "string" ? [bin] : Object.values(bin ?? {});
-    const entry = (target) => {
-      const source = readFileSync(join(dirname(packageJson), target), "utf8");
-      const launched = source.match(/^import ["\x27](\.\.\/dist\/[^"\x27]+)["\x27];$/m);
-      return normalize(launched ? join(dirname(target), launched[1]) : target);
-    };
-    console.log(targets.map(entry).join(" "));
-  ' "./apps/$app/package.json")
-  if [ -z "$bin" ]; then
-    say "note $dockerfile: apps/$app/package.json declares no bin yet; the image runs $entry"
-  elif [[ " $bin " != *" $entry "* ]]; then
-    die "$dockerfile runs $entry but apps/$app/package.json's bin is $bin"
+if [ -z "$render_only" ]; then
+  # --- 1. docker-compose.yml ----------------------------------------------------------------------
+  compose=()
+  if command -v docker-compose >/dev/null 2>&1; then
+    compose=(docker-compose)
+  elif docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+  elif apt_install docker-compose && command -v docker-compose >/dev/null 2>&1; then
+    compose=(docker-compose)
   fi
-done
-say "ok   Dockerfiles (entry points match package.json bin)"
+  if [ ${#compose[@]} -eq 0 ]; then
+    skipped+=(compose)
+    say "SKIP compose: no docker-compose or docker compose, and apt-get could not install docker-compose"
+  else
+    # A scratch project directory, so a developer's own .env is neither needed nor touched.
+    cp docker-compose.yml "$WORK/docker-compose.yml"
+    cp .env.example "$WORK/.env"
+    (cd "$WORK" && "${compose[@]}" -f docker-compose.yml config -q) || die "docker-compose.yml is invalid (${compose[*]} config)"
+    while read -r dockerfile; do
+      [ -f "$dockerfile" ] || die "docker-compose.yml builds $dockerfile, which does not exist"
+    done < <(sed -n 's/^ *dockerfile: *//p' docker-compose.yml)
+    config_default=$(sed -n 's/.*GATEHOUSE_CONFIG_FILE:-\([^}]*\)}.*/\1/p' docker-compose.yml | sort -u)
+    for file in $config_default; do
+      [ -f "$file" ] || die "docker-compose.yml mounts $file by default, which does not exist"
+    done
+    say "ok   docker-compose.yml (${compose[*]} config)"
+  fi
+
+  # --- 2. Dockerfiles -----------------------------------------------------------------------------
+  for app in gateway slackbot; do
+    dockerfile="apps/$app/Dockerfile"
+    [ -f "$dockerfile" ] || die "$dockerfile is missing"
+    entry=$(sed -n 's/^ENTRYPOINT \["node", "\/app\/\([^"]*\)".*/\1/p' "$dockerfile")
+    [ -n "$entry" ] || die "$dockerfile has no ENTRYPOINT [\"node\", \"/app/...\"]"
+    # The bin the package declares is what `pnpm build` produces and what the image must run. A bin
+    # may be a committed launcher (bin/*.js, so pnpm links it before a build) that imports the built
+    # entry: then that entry is what the image must run.
+    bin=$(node -e '
+      const { readFileSync } = require("node:fs");
+      const { dirname, join, normalize } = require("node:path");
+      const packageJson = process.argv[1];
+      const bin = require(packageJson).bin;
+      const targets = typeof bin === "string" ? [bin] : Object.values(bin ?? {});
+      const entry = (target) => {
+        const source = readFileSync(join(dirname(packageJson), target), "utf8");
+        const launched = source.match(/^import ["\x27](\.\.\/dist\/[^"\x27]+)["\x27];$/m);
+        return normalize(launched ? join(dirname(target), launched[1]) : target);
+      };
+      console.log(targets.map(entry).join(" "));
+    ' "./apps/$app/package.json")
+    if [ -z "$bin" ]; then
+      say "note $dockerfile: apps/$app/package.json declares no bin yet; the image runs $entry"
+    elif [[ " $bin " != *" $entry "* ]]; then
+      die "$dockerfile runs $entry but apps/$app/package.json's bin is $bin"
+    fi
+  done
+  say "ok   Dockerfiles (entry points match package.json bin)"
+fi
 
 # --- 3. Helm chart ------------------------------------------------------------------------------
 render=()
@@ -136,6 +143,11 @@ render_chart() {
     "${render[@]}" "${args[@]}" "$CHART"
   fi
 }
+if [ -n "$render_only" ]; then
+  [ ${#render[@]} -gt 0 ] || die "no helm binary, and Go with sprig could not be installed to render the chart"
+  render_chart "$render_only"
+  exit
+fi
 value_sets=0
 if [ ${#render[@]} -eq 0 ]; then
   skipped+=(helm)
