@@ -35,6 +35,7 @@ export type ApprovalsPort = Pick<
   | 'markStale'
   | 'setPreview'
   | 'fingerprint'
+  | 'leave'
 >;
 
 /** Records approved exec/attach sessions (@gatehouse/audit's asciicast recorder). */

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Consumers, createApprovals, startConsumers } from '@gatehouse/approvals';
+import type { AuditOutbox } from '@gatehouse/audit';
 import type { GatehouseConfig, SlackConfig } from '@gatehouse/config';
 import type { Clock } from '@gatehouse/lifecycle';
 import {
@@ -24,7 +25,7 @@ import { createSlackHttpServer } from './http-server.js';
 import { messageLink } from './links.js';
 import { registerListeners } from './listeners/index.js';
 import { createNotifier } from './notify/index.js';
-import type { ApprovalsPort, AuditPort, AuditTrailPort } from './ports.js';
+import type { ApprovalsPort, AuditTrailPort } from './ports.js';
 import { createPoster } from './post/index.js';
 import { createRefresher } from './refresh/index.js';
 import { checkSlack } from './slack-check.js';
@@ -42,7 +43,8 @@ export interface SlackbotOptions {
   readonly secrets: SlackSecrets;
   /** @defaultValue a store created from `config.redis` and `config.gateway` TTLs, closed on stop */
   readonly approvals?: ApprovalsPort | undefined;
-  readonly audit?: AuditPort | undefined;
+  /** Moves the approvals store's transition events into the audit chain (`AuditLog` fits). */
+  readonly audit?: AuditOutbox | undefined;
   /** @defaultValue the audit log's events in Redis (`@gatehouse/audit`), under `redis.keyPrefix` */
   readonly trail?: AuditTrailPort | undefined;
   readonly logger?: Logger | undefined;
@@ -118,6 +120,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
         prefix: config.redis.keyPrefix,
         requestTtlMs: config.gateway.requestTtlMs,
         grantTtlMs: config.gateway.grantTtlMs,
+        audit: options.audit,
         onError: (error) => {
           if (!health.report(error)) log.error({ err: error }, 'approvals background error');
         },
@@ -172,7 +175,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       },
     },
   });
-  const votes = createVoteService({ approvals, approvers, audit: options.audit, log });
+  const votes = createVoteService({ approvals, approvers, log });
   const commands = createCommandService({
     approvals,
     trail: options.trail ?? auditTrailIn(redis, config.redis.keyPrefix),
@@ -212,7 +215,6 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       const notifier = createNotifier({
         approvals,
         client: app.client,
-        audit: options.audit,
         log,
         permalink: link,
       });

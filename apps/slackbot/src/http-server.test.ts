@@ -23,7 +23,7 @@ describe('the HTTP front', () => {
       body,
     });
     expect(response.status).toBe(413);
-    expect(h.audit).toEqual([]);
+    expect(await h.auditEvents()).toEqual([]);
   });
 
   it('serves nothing else', async () => {

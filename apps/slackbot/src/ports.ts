@@ -1,5 +1,4 @@
 import type { Approvals } from '@gatehouse/approvals';
-import type { AuditPort } from '@gatehouse/audit';
 
 /**
  * The slice of the approvals store the bot uses. A `Pick` rather than the class, so tests can wrap
@@ -9,8 +8,6 @@ export type ApprovalsPort = Pick<
   Approvals,
   'get' | 'vote' | 'listPending' | 'countPending' | 'setSlackMessage' | 'queueNames'
 >;
-
-export type { AuditPort };
 
 /** Structured logging (pino fits); never handed tokens or request bodies. */
 export interface Log {

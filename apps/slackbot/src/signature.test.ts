@@ -82,7 +82,7 @@ describe('Slack request signatures', () => {
     const stored = await h.approvals.get(approval.id);
     expect(stored?.votes).toEqual([]);
     expect(stored?.state).toBe('pending');
-    expect(h.audit).toEqual([]);
+    expect(await h.auditEvents()).toEqual([]);
     expect(h.slack.responses().filter((r) => r.responseUrl === responseUrl)).toEqual([]);
   });
 
@@ -123,6 +123,6 @@ describe('Slack request signatures', () => {
     expect(await h.answer(responseUrl)).toContain('You approved');
     expect(h.slack.responses().filter((r) => r.responseUrl === responseUrl)).toHaveLength(1);
     expect((await h.approvals.get(approval.id))?.votes).toHaveLength(1);
-    expect(h.audit.filter((event) => event.type === 'vote')).toHaveLength(1);
+    expect((await h.auditEvents()).filter((event) => event.type === 'vote')).toHaveLength(1);
   });
 });

@@ -8,6 +8,7 @@ export {
   InvalidTransitionError,
   NotFoundError,
 } from './errors.js';
+export { runFactsOf } from './facts.js';
 export { type FingerprintInput, fingerprintOf, isConnectVerb } from './fingerprint/index.js';
 export { type QueueNames, queueNamesFor } from './keys.js';
 export type {

@@ -1,3 +1,5 @@
+import { auditKeys } from '@gatehouse/audit';
+
 /**
  * Every Redis key, channel and BullMQ queue name Gatehouse uses, built in one place
  * (a wrong key order is the classic Lua bug; see each script's KEYS header).
@@ -13,6 +15,10 @@ export interface Keys {
   readonly pending: string;
   /** Sorted set, score expiresAt, member id: what the expiry sweeper looks at. */
   readonly expiries: string;
+  /** Sorted set, score grantExpiresAt, member id: approved, unclaimed grants the sweeper lapses. */
+  readonly grants: string;
+  /** The audit log's outbox (`@gatehouse/audit` auditKeys): every transition pushes its event here. */
+  readonly outbox: string;
   /** Pub/sub channel: one JSON `ApprovalChange` per change. */
   readonly events: string;
 }
@@ -24,6 +30,8 @@ export function keysFor(prefix: string): Keys {
     fingerprint: (fingerprint) => `${prefix}:fingerprint:${fingerprint}`,
     pending: `${prefix}:pending`,
     expiries: `${prefix}:expiries`,
+    grants: `${prefix}:grants`,
+    outbox: auditKeys(prefix).outbox,
     events: `${prefix}:events`,
   };
 }

@@ -10,7 +10,9 @@ export type ApprovalState =
   | 'dispatched'
   | 'completed'
   /** Claimed for dispatch, but the target was no longer the one approved: nothing was sent. */
-  | 'stale';
+  | 'stale'
+  /** Approved, and the one-time grant ran out before anyone claimed it: never sent. */
+  | 'lapsed';
 
 /** The request as it will be replayed upstream once approved. */
 export interface HeldRequest {
@@ -175,6 +177,12 @@ export interface ApprovalRequest {
   readonly dispatch?: DispatchRecord | undefined;
   /** Set in state `stale`: the target changed between approval and dispatch, so nothing was sent. */
   readonly stale?: StaleRecord | undefined;
+  /** Held connections waiting on it right now (the opener's and identical joins'). */
+  readonly holders?: number | undefined;
+  /** When the last held connection went (epoch ms); absent while one is held. */
+  readonly requesterGoneAt?: number | undefined;
+  /** When the unused grant ran out (state lapsed). */
+  readonly lapsedAt?: number | undefined;
   readonly slack?: { readonly channel: string; readonly ts: string } | undefined;
   /** The blast radius, once the gateway has read it (`setPreview`). */
   readonly preview?: ApprovalPreview | undefined;

@@ -162,6 +162,47 @@ export interface ApprovalExpiredEvent {
   readonly approvalId: string;
 }
 
+/** Another identical request from the same agent joined the pending approval (its connection is held too). */
+export interface ApprovalJoinedEvent {
+  readonly type: 'approval.joined';
+  readonly approvalId: string;
+  readonly agent: string;
+}
+
+/** Every held connection of the approval is gone (kubectl interrupted, gateway restarted or timed out). */
+export interface RequesterDisconnectedEvent {
+  readonly type: 'requester.disconnected';
+  readonly approvalId: string;
+}
+
+/** A held connection is back after all had gone (an identical request joined). */
+export interface RequesterBackEvent {
+  readonly type: 'requester.back';
+  readonly approvalId: string;
+}
+
+/** The approved request has no held connection: it runs only if the agent re-runs it before `expiresAt`. */
+export interface GrantIssuedEvent {
+  readonly type: 'grant.issued';
+  readonly approvalId: string;
+  /** ISO 8601 UTC. */
+  readonly expiresAt: string;
+}
+
+/** The grant ran out before the agent re-ran the request: approved, and never sent. */
+export interface GrantExpiredEvent {
+  readonly type: 'grant.expired';
+  readonly approvalId: string;
+}
+
+/** The dispatched request ended: what the cluster answered (499: the client left first, 503: unreachable). */
+export interface ApprovalCompletedEvent {
+  readonly type: 'approval.completed';
+  readonly approvalId: string;
+  readonly status: number;
+  readonly durationMs: number;
+}
+
 export interface DispatchEvent {
   readonly type: 'dispatch';
   readonly approvalId: string;
@@ -241,6 +282,12 @@ type PlainEvent =
   | ApprovalApprovedEvent
   | ApprovalDeniedEvent
   | ApprovalExpiredEvent
+  | ApprovalJoinedEvent
+  | RequesterDisconnectedEvent
+  | RequesterBackEvent
+  | GrantIssuedEvent
+  | GrantExpiredEvent
+  | ApprovalCompletedEvent
   | DispatchEvent
   | ApprovalStaleEvent
   | UpstreamResponseEvent
@@ -264,6 +311,12 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'approval.approved',
   'approval.denied',
   'approval.expired',
+  'approval.joined',
+  'requester.disconnected',
+  'requester.back',
+  'grant.issued',
+  'grant.expired',
+  'approval.completed',
   'dispatch',
   'approval.stale',
   'upstream.response',

@@ -19,8 +19,10 @@ export type {
   ActionSummary,
   AgentIdentitySummary,
   ApprovalApprovedEvent,
+  ApprovalCompletedEvent,
   ApprovalDeniedEvent,
   ApprovalExpiredEvent,
+  ApprovalJoinedEvent,
   ApprovalPreviewEvent,
   ApprovalRequestedEvent,
   ApprovalStaleEvent,
@@ -30,7 +32,11 @@ export type {
   ChainFields,
   DecisionSummary,
   DispatchEvent,
+  GrantExpiredEvent,
+  GrantIssuedEvent,
   GrantUsedEvent,
+  RequesterBackEvent,
+  RequesterDisconnectedEvent,
   RequestInput,
   RequestLimitedEvent,
   RequestReceivedEvent,
@@ -45,7 +51,7 @@ export type {
 } from './events.js';
 export { AUDIT_EVENT_TYPES } from './events.js';
 export { type AuditKeys, auditKeys } from './keys.js';
-export type { AuditedRecorder, AuditLog, AuditPort } from './log/index.js';
+export type { AuditedRecorder, AuditLog, AuditOutbox, AuditPort } from './log/index.js';
 export { createAuditLog } from './log/index.js';
 export type { AuditLogOptions } from './log/options.js';
 export type { RecordingOptions } from './recording/asciicast.js';

@@ -6,6 +6,12 @@ export interface AuditKeys {
   readonly turn: string;
   /** Stream of serialised events, field `e`, in chain order. */
   readonly log: string;
+  /**
+   * List of JSON events (each with its `time`) that state changes pushed in the same Lua script as
+   * the change (the approvals store's transitions); drained into the chain in list order, so the
+   * chain's order is the order the changes happened in, whichever process made them.
+   */
+  readonly outbox: string;
   /** List of stream ids of one approval's events, so `show` need not scan the log. */
   approval(approvalId: string): string;
 }
@@ -16,6 +22,7 @@ export function auditKeys(prefix: string): AuditKeys {
     head: `${base}:head`,
     turn: `${base}:turn`,
     log: `${base}:log`,
+    outbox: `${base}:outbox`,
     approval: (approvalId) => `${base}:approval:${approvalId}`,
   };
 }

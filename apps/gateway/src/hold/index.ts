@@ -41,7 +41,6 @@ export async function holdForApproval(
     recordReceived(judged, ctx, granted.id);
     ctx.metrics.requests.inc({ cluster, decision: 'grant' });
     logger.info({ requestId: judged.id, approvalId: granted.id, agent: judged.agent.id }, 'grant used');
-    void ctx.audit.record({ type: 'grant.used', approvalId: granted.id, agent: judged.agent.id });
     await dispatch(judged, granted, 'grant', ctx);
     return;
   }
@@ -55,8 +54,17 @@ export async function holdForApproval(
   );
 
   const settled = await wait(judged, approval.id, ctx);
+  if (!settled || settled.state === 'pending') {
+    // This connection no longer holds it (the client left, or the hold timed out); the last one
+    // leaving records the requester as gone: once approved, the approval is a grant for the retry.
+    await approvals
+      .leave(approval.id)
+      .catch((error: unknown) =>
+        logger.error({ err: error, approvalId: approval.id }, 'cannot record that the requester left'),
+      );
+  }
   if (!settled) {
-    // Nothing is sent without a live requester; once approved the approval is a grant for the retry.
+    // Nothing is sent without a live requester.
     logger.info({ requestId: judged.id, approvalId: approval.id }, 'client left while held');
     return;
   }
@@ -143,19 +151,6 @@ async function openApproval(
     return undefined;
   }
   if (!joined) {
-    void ctx.audit.record({
-      type: 'approval.requested',
-      approvalId: approval.id,
-      agent: judged.agent.id,
-      cluster,
-      command: judged.command,
-      rule: decision.rule,
-      reason: decision.reason,
-      group: decision.group,
-      approvalsNeeded: decision.approvals,
-      expiresAt: new Date(approval.expiresAt).toISOString(),
-      runAs: judged.runAs,
-    });
     // Only the replica that opened it reads the blast radius, in the background: nothing here waits.
     const self = ctx.clusters.get(cluster) ?? judged.upstream;
     startPreview(
@@ -258,7 +253,6 @@ async function dispatch(
   }
   if (!plan.send) {
     await ctx.approvals.markStale(approvalId, ctx.replicaId, plan.reason);
-    void ctx.audit.record({ type: 'approval.stale', approvalId, reason: plan.reason, holder: ctx.replicaId });
     ctx.logger.info(
       { requestId: claimed.id, approvalId, reason: plan.reason },
       'approved request not sent: stale',
@@ -267,7 +261,6 @@ async function dispatch(
     return;
   }
   const judged = plan.judged;
-  void ctx.audit.record({ type: 'dispatch', approvalId, via, holder: ctx.replicaId });
   const tap = await recordSession(judged, approvalId, ctx);
   const result = await forward(judged, ctx, approvalId, tap);
   const completion =

@@ -119,7 +119,7 @@ function budgeted(reader: KubeReader, allowance: { left: number }, max: number):
 
 /**
  * Starts the preview of a new approval in the background: the held request and the Slack post never
- * wait for it. The result is stored on the approval (the slackbot re-renders) and audited.
+ * wait for it. The result is stored on the approval, which audits it (the slackbot re-renders).
  */
 export function startPreview(input: PreviewInput, ctx: GatewayContext): void {
   const timeoutMs = ctx.previewTimeoutMs ?? 0;
@@ -139,13 +139,6 @@ export function startPreview(input: PreviewInput, ctx: GatewayContext): void {
           }).finally(() => previews.give(cluster, 1))
         : skipped(cluster, settings.previewConcurrency, ctx.clock.now());
     if (!preview) return;
-    void ctx.audit.record({
-      type: 'approval.preview',
-      approvalId: input.approvalId,
-      status: preview.status,
-      summary: describePreview(preview),
-      durationMs: preview.durationMs,
-    });
     await ctx.approvals.setPreview(input.approvalId, preview);
     ctx.logger.info(
       { approvalId: input.approvalId, status: preview.status, durationMs: preview.durationMs },

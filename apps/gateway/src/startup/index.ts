@@ -69,14 +69,6 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
     cleanups.push(() => redis.quit());
     const tls = await prepareServerTls(config.gateway);
 
-    const approvals = createApprovals({
-      redis: config.redis.url,
-      prefix: config.redis.keyPrefix,
-      requestTtlMs: config.gateway.requestTtlMs,
-      grantTtlMs: config.gateway.grantTtlMs,
-      onError: (error) => logger.error({ err: error }, 'approvals background task failed'),
-    });
-    cleanups.push(() => approvals.close());
     const audit = createAuditLog({
       redis,
       prefix: config.redis.keyPrefix,
@@ -86,6 +78,16 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       onSinkError: (error, sink) => logger.error({ err: error, sink }, 'audit sink failed'),
     });
     cleanups.push(() => audit.close());
+    const approvals = createApprovals({
+      redis: config.redis.url,
+      prefix: config.redis.keyPrefix,
+      requestTtlMs: config.gateway.requestTtlMs,
+      grantTtlMs: config.gateway.grantTtlMs,
+      // Every transition's audit event is moved into the chain by the store, in transition order.
+      audit,
+      onError: (error) => logger.error({ err: error }, 'approvals background task failed'),
+    });
+    cleanups.push(() => approvals.close());
 
     const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const clusterConfigs = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));

@@ -120,6 +120,13 @@ export function createFakeApprovals(
       return records.get(id);
     },
 
+    async leave(id) {
+      const approval = records.get(id);
+      if (!approval) throw new Error(`no approval ${id}`);
+      const holders = Math.max(0, (approval.holders ?? 1) - 1);
+      return update(id, { holders, ...(holders === 0 && { requesterGoneAt: Date.now() }) });
+    },
+
     async setPreview(id, preview) {
       return update(id, { preview });
     },

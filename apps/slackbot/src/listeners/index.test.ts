@@ -32,7 +32,7 @@ describe('who may approve', () => {
     const dm = h.slack.dmChannel(USERS.alice.id);
     await h.slack.waitFor('the owner DM', () => h.slack.messages(dm).length === 1);
     expect(h.slack.messages(dm)[0]!.text).toContain('approved');
-    expect(h.audit).toEqual([
+    expect(await h.auditEvents()).toEqual([
       expect.objectContaining({
         type: 'vote',
         approvalId: approval.id,
@@ -59,7 +59,7 @@ describe('who may approve', () => {
     expect((await h.approvals.get(approval.id))?.state).toBe('pending');
     expect(h.messageText(approval)).toContain('0/1');
     expect(hasButtons(h.slack.message(approval.slack.channel, approval.slack.ts)!.blocks)).toBe(true);
-    expect(h.audit).toEqual([
+    expect(await h.auditEvents()).toEqual([
       expect.objectContaining({
         type: 'vote',
         outcome: 'refused',
@@ -78,7 +78,9 @@ describe('who may approve', () => {
     expect(answer).toContain('You own agent');
     expect(await votesOf(approval.id)).toEqual([]);
     expect((await h.approvals.get(approval.id))?.state).toBe('pending');
-    expect(h.audit).toEqual([expect.objectContaining({ type: 'vote', outcome: 'refused', reason: 'owner' })]);
+    expect(await h.auditEvents()).toEqual([
+      expect.objectContaining({ type: 'vote', outcome: 'refused', reason: 'owner' }),
+    ]);
   });
 
   it('uses a configured member list for groups without a Slack user group', async () => {
@@ -138,7 +140,7 @@ describe('votes and decisions', () => {
     expect(text).toContain('<@U0BOB> approved');
     expect(text).toContain('<@U0CAROL> approved');
     expect(hasButtons(h.slack.message(approval.slack.channel, approval.slack.ts)!.blocks)).toBe(false);
-    expect(h.audit.filter((event) => event.type === 'approval.approved')).toHaveLength(1);
+    expect((await h.auditEvents()).filter((event) => event.type === 'approval.approved')).toHaveLength(1);
   });
 
   it('denies with the reason given in the modal, and says so in the message and to the owners', async () => {
@@ -162,7 +164,7 @@ describe('votes and decisions', () => {
     const dm = h.slack.dmChannel(USERS.alice.id);
     await h.slack.waitFor('the owner DM', () => h.slack.messages(dm).length === 1);
     expect(JSON.stringify(h.slack.messages(dm)[0]!.blocks)).toContain('change freeze until Monday');
-    expect(h.audit).toContainEqual({
+    expect(await h.auditEvents()).toContainEqual({
       type: 'approval.denied',
       approvalId: approval.id,
       by: { id: 'U0CAROL', name: 'carol' },
@@ -198,8 +200,10 @@ describe('votes and decisions', () => {
     const stored = await h.approvals.get(approval.id);
     expect(stored?.state).toBe('approved');
     expect(stored?.votes).toHaveLength(2);
-    expect(h.audit.filter((event) => event.type === 'approval.approved')).toHaveLength(1);
-    expect(h.audit.filter((event) => event.type === 'vote' && event.outcome === 'accepted')).toHaveLength(2);
+    expect((await h.auditEvents()).filter((event) => event.type === 'approval.approved')).toHaveLength(1);
+    expect(
+      (await h.auditEvents()).filter((event) => event.type === 'vote' && event.outcome === 'accepted'),
+    ).toHaveLength(2);
     await h.waitForMessage(approval, 'shows the approval', (text) => text.includes('*Approved*'));
   });
 
@@ -218,7 +222,7 @@ describe('votes and decisions', () => {
     const winners = [approveAnswer.includes('You approved'), denyAnswer.includes('You denied')];
     expect(winners.filter(Boolean)).toHaveLength(1);
     expect(winners[0]).toBe(state === 'approved');
-    const decisions = h.audit.filter(
+    const decisions = (await h.auditEvents()).filter(
       (event) => event.type === 'approval.approved' || event.type === 'approval.denied',
     );
     expect(decisions.map((event) => event.type)).toEqual([
@@ -249,7 +253,7 @@ describe('votes and decisions', () => {
     expect(await votesOf(approval.id)).toEqual([]);
     const dm = h.slack.dmChannel(USERS.alice.id);
     await h.slack.waitFor('the owner DM', () => h.slack.messages(dm).length === 1);
-    expect(h.audit.filter((event) => event.type === 'approval.expired')).toEqual([
+    expect((await h.auditEvents()).filter((event) => event.type === 'approval.expired')).toEqual([
       { type: 'approval.expired', approvalId: approval.id },
     ]);
   });

@@ -1,14 +1,13 @@
 import type { ApprovalRequest, NotifyJobData } from '@gatehouse/approvals';
 import type { WebClient } from '@slack/web-api';
 import type { Job } from 'bullmq';
-import type { ApprovalsPort, AuditPort, Log } from '../ports.js';
+import type { ApprovalsPort, Log } from '../ports.js';
 import { renderDecisionDm } from '../render/decision.js';
 
 export type NotifyJob = Pick<Job<NotifyJobData>, 'data' | 'progress' | 'updateProgress'>;
 
 /** What an earlier attempt of the same job already did, so a retry does not repeat it. */
 interface NotifyProgress {
-  readonly audited: boolean;
   /** Owners already sent the DM. */
   readonly sent: readonly string[];
 }
@@ -16,14 +15,13 @@ interface NotifyProgress {
 export interface NotifierOptions {
   readonly approvals: Pick<ApprovalsPort, 'get'>;
   readonly client: WebClient;
-  readonly audit?: AuditPort | undefined;
   readonly log: Log;
   readonly permalink: (approval: ApprovalRequest) => string | undefined;
 }
 
 /**
  * DMs the requesting agent's owners the outcome (conversations.open + chat.postMessage), once per
- * approval; records `approval.expired` for requests that ran out (votes record approve/deny).
+ * approval and outcome (a grant that lapsed unused corrects an earlier "approved").
  */
 export function createNotifier(options: NotifierOptions) {
   const { approvals, client, log } = options;
@@ -32,10 +30,6 @@ export function createNotifier(options: NotifierOptions) {
     if (!approval || approval.state === 'pending') return 0;
     const progress = job.progress as Partial<NotifyProgress> | undefined;
     const sent = new Set(progress?.sent ?? []);
-    if (approval.state === 'expired' && !progress?.audited) {
-      await options.audit?.record({ type: 'approval.expired', approvalId: approval.id });
-      await job.updateProgress({ audited: true, sent: [...sent] } satisfies NotifyProgress);
-    }
     const message = renderDecisionDm(approval, options.permalink(approval));
     for (const owner of approval.owners) {
       if (sent.has(owner)) continue;
@@ -43,7 +37,7 @@ export function createNotifier(options: NotifierOptions) {
       if (!dm.channel?.id) continue;
       await client.chat.postMessage({ channel: dm.channel.id, text: message.text, blocks: message.blocks });
       sent.add(owner);
-      await job.updateProgress({ audited: true, sent: [...sent] } satisfies NotifyProgress);
+      await job.updateProgress({ sent: [...sent] } satisfies NotifyProgress);
     }
     log.info(
       { approvalId: approval.id, state: approval.state, owners: sent.size },

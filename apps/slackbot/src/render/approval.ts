@@ -1,4 +1,5 @@
-import type { ApprovalRequest, Vote } from '@gatehouse/approvals';
+import { type ApprovalRequest, runFactsOf, type Vote } from '@gatehouse/approvals';
+import { runFact } from '@gatehouse/lifecycle';
 import type { KnownBlock } from '@slack/web-api';
 import { ActionId, BlockId } from '../ids.js';
 import { changeBlocks } from './change.js';
@@ -47,11 +48,16 @@ export function outcomeLine(approval: ApprovalRequest): string {
     .filter((vote) => vote.decision === 'approve')
     .map((vote) => mention(vote.userId))
     .join(', ');
+  const fact = runFact(runFactsOf(approval), date);
   switch (approval.state) {
-    case 'pending':
-      return `:hourglass_flowing_sand: *Waiting for approval*: ${tally} from ${code(approval.group)}, expires ${date(approval.expiresAt)}`;
+    case 'pending': {
+      const gone = fact === undefined ? '' : `. :warning: ${fact}`;
+      return `:hourglass_flowing_sand: *Waiting for approval*: ${tally} from ${code(approval.group)}, expires ${date(approval.expiresAt)}${gone}`;
+    }
     case 'approved':
-      return `:white_check_mark: *Approved*${decidedAt} by ${approvers}; the gateway sends it to the cluster next`;
+      return `:white_check_mark: *Approved*${decidedAt} by ${approvers}; ${fact}`;
+    case 'lapsed':
+      return `:hourglass: *Approved*${decidedAt} by ${approvers}; ${fact}. Nothing was sent to the cluster`;
     case 'denied': {
       const reason = approval.denyReason ? clip(approval.denyReason, 500) : 'no reason given';
       return `:no_entry: *Denied*${decidedAt} by ${mention(approval.deniedBy ?? 'unknown')}: ${reason}. Nothing was sent to the cluster`;
@@ -62,10 +68,7 @@ export function outcomeLine(approval: ApprovalRequest): string {
     case 'completed': {
       const dispatch = approval.dispatch;
       const via = dispatch?.via === 'grant' ? "on the agent's retry" : 'on the held connection';
-      const when = dispatch ? ` ${date(dispatch.at)}` : '';
-      const status =
-        dispatch?.status === undefined ? 'waiting for its answer' : `upstream answered ${dispatch.status}`;
-      return `:rocket: *Approved* by ${approvers} and *sent to the cluster*${when} ${via}; ${status}`;
+      return `:rocket: *Approved* by ${approvers}; ${fact ?? 'being sent to the cluster'} (${via})`;
     }
     case 'stale': {
       const reason = approval.stale ? clip(approval.stale.reason, 1_000) : 'the target changed';

@@ -20,6 +20,9 @@ import { createSlackbot, EVENTS_PATH, type Slackbot } from '../app.js';
 import { ActionId, BlockId, DENY_REASON_INPUT } from '../ids.js';
 import type { ApprovalsPort } from '../ports.js';
 
+/** The audit events the slackbot tests assert on (votes and what they decided). */
+const DECISION_EVENTS = new Set(['vote', 'approval.approved', 'approval.denied', 'approval.expired']);
+
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const SIGNING_SECRET = 'gatehouse-test-signing-secret';
 export const CHANNEL = 'C0APPROVALS';
@@ -107,7 +110,22 @@ export function blocksText(blocks: unknown): string {
 export class Harness {
   readonly prefix = `slackbot-test-${randomUUID().slice(0, 8)}`;
   readonly clock = new TestClock();
-  readonly audit: AuditEventInput[] = [];
+  /**
+   * The votes and decisions the approvals store recorded for this harness, in chain order, without
+   * the chain fields (the store writes them; the bot writes none).
+   */
+  async auditEvents(): Promise<AuditEventInput[]> {
+    await this.auditLog.drainOutbox();
+    const redis = new Redis(REDIS_URL);
+    const entries = await redis.xrange(`${this.prefix}:audit:log`, '-', '+').finally(() => redis.quit());
+    return entries
+      .map(([, fields]) => JSON.parse(fields[1] ?? '{}') as Record<string, unknown>)
+      .filter((event) => DECISION_EVENTS.has(String(event.type)))
+      .map(
+        ({ seq: _seq, time: _time, prevHash: _prev, hash: _hash, ...event }) =>
+          event as unknown as AuditEventInput,
+      );
+  }
   slack!: SlackApiFake;
   approvals!: Approvals;
   auditLog!: AuditLog;
@@ -149,6 +167,7 @@ export class Harness {
       requestTtlMs: 600_000,
       grantTtlMs: 600_000,
       sweepIntervalMs: 0,
+      audit: { drainOutbox: () => this.auditLog.drainOutbox() },
     });
     this.auditLog = createAuditLog({ redis: REDIS_URL, prefix: this.prefix });
     await this.startBot();
@@ -166,13 +185,6 @@ export class Harness {
         appToken: this.#options.socketMode ? this.slack.appToken : undefined,
       },
       approvals: this.#options.wrapApprovals ? this.#options.wrapApprovals(this.approvals) : this.approvals,
-      // Kept in memory for exact assertions, and written to the real audit log for `show`.
-      audit: {
-        record: async (event) => {
-          this.audit.push(event);
-          await this.auditLog.record(event);
-        },
-      },
       logger: pino({ level: 'silent' }),
       clock: this.clock,
       // Small and explicit: WebClient's default retries for about thirty minutes.

@@ -1,7 +1,8 @@
-import type { ApprovalRequest, VoteResult } from '@gatehouse/approvals';
-import type { AuditEventInput, SlackUser } from '@gatehouse/audit';
+import { type ApprovalRequest, runFactsOf, type VoteResult } from '@gatehouse/approvals';
+import type { SlackUser } from '@gatehouse/audit';
+import { runFact } from '@gatehouse/lifecycle';
 import type { ApproverCheck } from '../approvers/index.js';
-import type { ApprovalsPort, AuditPort, Log } from '../ports.js';
+import type { ApprovalsPort, Log } from '../ports.js';
 import { code, date, mention } from '../render/mrkdwn.js';
 
 /**
@@ -48,29 +49,25 @@ export interface VoteService {
 export interface VoteServiceOptions {
   readonly approvals: Pick<ApprovalsPort, 'get' | 'vote'>;
   readonly approvers: ApproverCheck;
-  readonly audit?: AuditPort | undefined;
   readonly log: Log;
 }
 
 /**
  * Turns a click into a vote: checks the clicker may vote, lets the approvals store change state
- * atomically (one script, so concurrent clicks never double-count), audits, and words the answer.
+ * and record it atomically (one script, so concurrent clicks never double-count and every click,
+ * counted or refused, is in the audit), and words the answer.
  */
 export function createVoteService(options: VoteServiceOptions): VoteService {
   const { approvals, approvers, log } = options;
 
-  const audit = async (event: AuditEventInput) => {
-    try {
-      await options.audit?.record(event);
-    } catch (error) {
-      // The vote already happened in Redis; a lost audit line is logged loudly rather than
-      // turned into a failed click that the user would retry.
-      log.error(
-        { err: error, event: event.type, approvalId: 'approvalId' in event ? event.approvalId : undefined },
-        'audit record failed',
-      );
-    }
-  };
+  /** A click refused here is still a vote on record: the store records it as refused, with why. */
+  const refuse = (approval: ApprovalRequest, click: Pick<Ballot, 'user' | 'decision'>, refusal: string) =>
+    approvals.vote(approval.id, {
+      userId: click.user.id,
+      userName: click.user.name,
+      decision: click.decision,
+      refusal,
+    });
 
   async function precheck(approvalId: string, user: SlackUser, origin: ClickOrigin): Promise<Precheck> {
     const approval = await approvals.get(approvalId);
@@ -82,7 +79,11 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
     }
     if (approval.state !== 'pending') return { ok: false, message: closed(approval) };
     const eligibility = await approvers.check(approval, user.id);
-    if (!eligibility.eligible) return { ok: false, message: eligibility.message };
+    if (!eligibility.eligible) {
+      // The Deny button opens a modal only for those who may deny; a refused Deny is on record too.
+      await refuse(approval, { user, decision: 'deny' }, eligibility.refusal);
+      return { ok: false, message: eligibility.message };
+    }
     return { ok: true, approval, posted };
   }
 
@@ -91,15 +92,7 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
     approval: ApprovalRequest,
     click: Pick<Ballot, 'user' | 'decision' | 'origin'>,
   ): Promise<void> {
-    await audit({
-      type: 'vote',
-      approvalId: approval.id,
-      user: click.user,
-      group: approval.group,
-      decision: click.decision,
-      outcome: 'refused',
-      reason: 'wrong-message',
-    });
+    await refuse(approval, click, 'wrong-message');
     log.warn(
       { approvalId: approval.id, user: click.user.id, origin: click.origin, posted: approval.slack },
       'vote refused: the click did not come from the approval message',
@@ -109,16 +102,6 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
   async function cast(ballot: Ballot): Promise<BallotResult> {
     const approval = await approvals.get(ballot.approvalId);
     if (!approval) return { counted: false, outcome: 'not-found', message: notFound(ballot.approvalId) };
-    const refusedVote = (reason: string) =>
-      audit({
-        type: 'vote',
-        approvalId: approval.id,
-        user: ballot.user,
-        group: approval.group,
-        decision: ballot.decision,
-        outcome: 'refused',
-        reason,
-      });
     if (!fromPostedMessage(approval, ballot.origin)) {
       await refuseWrongMessage(approval, ballot);
       return { counted: false, outcome: 'wrong-message', message: wrongMessage(approval) };
@@ -127,7 +110,7 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
     if (approval.state === 'pending') {
       const eligibility = await approvers.check(approval, ballot.user.id);
       if (!eligibility.eligible) {
-        await refusedVote(eligibility.refusal);
+        await refuse(approval, ballot, eligibility.refusal);
         log.info(
           { approvalId: approval.id, user: ballot.user.id, refusal: eligibility.refusal },
           'vote refused',
@@ -143,40 +126,6 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
     });
     const counted =
       result.outcome === 'recorded' || result.outcome === 'approved' || result.outcome === 'denied';
-    if (counted) {
-      await audit({
-        type: 'vote',
-        approvalId: approval.id,
-        user: ballot.user,
-        group: approval.group,
-        decision: ballot.decision,
-        outcome: 'accepted',
-        reason: ballot.reason,
-        tally: { approvals: result.approvals, needed: result.needed },
-      });
-    } else {
-      await refusedVote(result.outcome);
-    }
-    if (result.outcome === 'approved') {
-      const approvers = result.approval.votes
-        .filter((vote) => vote.decision === 'approve')
-        .map((vote) => ({ id: vote.userId, name: vote.userName }));
-      await audit({
-        type: 'approval.approved',
-        approvalId: approval.id,
-        approvers,
-        decidedAt: decidedAt(result.approval),
-      });
-    }
-    if (result.outcome === 'denied') {
-      await audit({
-        type: 'approval.denied',
-        approvalId: approval.id,
-        by: ballot.user,
-        reason: ballot.reason ?? '',
-        decidedAt: decidedAt(result.approval),
-      });
-    }
     log.info(
       { approvalId: approval.id, user: ballot.user.id, decision: ballot.decision, outcome: result.outcome },
       'vote',
@@ -227,7 +176,7 @@ function answer(ballot: Ballot, result: VoteResult): string {
     case 'recorded':
       return `Your approval of ${id} is recorded: ${tally} approvals so far. It goes through once ${result.needed} people approve.`;
     case 'approved':
-      return `You approved ${id} (${tally}). The gateway sends it to the cluster now.`;
+      return `You approved ${id} (${tally}): ${runFact(runFactsOf(result.approval), date)}.`;
     case 'denied':
       return `You denied ${id}. Nothing reaches the cluster; the requester's owners are told.`;
     case 'duplicate': {
@@ -240,10 +189,7 @@ function answer(ballot: Ballot, result: VoteResult): string {
     case 'already-decided':
     case 'expired':
       return closed(result.approval);
+    case 'refused':
+      return `Your vote on ${id} was refused; nothing was counted.`;
   }
-}
-
-/** The moment the decision took effect in Redis, which the audit reports rather than its write time. */
-function decidedAt(approval: { readonly decidedAt?: number | undefined }): string | undefined {
-  return approval.decidedAt === undefined ? undefined : new Date(approval.decidedAt).toISOString();
 }

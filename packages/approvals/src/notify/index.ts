@@ -12,6 +12,7 @@ const STATES: ReadonlySet<string> = new Set([
   'dispatched',
   'completed',
   'stale',
+  'lapsed',
 ]);
 
 /**

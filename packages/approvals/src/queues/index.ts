@@ -37,6 +37,7 @@ export const NOTIFIED_STATES: ReadonlySet<ApprovalState> = new Set<ApprovalState
   'approved',
   'denied',
   'expired',
+  'lapsed',
 ]);
 
 /** The job id that makes "tell once per approval and outcome" hold across retries, replicas and restarts. */

@@ -7,17 +7,21 @@ import type { LuaScript } from './run.js';
  * ARGV[1] id
  * ARGV[2] upstream HTTP status
  * ARGV[3] duration ms
+ * KEYS[2] audit outbox
  * ARGV[4] events channel
+ * ARGV[5] now as ISO 8601
  * Returns {1, HGETALL approval} completed | {-1} not found | {-2, state} not dispatched.
  */
 export const completeScript: LuaScript = {
   name: 'complete',
-  numberOfKeys: 1,
+  numberOfKeys: 2,
   lua: `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {-1} end
 if state ~= 'dispatched' then return {-2, state} end
 redis.call('HSET', KEYS[1], 'state', 'completed', 'dispatchStatus', ARGV[2], 'dispatchDurationMs', ARGV[3])
+record(KEYS[2], {type = 'approval.completed', approvalId = ARGV[1], status = tonumber(ARGV[2]),
+  durationMs = tonumber(ARGV[3]), time = ARGV[5]})
 announce(KEYS[1], ARGV[4], ARGV[1], 'completed', 'completed')
 return {1, redis.call('HGETALL', KEYS[1])}
 `,

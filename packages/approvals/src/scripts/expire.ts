@@ -9,13 +9,15 @@ import type { LuaScript } from './run.js';
  * KEYS[4] body           keys.body(id)
  * ARGV[1] id
  * ARGV[2] now (epoch ms)
+ * KEYS[5] audit outbox
  * ARGV[3] events channel
+ * ARGV[4] now as ISO 8601
  * Returns {1, HGETALL approval} expired | {-1} not found | {-2, state} not pending | {-4} not due yet.
  * Not found and not pending also drop the id from the expiry index, so the sweeper stops seeing it.
  */
 export const expireScript: LuaScript = {
   name: 'expire',
-  numberOfKeys: 4,
+  numberOfKeys: 5,
   lua: `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
@@ -31,6 +33,7 @@ redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedAt', ARGV[2])
 redis.call('ZREM', KEYS[2], redis.call('HGET', KEYS[1], 'pendingMember'))
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[4])
+record(KEYS[5], {type = 'approval.expired', approvalId = ARGV[1], time = ARGV[4]})
 announce(KEYS[1], ARGV[3], ARGV[1], 'expired', 'expired')
 return {1, redis.call('HGETALL', KEYS[1])}
 `,

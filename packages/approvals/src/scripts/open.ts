@@ -30,14 +30,18 @@ export enum OpenOutcome {
  * ARGV[9] expiresAt (epoch ms)
  * ARGV[10] repeat window ms: a seen approval denied or expired less than this long ago answers again
  *          (exec/attach/port-forward, whose SPDY retry follows a refused WebSocket; 0 otherwise)
- * ARGV[11..] field, value pairs of the new approval hash (state pending, revision 0)
+ * ARGV[11] the `approval.requested` audit event (JSON, with time) recorded when created
+ * ARGV[12] the `approval.joined` audit event (JSON, with time) recorded when joined
+ * ARGV[13] now as ISO 8601, for the `requester.back` event
+ * ARGV[14..] field, value pairs of the new approval hash (state pending, revision 0)
+ * KEYS[7] audit outbox
  * Returns {1, HGETALL new} created | {2, HGETALL seen} joined (seen is pending and not past expiresAt)
  *       | {3, HGETALL seen} repeated (seen is denied or expired, decidedAt + window > now)
  *       | {-3} retry: KEYS[1] no longer holds seenId | {-5} newId is taken
  */
 export const openScript: LuaScript = {
   name: 'open',
-  numberOfKeys: 6,
+  numberOfKeys: 7,
   lua: `
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return {-3} end
@@ -45,6 +49,12 @@ local now = tonumber(ARGV[3])
 if current ~= '' then
   local seen = redis.call('HMGET', KEYS[2], 'state', 'expiresAt', 'decidedAt')
   if seen[1] == 'pending' and now < tonumber(seen[2]) then
+    redis.call('RPUSH', KEYS[7], ARGV[12])
+    if redis.call('HINCRBY', KEYS[2], 'holders', 1) == 1 then
+      redis.call('HDEL', KEYS[2], 'requesterGoneAt')
+      record(KEYS[7], {type = 'requester.back', approvalId = ARGV[1], time = ARGV[13]})
+      announce(KEYS[2], ARGV[6], ARGV[1], 'pending', 'presence')
+    end
     return {2, redis.call('HGETALL', KEYS[2])}
   end
   local window = tonumber(ARGV[10])
@@ -55,8 +65,10 @@ if current ~= '' then
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {-5} end
 local fields = {}
-for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 14, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[3], unpack(fields))
+redis.call('HSET', KEYS[3], 'holders', 1)
+redis.call('RPUSH', KEYS[7], ARGV[11])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[5]) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])

@@ -67,6 +67,9 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
     grantExpiresAt: optionalNumber('grantExpiresAt'),
     dispatch: decodeDispatch(f),
     stale: decodeStale(f),
+    holders: Number(f.get('holders') ?? 0),
+    requesterGoneAt: optionalNumber('requesterGoneAt'),
+    lapsedAt: optionalNumber('lapsedAt'),
     slack:
       slackChannel !== undefined && slackTs !== undefined
         ? { channel: slackChannel, ts: slackTs }

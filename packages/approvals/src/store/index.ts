@@ -12,10 +12,13 @@ import { newApprovalId } from '../ids.js';
 import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
 import type { ApprovalPreview, ApprovalRequest, ApprovalState } from '../model.js';
 import { ChangeFeed } from '../notify/index.js';
+import { describePreview } from '../preview/index.js';
 import { ApprovalQueues, NOTIFIED_STATES } from '../queues/index.js';
 import { completeScript } from '../scripts/complete.js';
 import { dispatchScript } from '../scripts/dispatch.js';
 import { expireScript } from '../scripts/expire.js';
+import { lapseScript } from '../scripts/lapse.js';
+import { leaveScript } from '../scripts/leave.js';
 import { OpenOutcome, openScript } from '../scripts/open.js';
 import { previewScript } from '../scripts/preview.js';
 import { ScriptRunner } from '../scripts/run.js';
@@ -114,6 +117,27 @@ export class Approvals {
         revision: 0,
       };
       const member = pendingMember(createdAt, id);
+      const time = iso(createdAt);
+      const requested = JSON.stringify({
+        type: 'approval.requested',
+        approvalId: id,
+        agent: input.agent,
+        cluster: input.cluster,
+        command: input.command,
+        rule: input.rule,
+        reason: input.reason,
+        group: input.group,
+        approvalsNeeded: input.approvalsNeeded,
+        expiresAt: iso(approval.expiresAt),
+        runAs: input.runAs,
+        time,
+      });
+      const joined = JSON.stringify({
+        type: 'approval.joined',
+        approvalId: seenId,
+        agent: input.agent,
+        time,
+      });
       const [code, flat] = await this.#run(
         openScript,
         [
@@ -123,6 +147,7 @@ export class Approvals {
           this.#keys.body(id),
           this.#keys.pending,
           this.#keys.expiries,
+          this.#keys.outbox,
         ],
         [
           seenId,
@@ -135,6 +160,9 @@ export class Approvals {
           member,
           approval.expiresAt,
           repeatWindowMs,
+          requested,
+          joined,
+          time,
           ...encodeNew(approval, member),
         ],
       );
@@ -143,6 +171,7 @@ export class Approvals {
         return { approval: refused, joined: true, repeatedUntil: (refused.decidedAt ?? 0) + repeatWindowMs };
       }
       if (code === OpenOutcome.Created || code === OpenOutcome.Joined) {
+        await this.#drain();
         const stored = decodeApproval(flat as unknown[], input.request.bodyBase64);
         // Re-enqueueing on a join is a no-op while the post job exists, and heals a crash between
         // creating the approval and enqueueing its post.
@@ -235,12 +264,32 @@ export class Approvals {
       reason: input.reason,
       at: now,
     });
+    const grantExpiresAt = now + this.#options.grantTtlMs;
     const [code, approvals, flat] = await this.#run(
       voteScript,
-      [this.#keys.approval(id), this.#keys.pending, this.#keys.expiries, this.#keys.body(id)],
-      [id, now, input.userId, input.decision, vote, now + this.#options.grantTtlMs, this.#keys.events],
+      [
+        this.#keys.approval(id),
+        this.#keys.pending,
+        this.#keys.expiries,
+        this.#keys.body(id),
+        this.#keys.grants,
+        this.#keys.outbox,
+      ],
+      [
+        id,
+        now,
+        input.userId,
+        input.decision,
+        vote,
+        grantExpiresAt,
+        this.#keys.events,
+        iso(now),
+        iso(grantExpiresAt),
+        input.refusal ?? '',
+      ],
     );
     if (code === ScriptFailure.NotFound) throw new NotFoundError(id);
+    await this.#drain();
     const approval = decodeApproval(flat as unknown[]);
     const base = { approval, approvals: Number(approvals), needed: approval.approvalsNeeded };
     switch (code as VoteOutcome) {
@@ -262,6 +311,8 @@ export class Approvals {
         return { ...base, outcome: 'duplicate' };
       case VoteOutcome.RefusedOwner:
         return { ...base, outcome: 'refused-owner' };
+      case VoteOutcome.Refused:
+        return { ...base, outcome: 'refused' };
       case VoteOutcome.AlreadyDecided:
         return {
           ...base,
@@ -288,9 +339,10 @@ export class Approvals {
     this.#assertOpen();
     const [code, rest] = await this.#run(
       completeScript,
-      [this.#keys.approval(id)],
-      [id, result.status, result.durationMs, this.#keys.events],
+      [this.#keys.approval(id), this.#keys.outbox],
+      [id, result.status, result.durationMs, this.#keys.events, iso(this.#options.clock.now())],
     );
+    await this.#drain();
     if (code !== 1)
       throw scriptFailureToError(code as ScriptFailure, id, rest as ApprovalState, 'complete its dispatch');
     const approval = decodeApproval(rest as unknown[]);
@@ -306,11 +358,13 @@ export class Approvals {
   async markStale(id: string, holderId: string, reason: string): Promise<ApprovalRequest> {
     this.#assertOpen();
     if (reason === '') throw new InvalidInputError('a stale approval needs the reason nothing was sent');
+    const now = this.#options.clock.now();
     const [code, rest] = await this.#run(
       staleScript,
-      [this.#keys.approval(id)],
-      [id, this.#options.clock.now(), holderId, reason, this.#keys.events],
+      [this.#keys.approval(id), this.#keys.outbox],
+      [id, now, holderId, reason, this.#keys.events, iso(now)],
     );
+    await this.#drain();
     if (code !== 1)
       throw scriptFailureToError(code as ScriptFailure, id, rest as ApprovalState, 'mark it stale');
     const approval = decodeApproval(rest as unknown[]);
@@ -353,19 +407,50 @@ export class Approvals {
     return decodeApproval(rest as unknown[]);
   }
 
-  /** Expire every pending approval past its expiry; returns how many this call expired. */
+  /**
+   * The time-driven transitions, run by every process that has a store (both apps, every replica;
+   * each script lets exactly one caller win): expire every pending approval past its expiry, lapse
+   * every unclaimed grant past its end, and move what is left in the audit outbox into the chain.
+   * Returns how many approvals this call expired or lapsed.
+   */
   async sweepExpired(): Promise<number> {
     this.#assertOpen();
-    let expired = 0;
-    for (;;) {
-      const now = this.#options.clock.now();
-      const ids = await this.#client.zrangebyscore(this.#keys.expiries, '-inf', now, 'LIMIT', 0, SWEEP_BATCH);
-      for (const id of ids) {
-        const [code] = await this.#expire(id);
-        if (code === 1) expired++;
+    let changed = 0;
+    for (const [index, transition] of [
+      [this.#keys.expiries, (id: string) => this.#expire(id)],
+      [this.#keys.grants, (id: string) => this.#lapse(id)],
+    ] as const) {
+      for (;;) {
+        const now = this.#options.clock.now();
+        const ids = await this.#client.zrangebyscore(index, '-inf', now, 'LIMIT', 0, SWEEP_BATCH);
+        for (const id of ids) {
+          const [code] = await transition(id);
+          if (code === 1) changed++;
+        }
+        if (ids.length < SWEEP_BATCH) break;
       }
-      if (ids.length < SWEEP_BATCH) return expired;
     }
+    await this.#drain();
+    return changed;
+  }
+
+  /**
+   * One held connection of the approval is gone (client left, hold timed out). The last one going
+   * records the requester as disconnected; approved, the approval is then a grant for the retry.
+   */
+  async leave(id: string): Promise<ApprovalRequest> {
+    this.#assertOpen();
+    const now = this.#options.clock.now();
+    const [code, rest] = await this.#run(
+      leaveScript,
+      [this.#keys.approval(id), this.#keys.outbox],
+      [id, now, iso(now), this.#keys.events],
+    );
+    if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, undefined, 'leave it');
+    await this.#drain();
+    const approval = decodeApproval(rest as unknown[]);
+    if (approval.holders === 0 && approval.requesterGoneAt === now) await this.#refresh(approval, 'presence');
+    return approval;
   }
 
   /** Remember the Slack message of an approval; enqueues a refresh (votes may have come meanwhile). */
@@ -390,9 +475,22 @@ export class Approvals {
     this.#assertOpen();
     const [code, rest] = await this.#run(
       previewScript,
-      [this.#keys.approval(id)],
-      [id, JSON.stringify(preview), this.#keys.events],
+      [this.#keys.approval(id), this.#keys.outbox],
+      [
+        id,
+        JSON.stringify(preview),
+        this.#keys.events,
+        JSON.stringify({
+          type: 'approval.preview',
+          approvalId: id,
+          status: preview.status,
+          summary: describePreview(preview),
+          durationMs: preview.durationMs,
+          time: iso(this.#options.clock.now()),
+        }),
+      ],
     );
+    await this.#drain();
     if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, undefined, 'set its preview');
     const approval = decodeApproval(rest as unknown[]);
     await this.#refresh(approval, 'preview');
@@ -472,23 +570,58 @@ export class Approvals {
     agent: string,
     fingerprint: string,
   ): Promise<Reply> {
+    const now = this.#options.clock.now();
     const reply = await this.#run(
       dispatchScript,
-      [this.#keys.approval(id), this.#keys.body(id)],
-      [id, this.#options.clock.now(), holderId, via, agent, fingerprint, this.#keys.events],
+      [this.#keys.approval(id), this.#keys.body(id), this.#keys.grants, this.#keys.outbox],
+      [id, now, holderId, via, agent, fingerprint, this.#keys.events, iso(now)],
     );
+    await this.#drain();
     if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'dispatched');
     return reply;
   }
 
   async #expire(id: string): Promise<Reply> {
+    const now = this.#options.clock.now();
     const reply = await this.#run(
       expireScript,
-      [this.#keys.approval(id), this.#keys.pending, this.#keys.expiries, this.#keys.body(id)],
-      [id, this.#options.clock.now(), this.#keys.events],
+      [
+        this.#keys.approval(id),
+        this.#keys.pending,
+        this.#keys.expiries,
+        this.#keys.body(id),
+        this.#keys.outbox,
+      ],
+      [id, now, this.#keys.events, iso(now)],
     );
+    await this.#drain();
     if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'expired');
     return reply;
+  }
+
+  async #lapse(id: string): Promise<Reply> {
+    const now = this.#options.clock.now();
+    const reply = await this.#run(
+      lapseScript,
+      [this.#keys.approval(id), this.#keys.grants, this.#keys.body(id), this.#keys.outbox],
+      [id, now, iso(now), this.#keys.events],
+    );
+    await this.#drain();
+    if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'lapsed');
+    return reply;
+  }
+
+  /**
+   * Moves this change's audit event (and any left by others) into the chain before the caller goes
+   * on, so what it does next (the dispatch, the answer) is recorded after it. A failure is reported:
+   * the change is made and its event waits in the outbox for the next drain.
+   */
+  async #drain(): Promise<void> {
+    try {
+      await this.#options.audit?.drainOutbox();
+    } catch (error) {
+      this.#options.onError(asError(error));
+    }
   }
 
   async #sweepInBackground(): Promise<void> {
@@ -525,6 +658,8 @@ export class Approvals {
     if (this.#closed) throw new ClosedError();
   }
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 function idOfMember(member: string): string {
   return member.slice(member.indexOf(':') + 1);

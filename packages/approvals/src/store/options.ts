@@ -12,6 +12,7 @@ export interface ResolvedOptions {
   readonly sweepIntervalMs: number;
   readonly pollIntervalMs: number;
   readonly onError: (error: Error) => void;
+  readonly audit: ApprovalsOptions['audit'];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -33,6 +34,7 @@ export function resolveOptions(options: ApprovalsOptions): ResolvedOptions {
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
     pollIntervalMs: options.pollIntervalMs ?? 5000,
     onError: options.onError ?? ((error) => process.emitWarning(error)),
+    audit: options.audit,
   };
   positive('requestTtlMs', resolved.requestTtlMs);
   positive('grantTtlMs', resolved.grantTtlMs);

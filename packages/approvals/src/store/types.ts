@@ -1,3 +1,4 @@
+import type { AuditOutbox } from '@gatehouse/audit';
 import type { KubernetesIdentity } from '@gatehouse/config';
 import type { Clock } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
@@ -31,6 +32,12 @@ export interface ApprovalsOptions {
    * reconnect only delays a decision. @defaultValue 5000
    */
   readonly pollIntervalMs?: number | undefined;
+  /**
+   * Moves the transition events (pushed to the audit outbox by the same script as each change) into
+   * the audit chain; called after every change and by the sweeper. Without it the events wait in the
+   * outbox for a process that has one (the gateway and the slackbot both do).
+   */
+  readonly audit?: AuditOutbox | undefined;
   /** Background failures (sweeper, refresh enqueue). @defaultValue process.emitWarning */
   readonly onError?: ((error: Error) => void) | undefined;
 }
@@ -71,6 +78,11 @@ export interface VoteInput {
   readonly userName?: string | undefined;
   readonly decision: 'approve' | 'deny';
   readonly reason?: string | undefined;
+  /**
+   * Why the caller refuses this click before it counts (not in the approver group, the lookup
+   * failed, not the approval's message): recorded as a refused vote, nothing else changes.
+   */
+  readonly refusal?: string | undefined;
 }
 
 interface VoteResultBase {
@@ -98,7 +110,9 @@ export type VoteResult =
       readonly decidedBy: readonly string[];
     })
   /** Past its expiry (possibly expired by this very call); nothing recorded. */
-  | (VoteResultBase & { readonly outcome: 'expired' });
+  | (VoteResultBase & { readonly outcome: 'expired' })
+  /** The caller's `refusal`: recorded as refused, nothing counted. */
+  | (VoteResultBase & { readonly outcome: 'refused' });
 
 export interface PageInput {
   /** `nextCursor` of the previous page. */
@@ -126,7 +140,10 @@ export type ChangeKind =
   | 'completed'
   | 'stale'
   | 'slack'
-  | 'preview';
+  | 'preview'
+  /** A held connection left or came back (no state change; the message says so). */
+  | 'presence'
+  | 'lapsed';
 
 /** Published on the events channel after every change; `revision` orders changes of one approval. */
 export interface ApprovalChange {

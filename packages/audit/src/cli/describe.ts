@@ -37,6 +37,18 @@ export function describe(event: StoredEvent): string {
       return `denied by ${who(event.by)}: ${event.reason}`;
     case 'approval.expired':
       return 'expired without a decision';
+    case 'approval.joined':
+      return `${event.agent} asked again; held with the first request`;
+    case 'requester.disconnected':
+      return 'the requester disconnected (approving creates a one-time grant)';
+    case 'requester.back':
+      return 'the requester is back on a held connection';
+    case 'grant.issued':
+      return `one-time grant: runs only if the agent re-runs the same command before ${event.expiresAt}`;
+    case 'grant.expired':
+      return 'the grant expired unused: approved, never sent';
+    case 'approval.completed':
+      return `answered ${event.status} in ${event.durationMs} ms`;
     case 'dispatch':
       // Words an auditor reads, not the field values: which connection carried it, from which gateway.
       return `sent to the cluster ${event.via === 'grant' ? "on the agent's retry (single-use grant)" : 'on the held connection'}${event.holder ? `, by gateway replica ${event.holder}` : ''}`;

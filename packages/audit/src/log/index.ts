@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import type { TimedEvent } from '../chain/link.js';
 import { serialiseEvent } from '../chain/link.js';
-import { ClosedError } from '../errors.js';
+import { ClosedError, InvalidEventError } from '../errors.js';
 import type { AuditEventInput, StoredEvent } from '../events.js';
 import { auditKeys } from '../keys.js';
 import type { RecordingOptions, SessionRecorder } from '../recording/asciicast.js';
 import { startAsciicast } from '../recording/asciicast.js';
-import { prepareEvent } from '../redact/index.js';
+import { type BodyMode, prepareEvent } from '../redact/index.js';
 import { fileSink } from '../sinks/file.js';
 import { stdoutSink } from '../sinks/stdout.js';
 import type { AuditSink } from '../sinks/types.js';
@@ -28,12 +28,21 @@ export interface AuditPort {
   record(event: AuditEventInput): Promise<unknown>;
 }
 
+/** What a process that changes state needs of the log: moving the outbox into the chain (`AuditLog` fits). */
+export type AuditOutbox = Pick<AuditLog, 'drainOutbox'>;
+
 export interface AuditLog extends AuditPort {
   /**
    * Adds one event to the chain. Resolves once it is in Redis and the other sinks, with
    * its seq and hash; rejects with an AuditError when it could not be stored.
    */
   record(event: AuditEventInput): Promise<StoredEvent>;
+  /**
+   * Moves the events that state changes pushed to the outbox (`AuditKeys.outbox`) into the chain,
+   * oldest first, until it is empty; any process may, and each entry lands exactly once. Resolves
+   * with how many this call moved.
+   */
+  drainOutbox(): Promise<number>;
   /** Starts an asciicast recording of an approved exec/attach session. */
   startRecording(options: RecordingOptions): Promise<AuditedRecorder>;
   /** Resolves when everything recorded so far is stored. */
@@ -113,6 +122,27 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     });
   };
 
+  const keys = auditKeys(resolved.prefix);
+  let outboxDrain: Promise<number> = Promise.resolve(0);
+  const drainOnce = async (): Promise<number> => {
+    let moved = 0;
+    for (;;) {
+      const raws = await redis.lrange(keys.outbox, 0, resolved.maxBatch - 1);
+      if (raws.length === 0) return moved;
+      const events = raws.map((raw) => outboxEvent(raw, resolved.bodies));
+      const stored = await store.appendFrom(events, { key: keys.outbox, raws });
+      if (stored === undefined) continue;
+      await ship(stored);
+      moved += stored.length;
+    }
+  };
+  // One drain at a time per process; a call made while one runs waits for it, then drains again.
+  const drainOutbox = (): Promise<number> => {
+    if (closed) return Promise.reject(new ClosedError());
+    outboxDrain = outboxDrain.catch(() => 0).then(drainOnce);
+    return outboxDrain;
+  };
+
   const flush = async () => {
     while (draining) await draining;
   };
@@ -120,6 +150,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   return {
     record,
     flush,
+    drainOutbox,
     async startRecording(recording) {
       const recorder = await startAsciicast(resolved.recordingsDir, recording);
       return {
@@ -143,4 +174,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       if (typeof options.redis === 'string') await redis.quit();
     },
   };
+}
+
+/** An outbox entry: the event as the state change wrote it, with the time the change happened. */
+function outboxEvent(raw: string, bodies: BodyMode): TimedEvent {
+  let parsed: { time?: unknown } & Record<string, unknown>;
+  try {
+    parsed = JSON.parse(raw) as typeof parsed;
+  } catch {
+    throw new InvalidEventError(`audit outbox entry is not JSON: ${raw.slice(0, 80)}`);
+  }
+  const { time, ...input } = parsed;
+  if (typeof time !== 'string')
+    throw new InvalidEventError(`audit outbox entry has no time: ${raw.slice(0, 80)}`);
+  return { ...prepareEvent(input as unknown as AuditEventInput, bodies), time };
 }

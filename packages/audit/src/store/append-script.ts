@@ -20,10 +20,13 @@ import { createHash } from 'node:crypto';
  * ARGV[5]   '1' to XADD the events to the log stream, '0' to keep only the head here
  * ARGV[6]   new head seq
  * ARGV[7]   new head hash
- * ARGV[8..] pairs: serialised event, position in KEYS of its approval index ('0' for none)
- * Returns   {1}: appended.
+ * ARGV[8]   position in KEYS of the outbox these events come from ('0': not from the outbox)
+ * ARGV[9]   how many outbox entries they are; ARGV[10], ARGV[11] the first and the last as read
+ * ARGV[12..] pairs: serialised event, position in KEYS of its approval index ('0' for none)
+ * Returns   {1}: appended (and, from the outbox, those entries removed from its head).
  *           {0, seq, hash}: the head moved to seq/hash; re-link from it and retry.
  *           {2, seq, hash}: another writer's turn; retry shortly.
+ *           {3}: the outbox no longer starts with those entries (another writer drained them).
  */
 export const APPEND_SCRIPT = `
 local turn = redis.call('GET', KEYS[3])
@@ -36,7 +39,15 @@ if moved or (turn and turn ~= ARGV[1]) then
   if moved then return {0, seq, hash} end
   return {2, seq, hash}
 end
-for i = 8, #ARGV, 2 do
+local outbox = tonumber(ARGV[8])
+if outbox > 0 then
+  local n = tonumber(ARGV[9])
+  if redis.call('LINDEX', KEYS[outbox], 0) ~= ARGV[10] or redis.call('LINDEX', KEYS[outbox], n - 1) ~= ARGV[11] then
+    return {3}
+  end
+  redis.call('LTRIM', KEYS[outbox], n, -1)
+end
+for i = 12, #ARGV, 2 do
   if ARGV[5] == '1' then
     local id = redis.call('XADD', KEYS[2], '*', 'e', ARGV[i])
     local index = tonumber(ARGV[i + 1])

@@ -24,6 +24,13 @@ enum Reply {
   HeadMoved = 0,
   Appended = 1,
   NotOurTurn = 2,
+  OutboxMoved = 3,
+}
+
+/** Outbox entries a batch was made from, as read: the script removes exactly these, or refuses. */
+export interface OutboxSlice {
+  readonly key: string;
+  readonly raws: readonly string[];
 }
 
 /**
@@ -42,11 +49,23 @@ export class ChainStore {
   ) {}
 
   async append(events: readonly TimedEvent[]): Promise<StoredEvent[]> {
+    return (await this.appendFrom(events, undefined)) ?? [];
+  }
+
+  /**
+   * Appends events read from the head of an outbox list and removes them from it in the same
+   * script; undefined when another writer drained them first (read the outbox again).
+   */
+  async appendFrom(
+    events: readonly TimedEvent[],
+    outbox: OutboxSlice | undefined,
+  ): Promise<StoredEvent[] | undefined> {
     const deadline = performance.now() + this.options.maxWaitMs;
     let head = this.head ?? (await this.readHead());
     let linked = linkEvents(head, events);
     while (performance.now() < deadline) {
-      const [reply, current] = await this.compareAndSet(head, linked);
+      const [reply, current] = await this.compareAndSet(head, linked, outbox);
+      if (reply === Reply.OutboxMoved) return undefined;
       if (reply === Reply.Appended) {
         const last = linked[linked.length - 1];
         this.head = last ? { seq: last.seq, hash: last.hash } : head;
@@ -68,10 +87,22 @@ export class ChainStore {
   }
 
   /** The script's answer and the head as it found it. */
-  private async compareAndSet(head: ChainHead, linked: readonly StoredEvent[]): Promise<[Reply, ChainHead]> {
+  private async compareAndSet(
+    head: ChainHead,
+    linked: readonly StoredEvent[],
+    outbox: OutboxSlice | undefined,
+  ): Promise<[Reply, ChainHead]> {
     const last = linked[linked.length - 1];
     if (!last) return [Reply.Appended, head];
     const keys = [this.keys.head, this.keys.log, this.keys.turn];
+    const from = outbox
+      ? [
+          String(keys.push(outbox.key)),
+          String(outbox.raws.length),
+          outbox.raws[0] ?? '',
+          outbox.raws[outbox.raws.length - 1] ?? '',
+        ]
+      : ['0', '0', '', ''];
     const pairs: string[] = [];
     for (const event of linked) {
       const approvalId = 'approvalId' in event ? event.approvalId : undefined;
@@ -86,6 +117,7 @@ export class ChainStore {
       this.options.stream ? '1' : '0',
       String(last.seq),
       last.hash,
+      ...from,
       ...pairs,
     ];
     const [reply, seq, hash] = (await this.call(() => this.runScript(keys, args))) as [
@@ -93,7 +125,7 @@ export class ChainStore {
       string?,
       string?,
     ];
-    if (reply === Reply.Appended) return [reply, head];
+    if (reply === Reply.Appended || reply === Reply.OutboxMoved) return [reply, head];
     const current = Number(seq ?? 0) === 0 ? EMPTY_HEAD : { seq: Number(seq), hash: hash ?? GENESIS_HASH };
     return [reply, current];
   }
