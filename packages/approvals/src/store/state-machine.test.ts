@@ -121,6 +121,8 @@ describe('the approval state machine', () => {
               case 'sweep':
                 await h.approvals.sweepExpired();
                 if (m.state === 'pending' && now() >= m.expiresAt) m.state = 'expired';
+                // An approval nobody claimed before its grant ran out lapses: approved, never sent.
+                if (m.state === 'approved' && now() >= m.grantExpiresAt) m.state = 'lapsed';
                 break;
               case 'dispatch':
               case 'grant': {
