@@ -150,14 +150,14 @@ describe('with the gateway', () => {
     expect(deletes()).toHaveLength(1);
     await waitUntil(
       'the message to show the dispatch',
-      async () => blocksText(slack.message(CHANNEL, message.ts)!.blocks).includes('upstream answered 200'),
+      async () => blocksText(slack.message(CHANNEL, message.ts)!.blocks).includes('answered 200'),
       20_000,
     );
     const text = blocksText(slack.message(CHANNEL, message.ts)!.blocks);
     expect(text).toMatch(
       /<@U0BOB> approved <!date\^\d+\^\{date_short_pretty\} at \{time_secs\}\|\d{4}-\d\d-\d\dT/,
     );
-    expect(text).toContain('*sent to the cluster*');
+    expect(text).toMatch(/sent to the cluster at <!date\^\d+\^[^|]+\|[^>]+>, answered 200/);
     expect(
       slack
         .message(CHANNEL, message.ts)!

@@ -110,7 +110,7 @@ describe('approval message', () => {
         dispatch: { via: 'hold', holder: 'gw-1', at: 1_750_000_100_500, status: 200 },
       }),
     );
-    expect(blocksText(rendered.blocks)).toContain('upstream answered 200');
+    expect(blocksText(rendered.blocks)).toContain('answered 200');
   });
 
   it('keeps code spans closed when the command has backticks', () => {
