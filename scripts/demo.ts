@@ -162,8 +162,28 @@ async function main(): Promise<void> {
     const patchDenied = await patching.result();
     show('agent sees', `${patchDenied.stdout}${patchDenied.stderr}(exit ${patchDenied.code})`);
 
-    step('7. The record: gatehouse-audit show <id>, then verify');
-    for (const shown of messages) {
+    step('7. The agent deletes the namespace again; before the vote it is deleted and recreated');
+    const third = stack.kubectl(['delete', 'namespace', 'payments-staging']);
+    const [, , , staleMessage] = await stack.waitForMessages(4);
+    // The approval is for the namespace the preview read (its uid); the one that exists at dispatch is another.
+    await stack.slack.waitFor('the blast radius', () =>
+      visibleText(stack.message(staleMessage!.ts).blocks).includes('Blast radius'),
+    );
+    stack.upstream.store.remove('namespaces', undefined, 'payments-staging');
+    stack.upstream.store.put(namespace('payments-staging'));
+    const beforeStale = cluster().length;
+    const staleSeen = seen(stack.message(staleMessage!.ts).blocks);
+    await stack.click(PEOPLE.bob, staleMessage!, 'Approve');
+    const stale = await third.result();
+    show('agent sees', `${stale.stdout}${stale.stderr}(exit ${stale.code})`);
+    show('cluster received', `${cluster().length - beforeStale} new DELETE requests`);
+    await stack.slack.waitFor('the stale outcome', () =>
+      /not sent/.test(visibleText(stack.message(staleMessage!.ts).blocks)),
+    );
+    show('message now says', changedLines(staleSeen, seen(stack.message(staleMessage!.ts).blocks)));
+
+    step('8. The record: gatehouse-audit show <id>, then verify');
+    for (const shown of [...messages, staleMessage!]) {
       const id = String(shown.metadata?.event_payload.approval_id);
       show('auditor sees', (await stack.audit(['show', id])).stdout);
     }
