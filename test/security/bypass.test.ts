@@ -16,6 +16,7 @@ import {
   isRealMutation,
   rawExchange,
   report,
+  webDeploymentManifest,
 } from './support.js';
 
 /**
@@ -354,22 +355,8 @@ describe('security: bypass attempts through the running gateway', () => {
   });
 
   it('a scale to zero through kubectl with each patch type: held, never sent', async () => {
-    const manifest = (replicas: number) =>
-      JSON.stringify({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'web', namespace: 'default' },
-        spec: {
-          replicas,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: { containers: [{ name: 'app', image: 'nginx' }] },
-          },
-        },
-      });
     const file = join(stack.configPath, '..', 'web-zero.json');
-    await writeFile(file, manifest(0));
+    await writeFile(file, webDeploymentManifest(0));
     const commands = [
       ['scale', 'deployment/web', '--replicas=0'],
       ['patch', 'deployment', 'web', '--type=merge', '-p', '{"spec":{"replicas":0}}'],

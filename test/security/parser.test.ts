@@ -4,7 +4,14 @@ import { deployment } from '@gatehouse/testkit/kube-upstream';
 import { waitUntil } from '@gatehouse/testkit/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../stack/index.js';
-import { auditEvents, type GatewayRequest, gatewayRequest, isRealMutation, report } from './support.js';
+import {
+  auditEvents,
+  type GatewayRequest,
+  gatewayRequest,
+  isRealMutation,
+  report,
+  webDeploymentManifest,
+} from './support.js';
 
 /**
  * Where the gateway's reading of a request could differ from the API server's: dry-run values,
@@ -151,22 +158,8 @@ describe('security: the gateway reads requests as the API server does', () => {
   });
 
   it('replica counts the API server stores as 0 (int32 truncation, fractions, null) are held', async () => {
-    const manifest = (replicas: unknown) =>
-      JSON.stringify({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'web', namespace: 'default' },
-        spec: {
-          replicas,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: { containers: [{ name: 'app', image: 'nginx' }] },
-          },
-        },
-      });
     const file = join(stack.configPath, '..', 'web-2-32.json');
-    await writeFile(file, manifest(4294967296));
+    await writeFile(file, webDeploymentManifest(4294967296));
     const kubectlCommands = [
       ['patch', 'deployment', 'web', '--type=strategic', '-p', '{"spec":{"replicas":4294967296}}'],
       ['patch', 'deployment', 'web', '--type=merge', '-p', '{"spec":{"replicas":-4294967296}}'],

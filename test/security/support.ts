@@ -177,3 +177,20 @@ export function isRealMutation(request: RecordedRequest): boolean {
   if (/\/(pods|services|nodes)\/[^/]+\/proxy(\/|$)/i.test(request.path)) return true;
   return !['GET', 'HEAD'].includes(request.method) && !isServerDryRun(request);
 }
+
+/** Deployment `default/web` as kubectl would send it from a file, with `replicas` exactly as given. */
+export function webDeploymentManifest(replicas: unknown): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'app', image: 'nginx' }] },
+      },
+    },
+  });
+}
