@@ -195,6 +195,10 @@ async function wait(
 
 /** 403 for a denied or expired approval; `askAgainAt`: identical requests get this answer until then. */
 function refuse(judged: JudgedRequest, approval: ApprovalRequest, askAgainAt?: number): void {
+  if (approval.state === 'stale') {
+    judged.exchange.reject(kubeStatus('Conflict', approval.stale?.reason ?? alreadyUsedMessage(approval)));
+    return;
+  }
   judged.exchange.reject(
     kubeStatus(
       'Forbidden',

@@ -4,13 +4,13 @@ import type { LuaScript } from './run.js';
 export enum OpenOutcome {
   Created = 1,
   Joined = 2,
-  /** The identical connect request was just denied or expired: the caller gets that answer again. */
+  /** The identical connect request was just denied, expired or stale: the caller gets that answer again. */
   Repeated = 3,
 }
 
 /**
  * open: create an approval request, or join the identical pending one, or (connect verbs) answer with
- * the identical one denied or expired moments ago. State change: (none) -> pending.
+ * the identical one denied, expired or stale moments ago. State change: (none) -> pending.
  *
  * KEYS[1] fingerprint pointer  keys.fingerprint(fp): id of the latest approval with this fingerprint
  * KEYS[2] seen approval        keys.approval(seenId), the id the caller read from KEYS[1]
@@ -28,7 +28,8 @@ export enum OpenOutcome {
  * ARGV[7] body base64 ('' when none)
  * ARGV[8] pending index member
  * ARGV[9] expiresAt (epoch ms)
- * ARGV[10] repeat window ms: a seen approval denied or expired less than this long ago answers again
+ * ARGV[10] repeat window ms: a seen approval denied or expired (decidedAt), or stale (staleAt), less
+ *          than this long ago answers again
  *          (exec/attach/port-forward, whose SPDY retry follows a refused WebSocket; 0 otherwise)
  * ARGV[11] the `approval.requested` audit event (JSON, with time) recorded when created
  * ARGV[12] the `approval.joined` audit event (JSON, with time) recorded when joined
@@ -36,7 +37,7 @@ export enum OpenOutcome {
  * ARGV[14..] field, value pairs of the new approval hash (state pending, revision 0)
  * KEYS[7] audit outbox
  * Returns {1, HGETALL new} created | {2, HGETALL seen} joined (seen is pending and not past expiresAt)
- *       | {3, HGETALL seen} repeated (seen is denied or expired, decidedAt + window > now)
+ *       | {3, HGETALL seen} repeated (seen is denied, expired or stale, and was so less than window ago)
  *       | {-3} retry: KEYS[1] no longer holds seenId | {-5} newId is taken
  */
 export const openScript: LuaScript = {
@@ -47,7 +48,7 @@ local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return {-3} end
 local now = tonumber(ARGV[3])
 if current ~= '' then
-  local seen = redis.call('HMGET', KEYS[2], 'state', 'expiresAt', 'decidedAt')
+  local seen = redis.call('HMGET', KEYS[2], 'state', 'expiresAt', 'decidedAt', 'staleAt')
   if seen[1] == 'pending' and now < tonumber(seen[2]) then
     redis.call('RPUSH', KEYS[7], ARGV[12])
     if redis.call('HINCRBY', KEYS[2], 'holders', 1) == 1 then
@@ -58,8 +59,10 @@ if current ~= '' then
     return {2, redis.call('HGETALL', KEYS[2])}
   end
   local window = tonumber(ARGV[10])
-  if window > 0 and (seen[1] == 'denied' or seen[1] == 'expired') and seen[3]
-      and now < tonumber(seen[3]) + window then
+  -- A stale approval was decided long before: its refusal dates from when it went stale.
+  local refusedAt = seen[1] == 'stale' and seen[4] or seen[3]
+  if window > 0 and (seen[1] == 'denied' or seen[1] == 'expired' or seen[1] == 'stale') and refusedAt
+      and now < tonumber(refusedAt) + window then
     return {3, redis.call('HGETALL', KEYS[2])}
   end
 end

@@ -91,7 +91,7 @@ export class Approvals {
   /**
    * Store a new approval request and enqueue its Slack post, or join the identical pending one
    * from the same agent (same fingerprint). Concurrent identical opens create exactly one.
-   * An exec/attach/port-forward whose identical request was denied or expired less than
+   * An exec/attach/port-forward whose identical request was denied, expired or stale less than
    * `connectRetryWindowMs` ago gets that approval back (`repeatedUntil`), not a new one.
    */
   async open(input: OpenInput): Promise<OpenResult> {
@@ -168,7 +168,8 @@ export class Approvals {
       );
       if (code === OpenOutcome.Repeated) {
         const refused = decodeApproval(flat as unknown[], undefined);
-        return { approval: refused, joined: true, repeatedUntil: (refused.decidedAt ?? 0) + repeatWindowMs };
+        const refusedAt = refused.state === 'stale' ? refused.stale?.at : refused.decidedAt;
+        return { approval: refused, joined: true, repeatedUntil: (refusedAt ?? 0) + repeatWindowMs };
       }
       if (code === OpenOutcome.Created || code === OpenOutcome.Joined) {
         await this.#drain();

@@ -106,4 +106,24 @@ describe('open repeats a just-refused exec', () => {
     expect(next).toMatchObject({ joined: false, approval: { state: 'pending' } });
     expect(next.approval.id).not.toBe(approval.id);
   });
+
+  it('answers the SPDY retry of an exec that went stale with that answer, from when it went stale', async () => {
+    const { approval } = await h.approvals.open(webSocketExec);
+    await h.approvals.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
+    // Approved long before the dispatch found the pod replaced: the window runs from going stale.
+    h.clock.advance(5 * 60_000);
+    expect(await h.approvals.claimDispatch(approval.id, 'gw', 'hold')).toBe(true);
+    await h.approvals.markStale(approval.id, 'gw', 'pod prod/web-0 was replaced after it was approved');
+    const staleAt = h.clock.now();
+    h.clock.advance(50);
+    const retry = await h.approvals.open(spdyExec);
+    expect(retry).toMatchObject({
+      approval: { id: approval.id, state: 'stale' },
+      joined: true,
+      repeatedUntil: staleAt + 60_000,
+    });
+    expect(await approvalCount()).toBe(1);
+    h.clock.advance(60_000);
+    expect((await h.approvals.open(spdyExec)).approval.id).not.toBe(approval.id);
+  });
 });

@@ -66,7 +66,7 @@ export interface OpenResult {
    */
   readonly joined: boolean;
   /**
-   * Set when `approval` is an identical exec/attach/port-forward denied or expired within
+   * Set when `approval` is an identical exec/attach/port-forward denied, expired or stale within
    * `connectRetryWindowMs`: this request gets that refusal again, and so does every identical
    * one until this time (epoch ms); after it, `open` asks anew.
    */
