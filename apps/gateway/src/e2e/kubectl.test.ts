@@ -88,16 +88,27 @@ describe('kubectl through the gateway', () => {
     expect(deletes(e)).toHaveLength(1);
     await waitUntil('completion', async () => (await e.slackbot.get(approval.id))?.state === 'completed');
     expect((await e.slackbot.get(approval.id))?.dispatch).toMatchObject({ via: 'hold', status: 200 });
-    await waitUntil('audit events', async () =>
-      (await e.auditTypes(approval.id)).includes('upstream.response'),
+    await waitUntil('audit events', async () => {
+      const types = await e.auditTypes(approval.id);
+      return types.includes('upstream.response') && types.includes('approval.completed');
+    });
+    // The request itself is part of the approval's story (gatehouse-audit show); the transitions are
+    // recorded by the approvals store as they happen, so the approval comes before its dispatch.
+    const types = await e.auditTypes(approval.id);
+    expect([...types].sort()).toEqual(
+      [
+        'approval.requested',
+        'request.received',
+        'vote',
+        'approval.approved',
+        'dispatch',
+        'upstream.response',
+        'approval.completed',
+      ].sort(),
     );
-    // The request itself is part of the approval's story (gatehouse-audit show).
-    expect(await e.auditTypes(approval.id)).toEqual([
-      'request.received',
-      'approval.requested',
-      'dispatch',
-      'upstream.response',
-    ]);
+    expect(types.indexOf('approval.requested')).toBeLessThan(types.indexOf('approval.approved'));
+    expect(types.indexOf('approval.approved')).toBeLessThan(types.indexOf('dispatch'));
+    expect(types.indexOf('dispatch')).toBeLessThan(types.indexOf('approval.completed'));
   });
 
   it('prints the denial (who and why) and sends nothing', async () => {
