@@ -5,8 +5,15 @@ import { waitUntil } from '@gatehouse/testkit/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PEOPLE, type Stack, startStack } from '../stack/index.js';
-import { findButton, visibleText } from '../stack/slack-clicks.js';
-import { auditEvents, gatewayRequest, isRealMutation, report, storedApproval } from './support.js';
+import { visibleText } from '../stack/slack-clicks.js';
+import {
+  auditEvents,
+  gatewayRequest,
+  heldKubectl,
+  isRealMutation,
+  report,
+  storedApproval,
+} from './support.js';
 
 /**
  * Issue 13, problems 4 and 5, against the shipped example policy (deploy/gatehouse.example.yaml)
@@ -39,14 +46,7 @@ describe('security: approvals bind what runs and what it runs on (example policy
     await stack?.stop();
   });
 
-  async function held(args: readonly string[]) {
-    const before = stack.approvalMessages().length;
-    const kubectl = stack.kubectl(args);
-    const [message] = (await stack.waitForMessages(before + 1)).slice(before);
-    if (!message) throw new Error('no approval message');
-    const id = findButton(stack.message(message.ts), 'Approve')?.value ?? '';
-    return { kubectl, message, id };
-  }
+  const held = (args: readonly string[]) => heldKubectl(stack, args);
 
   /** The preview has read (and pinned) the target. */
   const pinned = (id: string) =>

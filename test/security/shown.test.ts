@@ -7,8 +7,8 @@ import type { FakeMessage } from '@gatehouse/testkit/slack-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PEOPLE, type Stack, startStack } from '../stack/index.js';
-import { findButton, visibleText } from '../stack/slack-clicks.js';
-import { gatewayRequest, report, storedApproval } from './support.js';
+import { visibleText } from '../stack/slack-clicks.js';
+import { gatewayRequest, heldKubectl, report, storedApproval } from './support.js';
 
 /**
  * Issue 13, problems 1–3, against the shipped example policy (deploy/gatehouse.example.yaml) through
@@ -75,15 +75,7 @@ describe('security: approvers see exactly what runs (example policy)', () => {
     await stack?.stop();
   });
 
-  /** Runs kubectl as the agent until its request is held and posted; returns the message and approval id. */
-  async function held(args: readonly string[]) {
-    const before = stack.approvalMessages().length;
-    const kubectl = stack.kubectl(args);
-    const [message] = (await stack.waitForMessages(before + 1)).slice(before);
-    if (!message) throw new Error('no approval message');
-    const id = findButton(stack.message(message.ts), 'Approve')?.value ?? '';
-    return { kubectl, message, id };
-  }
+  const held = (args: readonly string[]) => heldKubectl(stack, args);
 
   /** What "Show everything" answers bob, by response_url. */
   async function showEverything(message: FakeMessage) {

@@ -2,6 +2,7 @@ import { type Agent, request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import type { RecordedRequest } from '@gatehouse/testkit/kube-upstream';
 import type { Stack } from '../stack/index.js';
+import { findButton } from '../stack/slack-clicks.js';
 
 /**
  * What the security suite reads and sends besides kubectl: raw requests to the gateway, the
@@ -193,4 +194,14 @@ export function webDeploymentManifest(replicas: unknown): string {
       },
     },
   });
+}
+
+/** Runs kubectl as the agent until its request is held and posted; returns the message and approval id. */
+export async function heldKubectl(stack: Stack, args: readonly string[]) {
+  const before = stack.approvalMessages().length;
+  const kubectl = stack.kubectl(args);
+  const [message] = (await stack.waitForMessages(before + 1)).slice(before);
+  if (!message) throw new Error('no approval message');
+  const id = findButton(stack.message(message.ts), 'Approve')?.value ?? '';
+  return { kubectl, message, id };
 }
