@@ -19,6 +19,7 @@ import { authorized, type KubeUpstreamAuth, rawResponse, recordOf } from './inco
 import { type InterceptAction, Intercepts, injectedStatus } from './intercepts.js';
 import { PodLogs } from './logs.js';
 import { PodPorts, type PortForwardSession, serveSpdyPortForward } from './portforward.js';
+import { WebSocketPortForward } from './portforward-websocket.js';
 import { type RecordedRequest, type RequestFilter, RequestRecorder } from './recorder.js';
 import type { ApiRequest } from './rest.js';
 import { route } from './routes.js';
@@ -97,6 +98,7 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
   const exec = new ExecServer({ ...BUILTIN_COMMANDS, ...options.commands });
   const podPorts = new PodPorts();
   const portForwardSessions: PortForwardSession[] = [];
+  const websocketPortForward = new WebSocketPortForward(podPorts, portForwardSessions);
   const hung = new Set<Duplex>();
   const discovery = options.discovery ?? 'auto';
   // A deleted pod's containers are gone: `logs -f` ends, as on a real cluster.
@@ -192,10 +194,16 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
     const namespace = r.namespace ?? 'default';
     const spdy = asksForSpdy(req);
     const websocket = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
-    if (subresource === 'portforward' && spdy) {
-      recorded.status = 101;
+    if (subresource === 'portforward' && (spdy || websocket)) {
       const target = { namespace, pod: r.name, uid: pod.metadata.uid ?? '' };
-      return serveSpdyPortForward(req, socket, head, target, podPorts, portForwardSessions);
+      if (spdy) {
+        recorded.status = 101;
+        return serveSpdyPortForward(req, socket, head, target, podPorts, portForwardSessions);
+      }
+      const refusal = WebSocketPortForward.refusal(req, recorded.query);
+      if (refusal) return refuse(badRequest(refusal));
+      recorded.status = 101;
+      return websocketPortForward.upgrade(req, socket, head, target, recorded.query);
     }
     const target = { kind: subresource as 'exec' | 'attach', namespace, pod: r.name, query: recorded.query };
     if (subresource !== 'portforward' && spdy) {
@@ -208,7 +216,8 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
           `the testkit upstream does not speak ${req.headers.upgrade} ` +
             `(${req.headers['x-stream-protocol-version'] ?? req.headers['sec-websocket-protocol'] ?? 'no protocol'}) ` +
             `for pods/${subresource}; it serves exec and attach over WebSocket (v5.channel.k8s.io, ` +
-            'v4.channel.k8s.io) or SPDY/3.1 (v4.channel.k8s.io), and portforward over SPDY/3.1 (portforward.k8s.io)',
+            'v4.channel.k8s.io) or SPDY/3.1 (v4.channel.k8s.io), and portforward over SPDY/3.1 (portforward.k8s.io), ' +
+            'WebSocket (v4.channel.k8s.io) or SPDY tunnelled in WebSocket (SPDY/3.1+portforward.k8s.io)',
         ),
       );
     }
@@ -278,6 +287,7 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
       watches.endAll();
       logs.endFollowers();
       exec.close();
+      websocketPortForward.close();
       const closed = once(server, 'close');
       server.close();
       for (const socket of sockets) socket.destroy();

@@ -124,12 +124,12 @@ describe('kube-upstream serves exec and port-forward over SPDY/3.1 to the real k
   });
 
   it.each([
-    ['kubectl 1.32 (SPDY once its WebSocket tunnel is refused)', undefined, {}],
+    ['kubectl 1.32 (SPDY tunnelled in WebSocket, its default)', undefined, {}],
     ['kubectl 1.32 (SPDY by choice)', undefined, SPDY_PORT_FORWARD],
     ['kubectl 1.20', KUBECTL_1_20, {}],
   ])(
     '%s forwards a local port to the pod port the test exposed; a closed port is reported on the error stream',
-    async (_, binary, env) => {
+    async (name, binary, env) => {
       upstream.podPorts.expose('default', 'web-1', 8080, {
         host: '127.0.0.1',
         port: (web.address() as AddressInfo).port,
@@ -156,6 +156,7 @@ describe('kube-upstream serves exec and port-forward over SPDY/3.1 to the real k
       }
       const [served, refused] = upstream.portForwardSessions;
       expect(served).toMatchObject({ pod: 'web-1', port: 8080, error: undefined });
+      expect(served?.transport).toBe(name.includes('tunnelled') ? 'spdy-over-websocket' : 'spdy');
       expect(served?.sent).toContain('GET /hello HTTP/1.1');
       expect(served?.received).toContain('pod answered /hello');
       expect(refused?.port).toBe(9090);
