@@ -12,10 +12,14 @@ async function forward(
   protocol: string,
   send: (ws: WebSocket) => void,
 ): Promise<{ messages: [number, Buffer][]; closeCode: number }> {
-  const ws = new WebSocket(`wss://127.0.0.1:${upstream.port}/api/v1/namespaces/default/pods/web-1/portforward?${query}`, protocol, {
-    ca: upstream.caPem,
-    headers: { Authorization: 'Bearer t' },
-  });
+  const ws = new WebSocket(
+    `wss://127.0.0.1:${upstream.port}/api/v1/namespaces/default/pods/web-1/portforward?${query}`,
+    protocol,
+    {
+      ca: upstream.caPem,
+      headers: { Authorization: 'Bearer t' },
+    },
+  );
   const messages: [number, Buffer][] = [];
   const base64 = protocol.includes('base64');
   ws.on('message', (data: Buffer) => {
@@ -74,7 +78,12 @@ describe('kube-upstream serves port-forward over the WebSocket channel protocol 
         [3, port(9090)],
       ]);
       const on = (channel: number) =>
-        Buffer.concat(messages.slice(4).filter(([c]) => c === channel).map(([, data]) => data)).toString();
+        Buffer.concat(
+          messages
+            .slice(4)
+            .filter(([c]) => c === channel)
+            .map(([, data]) => data),
+        ).toString();
       expect(on(0)).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*pod answered \/hello\n$/);
       expect(on(3)).toMatch(/^error forwarding port 9090 to pod web-1, uid .*connection refused$/);
       expect(on(1)).toBe('');

@@ -114,11 +114,23 @@ export class WebSocketPortForward {
     return typeof ports === 'string' ? ports : undefined;
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: PortForwardTarget, query: URLSearchParams): void {
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: PortForwardTarget,
+    query: URLSearchParams,
+  ): void {
     if (asksForSpdyTunnel(req)) req.headers['sec-websocket-protocol'] = TUNNEL_TOKEN;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       if (ws.protocol === TUNNEL_TOKEN) {
-        serveForwardStreams(new SpdyServerSession(tunnel(ws)), 'spdy-over-websocket', target, this.ports, this.sessions);
+        serveForwardStreams(
+          new SpdyServerSession(tunnel(ws)),
+          'spdy-over-websocket',
+          target,
+          this.ports,
+          this.sessions,
+        );
       } else this.#channels(ws, target, requestedPorts(query) as number[]);
     });
   }
