@@ -1,5 +1,6 @@
 /**
- * `pnpm bench`: every measurement of issue 8 in one run — pass-through overhead, streaming,
+ * `pnpm bench`: every measurement of issues 8 and 17 in one run — pass-through overhead (against
+ * the bare Node proxy and nginx), streaming,
  * the approval path, the scale of pending, policy decisions and audit appends — printed as a
  * table and written to BENCHMARKS.md. Loopback only, bounded in count and time; the Redis
  * prefix and every process started here are cleaned up, also on failure.
@@ -13,7 +14,7 @@ import { approvalPath } from './approvals.js';
 import { auditBench, policyBench } from './packages.js';
 import { passThrough } from './passthrough.js';
 import { scaleOfPending } from './pending.js';
-import { table, writeBenchmarksMd } from './report.js';
+import { machine, table, writeBenchmarksMd } from './report.js';
 import type { Row } from './report-types.js';
 import { type BenchStack, startBenchStack } from './stack.js';
 import { count, monotonicMs } from './stats.js';
@@ -106,7 +107,7 @@ try {
 }
 
 const durationS = (monotonicMs() - started) / 1000;
-process.stdout.write(`\n${table(rows)}\n\n`);
+process.stdout.write(`\n${table(rows)}\n\n${machine().join('\n')}\n\n`);
 const defaults = Object.keys(process.env).every(
   (name) => !name.startsWith('BENCH_') || name === 'BENCH_KEEP',
 );

@@ -5,9 +5,9 @@ import { CLUSTER } from './stack.js';
 import { count, fixed, percentile } from './stats.js';
 
 /**
- * Small GETs at fixed concurrency straight to the upstream, through the bare undici proxy and
- * through the gateway. Rounds alternate the three (the order rotates each round) so drift on the
- * shared machine hits all of them alike; the ratios are what count.
+ * Small GETs at fixed concurrency straight to the upstream, through nginx, through the bare undici
+ * proxy and through the gateway. Rounds alternate the four (the order rotates each round) so drift
+ * on the shared machine hits all of them alike; the ratios are what count.
  */
 
 const POD_PATH = '/api/v1/namespaces/x/pods/y';
@@ -26,11 +26,12 @@ export interface PassThroughOptions {
   readonly durationMs: number;
 }
 
-type Target = 'direct' | 'bare proxy' | 'gateway';
+type Target = 'direct' | 'nginx' | 'bare proxy' | 'gateway';
 
 export async function passThrough(stack: BenchStack, options: PassThroughOptions): Promise<Row[]> {
   const targets: Record<Target, { origin: string; path: string; headers: Record<string, string> }> = {
     direct: { origin: stack.upstreamOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
+    nginx: { origin: stack.nginxOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
     'bare proxy': { origin: stack.bareOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
     gateway: {
       origin: stack.gatewayOrigin,
@@ -42,6 +43,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
   /** The process doing the proxying (none for direct), whose CPU time per request is counted. */
   const proxyPid: Record<Target, number | undefined> = {
     direct: undefined,
+    nginx: stack.nginx.pid,
     'bare proxy': stack.bareProxy.pid,
     gateway: stack.gateway.pid,
   };
@@ -107,6 +109,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
     };
   };
   const direct = summary('direct');
+  const nginx = summary('nginx');
   const bare = summary('bare proxy');
   const gateway = summary('gateway');
   const section = `Pass-through (GET pod, ${options.connections} connections, ${options.rounds}×${options.durationMs / 1000} s each)`;
@@ -120,6 +123,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
   const rpsRatio = gateway.rps / bare.rps;
   return [
     line('direct to upstream', direct),
+    line('nginx (Debian) proxy', nginx),
     line('bare undici proxy', bare),
     line('gateway', gateway),
     {
@@ -138,8 +142,21 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
     },
     {
       section,
-      measure: 'one request at a time: p50 direct / bare proxy / gateway',
-      value: `${fixed(serial.direct ?? Number.NaN)} / ${fixed(serial['bare proxy'] ?? Number.NaN)} / ${fixed(serial.gateway ?? Number.NaN)} ms (gateway/bare ${fixed((serial.gateway ?? Number.NaN) / (serial['bare proxy'] ?? Number.NaN))}×)`,
+      measure: 'gateway CPU/request / bare proxy CPU/request',
+      value: `${fixed(gateway.cpuUsPerRequest / bare.cpuUsPerRequest)}×`,
+      goal: '≤ 1.25×',
+      met: gateway.cpuUsPerRequest / bare.cpuUsPerRequest <= 1.25,
+    },
+    {
+      section,
+      measure: 'against nginx: gateway / nginx, bare proxy / nginx (p50; req/s; CPU/request)',
+      value: `${fixed(gateway.p50 / nginx.p50)}×, ${fixed(bare.p50 / nginx.p50)}×; ${fixed(gateway.rps / nginx.rps)}×, ${fixed(bare.rps / nginx.rps)}×; ${fixed(gateway.cpuUsPerRequest / nginx.cpuUsPerRequest)}×, ${fixed(bare.cpuUsPerRequest / nginx.cpuUsPerRequest)}×`,
+      goal: '',
+    },
+    {
+      section,
+      measure: 'one request at a time: p50 direct / nginx / bare proxy / gateway',
+      value: `${fixed(serial.direct ?? Number.NaN)} / ${fixed(serial.nginx ?? Number.NaN)} / ${fixed(serial['bare proxy'] ?? Number.NaN)} / ${fixed(serial.gateway ?? Number.NaN)} ms (gateway/bare ${fixed((serial.gateway ?? Number.NaN) / (serial['bare proxy'] ?? Number.NaN))}×)`,
       goal: '',
     },
     {

@@ -48,24 +48,36 @@ function failIfExited(child: ChildProcess, name: string, logFile: string): void 
   }
 }
 
+interface StartOptions {
+  args?: readonly string[];
+  env: Record<string, string>;
+  logDir: string;
+  ready: { port: number } | { line: RegExp };
+}
+
 /** Runs a built entry point with plain node (no loader), ready when `readyPort` accepts or a line appears. */
-export async function startBuilt(
+export function startBuilt(
   name: string,
   script: string,
-  options: {
-    args?: readonly string[];
-    env: Record<string, string>;
-    logDir: string;
-    ready: { port: number } | { line: RegExp };
-    nodeArgs?: readonly string[];
-  },
+  options: StartOptions & { nodeArgs?: readonly string[] },
+): Promise<Service> {
+  const { nodeArgs = [], args = [], ...rest } = options;
+  return startProgram(name, process.execPath, { ...rest, args: [...nodeArgs, script, ...args] });
+}
+
+/** Runs a program (as `user` when given), ready as startBuilt's. */
+export async function startProgram(
+  name: string,
+  executable: string,
+  options: StartOptions & { user?: { uid: number; gid: number } },
 ): Promise<Service> {
   const logFile = join(options.logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
+  const child = spawn(executable, options.args ?? [], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', fd, fd],
+    ...options.user,
   });
   const deadline = Date.now() + 20_000;
   for (;;) {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './processes.js';
 import type { Row } from './report-types.js';
@@ -37,11 +37,19 @@ function git(args: string[]): string {
   }
 }
 
+/** The 1/5/15-minute load averages as `uptime` prints them; the machine is shared, so say how busy it was. */
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+const loadAtStart = load();
+
 export function machine(): string[] {
   return [
     `- CPUs (\`nproc\`): ${execFileSync('nproc', { encoding: 'utf8' }).trim()} × ${cpus()[0]?.model ?? 'unknown'}`,
     `- Memory: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     `- Node ${process.version}, ${process.platform}/${process.arch}`,
+    `- Load average (\`uptime\`, 1/5/15 min) at the start: ${loadAtStart}; at the end: ${load()} (2 cores shared with other sessions)`,
     `- Redis ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'} (local, shared with the other processes)`,
     `- Commit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes in the tree)' : ''}`,
     `- Date ${new Date().toISOString()}`,
@@ -57,7 +65,7 @@ export function writeBenchmarksMd(rows: readonly Row[], settings: string, durati
     '',
     'Written by `pnpm bench` (scripts/bench/index.ts); do not edit by hand — the analysis at the end',
     'comes from scripts/bench/findings.md. Absolute numbers on a shared 2-core machine are noise; the',
-    'ratios against baselines measured in the same run are what the goals of issue 8 are about.',
+    'ratios against baselines measured in the same run are what the goals of issues 8 and 17 are about.',
     '',
     '## Command',
     '',

@@ -7,6 +7,7 @@ import { type TestRedis, testRedis } from '@gatehouse/testkit/redis';
 import { type SlackApiFake, startSlackApi } from '@gatehouse/testkit/slack-api';
 import { stringify } from 'yaml';
 import { freePort } from '../../test/stack/ports.js';
+import { startNginx } from './nginx.js';
 import { type Helper, ROOT, type Service, startBuilt, startHelper } from './processes.js';
 
 /**
@@ -27,11 +28,14 @@ export interface BenchStack {
   readonly slack: SlackApiFake;
   readonly upstream: Helper;
   readonly bareProxy: Helper;
+  /** Debian's nginx proxying TLS to the same upstream: the floor under the bare Node proxy. */
+  readonly nginx: Service;
   readonly gateway: Service;
   readonly slackbot: Service;
   readonly load: Helper;
   readonly upstreamOrigin: string;
   readonly bareOrigin: string;
+  readonly nginxOrigin: string;
   readonly gatewayOrigin: string;
   /** The slackbot's Slack request URL. */
   readonly botUrl: string;
@@ -141,6 +145,8 @@ export async function startBenchStack(): Promise<BenchStack> {
     });
     cleanups.push(() => bareProxy.stop());
     const bareOrigin = `https://127.0.0.1:${bareProxy.ready.port as number}`;
+    const nginx = await startNginx(dir, files, upstreamPort);
+    cleanups.push(() => nginx.service.stop());
 
     const slack = await startSlackApi({
       users: [APPROVER, OWNER],
@@ -237,11 +243,13 @@ export async function startBenchStack(): Promise<BenchStack> {
       slack,
       upstream,
       bareProxy,
+      nginx: nginx.service,
       gateway,
       slackbot,
       load,
       upstreamOrigin,
       bareOrigin,
+      nginxOrigin: nginx.origin,
       gatewayOrigin: `https://127.0.0.1:${gatewayPort}`,
       botUrl: `http://127.0.0.1:${slackbotPort}/slack/events`,
       signingSecret,
