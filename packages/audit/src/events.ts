@@ -25,6 +25,15 @@ export interface DecisionSummary {
   readonly reason?: string | undefined;
   readonly group?: string | undefined;
   readonly approvals?: number | undefined;
+  /** Rules in audit or warn mode that matched: what each would have done had it been enforced. */
+  readonly observed?:
+    | readonly {
+        readonly rule: string;
+        readonly mode: 'audit' | 'warn';
+        readonly effect: 'allow' | 'deny' | 'require';
+        readonly reason: string;
+      }[]
+    | undefined;
 }
 
 /** A Slack user as the approval message shows them. */

@@ -1,3 +1,9 @@
+export {
+  CEL_COST_LIMIT,
+  CEL_REFERENCE_INPUT_VALUES,
+  CEL_VARIABLES,
+} from './cel/condition.js';
+export type { PolicyExplanation, RuleExplanation } from './compile/explain.js';
 export { compileGlobs, type StringMatcher } from './compile/glob.js';
 export {
   type CompileOptions,
@@ -16,7 +22,9 @@ export {
   type PolicySpec,
   type PolicySpecInput,
   policySpecSchema,
+  RULE_MODES,
   RULE_VERBS,
+  type RuleMode,
 } from './spec/schema.js';
 export { validatePolicySpec } from './spec/validate.js';
 export type {
@@ -24,6 +32,7 @@ export type {
   Decision,
   KubeRequest,
   NonResourceAction,
+  ObservedRule,
   PatchType,
   PolicyContext,
   ResourceAction,

@@ -123,9 +123,23 @@ export interface PolicyContext {
   readonly cluster: string;
   readonly agent: string;
   readonly action: Action;
+  /** The request as received: conditions read its body as `object`. Absent or bodiless: `object` is null. */
+  readonly request?: KubeRequest | undefined;
+  /** The namespace (its metadata: labels, annotations) where the gateway read it; `namespaceObject` in conditions. */
+  readonly namespaceObject?: unknown;
+  /** The object as stored, where the gateway read it; `oldObject` in conditions. */
+  readonly oldObject?: unknown;
 }
 
-export type Decision =
+/** A rule in `audit` or `warn` mode that matched: what it would have done had it been enforced. */
+export interface ObservedRule {
+  readonly rule: string;
+  readonly mode: 'audit' | 'warn';
+  readonly effect: 'allow' | 'deny' | 'require';
+  readonly reason: string;
+}
+
+export type Decision = (
   | { readonly effect: 'allow'; readonly rule: string | null }
   | { readonly effect: 'deny'; readonly rule: string | null; readonly reason: string }
   | {
@@ -136,4 +150,8 @@ export type Decision =
       readonly group: string;
       /** Distinct approvals needed. */
       readonly approvals: number;
-    };
+    }
+) & {
+  /** Rules in audit or warn mode that matched, in rule order; absent when none did. */
+  readonly observed?: readonly ObservedRule[] | undefined;
+};

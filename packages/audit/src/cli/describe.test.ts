@@ -40,6 +40,30 @@ describe('audit story', () => {
     );
   });
 
+  it('names the rules on trial (audit, warn mode) and what they would have done', () => {
+    const received: StoredEvent = {
+      ...chain,
+      type: 'request.received',
+      agent: 'agent-oncall',
+      cluster: 'prod',
+      action: { kind: 'resource', verb: 'delete', resource: 'pods' },
+      command: 'kubectl delete pod web-1 -n prod-api',
+      decision: {
+        effect: 'allow',
+        rule: null,
+        observed: [
+          { rule: 'prod-delete-trial', mode: 'audit', effect: 'require', reason: 'r' },
+          { rule: 'no-deletes', mode: 'warn', effect: 'deny', reason: 'd' },
+        ],
+      },
+      request: { method: 'DELETE', path: '/api/v1/namespaces/prod-api/pods/web-1', query: '', headers: {} },
+      kubectl: {},
+    };
+    expect(describeEvent(received)).toBe(
+      'agent-oncall on prod: kubectl delete pod web-1 -n prod-api -> allow [audit rule prod-delete-trial would require; warn rule no-deletes would deny]',
+    );
+  });
+
   it('names the Kubernetes identity the request runs as', () => {
     const story = formatStory('apv1', [
       requested({ user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents', 'team:sre'] }),

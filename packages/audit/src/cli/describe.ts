@@ -20,7 +20,10 @@ export function describe(event: StoredEvent): string {
       const { decision } = event;
       const rule = decision.rule ? ` by rule ${decision.rule}` : '';
       const reason = decision.reason ? `: ${decision.reason}` : '';
-      return `${event.agent}${via(event.identity)} on ${event.cluster}${runAs(event.runAs)}: ${event.command} -> ${decision.effect}${rule}${reason}`;
+      // Rules on trial (audit, warn mode): what they would have done, so a tail shows the candidate's effect.
+      const observed = (decision.observed ?? []).map((o) => `${o.mode} rule ${o.rule} would ${o.effect}`);
+      const trial = observed.length > 0 ? ` [${observed.join('; ')}]` : '';
+      return `${event.agent}${via(event.identity)} on ${event.cluster}${runAs(event.runAs)}: ${event.command} -> ${decision.effect}${rule}${reason}${trial}`;
     }
     case 'approval.requested':
       return `needs ${event.approvalsNeeded} approval(s) from ${event.group} (rule ${event.rule}), expires ${event.expiresAt}`;

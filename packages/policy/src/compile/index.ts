@@ -1,8 +1,17 @@
+import { type CelBindings, celBindings } from '../cel/input.js';
 import { printable } from '../render/printable.js';
 import type { PolicySpec, RequireSpec } from '../spec/schema.js';
 import { type ValidateOptions, validatePolicySpec } from '../spec/validate.js';
-import type { Decision, PolicyContext } from '../types.js';
-import { compileMatch, type RulePredicate } from './match.js';
+import type { Action, Decision, ObservedRule, PolicyContext } from '../types.js';
+import { explainDecision, type PolicyExplanation } from './explain.js';
+import {
+  type CompiledRule,
+  compileRule,
+  evaluateConditions,
+  failClosedNote,
+  failsClosedToMatch,
+  requireReason,
+} from './rule.js';
 
 export type CompileOptions = ValidateOptions;
 
@@ -11,23 +20,15 @@ export interface Policy {
   readonly spec: PolicySpec;
   /** Pure and synchronous; never throws for any action `parseAction` returns. */
   decide(ctx: PolicyContext): Decision;
+  /** The decision, and for every rule whether it matched and why (`gatehouse policy check`). */
+  explain(ctx: PolicyContext): PolicyExplanation;
 }
 
 /** Rule name reported when the policy's `default` or `unclassified` setting decided. */
 export const DEFAULT_RULE = '(default)';
 export const UNCLASSIFIED_RULE = '(unclassified)';
 
-type CompiledRule =
-  | { readonly effect: 'allow'; readonly name: string; readonly test: RulePredicate }
-  | { readonly effect: 'deny'; readonly name: string; readonly test: RulePredicate; readonly reason: string }
-  | {
-      readonly effect: 'require';
-      readonly name: string;
-      readonly test: RulePredicate;
-      readonly require: RequireSpec;
-      /** Require rules apply to dry runs only when their match says `dryRun: true`. */
-      readonly matchesDryRuns: boolean;
-    };
+type Classified = Exclude<Action, { kind: 'unclassified' }>;
 
 /**
  * Validates the policy section (throwing coded errors that name the rule and field) and
@@ -36,23 +37,28 @@ type CompiledRule =
  * Combination is **most restrictive wins**: every rule is evaluated; any matching `deny`
  * denies; otherwise the matching `require` asking for the most approvals holds the request
  * (the earliest on a tie); otherwise a matching `allow` allows; otherwise `default`.
+ * Rules in `audit` or `warn` mode never change the decision; those that match are listed in
+ * `decision.observed` with what they would have done.
  */
 export function compilePolicy(input: unknown, options: CompileOptions = {}): Policy {
   const spec = validatePolicySpec(input, options);
-  const rules: CompiledRule[] = spec.rules.map((rule) => {
-    const test = compileMatch(rule.match);
-    if (rule.deny) return { effect: 'deny', name: rule.name, test, reason: rule.deny.reason };
-    if (rule.require) {
-      return {
-        effect: 'require',
-        name: rule.name,
-        test,
-        require: rule.require,
-        matchesDryRuns: rule.match.dryRun === true,
-      };
-    }
-    return { effect: 'allow', name: rule.name, test };
-  });
+  const rules = spec.rules.map(compileRule);
+  const observing = rules.some((rule) => rule.mode !== 'enforce');
+
+  /** `false`, or the matched rule's fail-closed note ('' when it matched plainly). */
+  const matches = (
+    rule: CompiledRule,
+    ctx: PolicyContext,
+    action: Classified,
+    bindings: () => CelBindings,
+  ) => {
+    if (!rule.match.test(ctx, action)) return false;
+    if (rule.conditions.length === 0) return '';
+    const outcome = evaluateConditions(rule, bindings());
+    if (outcome.kind === 'true') return '';
+    if (outcome.kind === 'false' || !failsClosedToMatch(rule)) return false;
+    return failClosedNote(rule, outcome);
+  };
 
   const decide = (ctx: PolicyContext): Decision => {
     const action = ctx.action;
@@ -74,19 +80,53 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
     if (action.kind === 'nonResource' && action.discovery) return { effect: 'allow', rule: null };
 
     const dryRun = action.kind === 'resource' && action.dryRun;
-    let held: Extract<CompiledRule, { effect: 'require' }> | undefined;
+    let bindings: CelBindings | undefined;
+    const bind = () => {
+      bindings ??= celBindings(ctx, action);
+      return bindings;
+    };
+    let denied: Decision | undefined;
+    let held: { rule: Extract<CompiledRule, { effect: 'require' }>; note: string } | undefined;
     let allowed: string | undefined;
+    let observed: ObservedRule[] | undefined;
     for (const rule of rules) {
+      // After a deny only rules that observe can still add anything.
+      if (denied !== undefined && rule.mode === 'enforce') continue;
       if (rule.effect === 'require' && dryRun && !rule.matchesDryRuns) continue;
-      if (!rule.test(ctx, action)) continue;
-      if (rule.effect === 'deny') return { effect: 'deny', rule: rule.name, reason: rule.reason };
-      if (rule.effect === 'require') {
-        if (held === undefined || rule.require.approvals > held.require.approvals) held = rule;
+      const note = matches(rule, ctx, action, bind);
+      if (note === false) continue;
+      if (rule.mode !== 'enforce') {
+        observed ??= [];
+        observed.push({
+          rule: rule.name,
+          mode: rule.mode,
+          effect: rule.effect,
+          reason: withNote(reasonOf(rule), note),
+        });
+        continue;
+      }
+      if (rule.effect === 'deny') {
+        denied = { effect: 'deny', rule: rule.name, reason: withNote(rule.reason, note) };
+        if (!observing) return denied;
+      } else if (rule.effect === 'require') {
+        if (held === undefined || rule.require.approvals > held.rule.require.approvals) held = { rule, note };
       } else {
         allowed ??= rule.name;
       }
     }
-    if (held !== undefined) return requireDecision(held.name, held.require);
+    const decision = denied ?? combine(held, allowed, dryRun);
+    return observed === undefined ? decision : { ...decision, observed };
+  };
+
+  const combine = (
+    held: { rule: Extract<CompiledRule, { effect: 'require' }>; note: string } | undefined,
+    allowed: string | undefined,
+    dryRun: boolean,
+  ): Decision => {
+    if (held !== undefined) {
+      const { rule, note } = held;
+      return requireDecision(rule.name, rule.require, undefined, note);
+    }
     if (allowed !== undefined) return { effect: 'allow', rule: allowed };
     if (spec.default === 'allow') return { effect: 'allow', rule: null };
     if (spec.default === 'deny') {
@@ -101,16 +141,29 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
     return requireDecision(DEFAULT_RULE, spec.default.require);
   };
 
-  return { spec, decide };
+  return {
+    spec,
+    decide,
+    explain: (ctx) => explainDecision(rules, ctx, decide(ctx)),
+  };
 }
 
-function requireDecision(rule: string, req: RequireSpec, reason?: string): Decision {
-  const plural = req.approvals === 1 ? 'approval' : 'approvals';
+function reasonOf(rule: CompiledRule): string {
+  if (rule.effect === 'deny') return rule.reason;
+  if (rule.effect === 'require') return requireReason(rule.name, rule.require);
+  return `rule ${rule.name} allows this request`;
+}
+
+function withNote(reason: string, note: string): string {
+  return note === '' ? reason : `${reason}; ${note}`;
+}
+
+function requireDecision(rule: string, req: RequireSpec, reason?: string, note = ''): Decision {
   return {
     effect: 'require',
     rule,
     group: req.group,
     approvals: req.approvals,
-    reason: req.reason ?? reason ?? `rule ${rule} needs ${req.approvals} ${plural} from ${req.group}`,
+    reason: withNote(requireReason(rule, req, reason), note),
   };
 }

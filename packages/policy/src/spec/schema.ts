@@ -62,9 +62,30 @@ export const requireSchema = z.strictObject({
   reason: z.string().min(1).optional(),
 });
 
+/**
+ * `enforce`: the rule decides. `audit`: the rule never changes the decision; the audit records what it
+ * would have done. `warn`: as audit, and the client gets a Kubernetes `Warning` header naming the rule.
+ */
+export const RULE_MODES = ['enforce', 'audit', 'warn'] as const;
+
 export const ruleSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore'),
   match: matchSchema,
+  mode: z
+    .enum(RULE_MODES, {
+      error: (issue) =>
+        `unknown mode ${JSON.stringify(issue.input)}; expected one of ${RULE_MODES.join(', ')}`,
+    })
+    .default('enforce'),
+  /**
+   * CEL expressions (as ValidatingAdmissionPolicy's matchConditions): the rule matches only when its
+   * `match` does and every expression is true. Checked when the config loads (cel/).
+   */
+  conditions: z
+    .array(z.string().min(1, 'an empty expression').max(4096, 'longer than 4096 characters'))
+    .min(1, 'an empty list; leave the field out for no conditions')
+    .max(16, 'at most 16 conditions per rule')
+    .optional(),
   allow: z.union([z.literal(true), z.strictObject({})]).optional(),
   deny: z.strictObject({ reason: z.string().min(1) }).optional(),
   require: requireSchema.optional(),
@@ -93,3 +114,4 @@ export type PolicySpecInput = z.input<typeof policySpecSchema>;
 export type PolicySpec = z.output<typeof policySpecSchema>;
 export type PolicyRuleSpec = z.output<typeof ruleSchema>;
 export type RequireSpec = z.output<typeof requireSchema>;
+export type RuleMode = (typeof RULE_MODES)[number];

@@ -87,6 +87,39 @@ rules:
       /found allow and deny/,
     ],
     ['a missing name', { match: {}, allow: {} }, 'rules[1]', 'name', /./],
+    [
+      'an unknown mode',
+      { name: 'r', match: {}, mode: 'dry-run', allow: {} },
+      'r',
+      'mode',
+      /unknown mode "dry-run"; expected one of enforce, audit, warn/,
+    ],
+    [
+      'a condition that does not parse',
+      { name: 'images', match: {}, conditions: ['true', 'object.spec.('], deny: { reason: 'x' } },
+      'images',
+      'conditions.1',
+      /"object\.spec\.\(" does not parse: .*1:12/,
+    ],
+    [
+      'a condition reading an unknown variable',
+      { name: 'r', match: {}, conditions: ["objet.metadata.name == 'x'"], deny: { reason: 'x' } },
+      'r',
+      'conditions.0',
+      /unknown variable "objet"; the variables are request, object, oldObject, namespaceObject/,
+    ],
+    [
+      'a condition nesting loops beyond the cost bound',
+      {
+        name: 'r',
+        match: {},
+        conditions: ['object.a.exists(x, object.b.exists(y, object.c.exists(z, x == y && y == z)))'],
+        deny: { reason: 'x' },
+      },
+      'r',
+      'conditions.0',
+      /costs about \d+ steps on an input of 100 values, more than the limit of 1000000/,
+    ],
   ])('%s names the rule and the field', (_, rule, name, field, message) => {
     const error = ruleError({ rules: [good, rule] });
     expect(error.code).toBe(PolicyErrorCode.InvalidRule);

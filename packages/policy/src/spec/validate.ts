@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { compileCondition } from '../cel/condition.js';
 import { PolicyRuleError, PolicySpecError } from '../errors.js';
 import { type PolicySpec, policySpecSchema, type RequireSpec } from './schema.js';
 
@@ -42,6 +43,12 @@ export function validatePolicySpec(input: unknown, options: ValidateOptions = {}
     seen.set(rule.name, index);
     if (rule.require !== undefined)
       checkGroup(groups, rule.require, (msg) => ruleError(label, index, 'require.group', msg));
+    rule.conditions?.forEach((expression, i) => {
+      const compiled = compileCondition(expression);
+      if (!compiled.ok) {
+        throw ruleError(label, index, `conditions.${i}`, `${JSON.stringify(expression)} ${compiled.message}`);
+      }
+    });
   });
   if (typeof spec.default === 'object') {
     checkGroup(
