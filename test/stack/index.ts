@@ -90,6 +90,8 @@ export interface StackOptions {
   readonly gateway?: Readonly<Record<string, string | number>>;
   /** slack.usergroupCacheTtl. @defaultValue the config's default */
   readonly usergroupCacheTtl?: string;
+  /** Added to the `audit:` section (sinks, bodies). */
+  readonly audit?: Readonly<Record<string, unknown>>;
   /** Redis for the whole stack. @defaultValue REDIS_URL or the shared 127.0.0.1:6379 */
   readonly redisUrl?: string;
 }
@@ -288,7 +290,7 @@ async function assemble(
       listen: `127.0.0.1:${slackbotPort}`,
       ...(options.usergroupCacheTtl && { usergroupCacheTtl: options.usergroupCacheTtl }),
     },
-    audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
+    audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings'), ...options.audit },
     policy: options.policy ?? DEFAULT_POLICY,
   };
   await writeFile(configPath, stringify(config));

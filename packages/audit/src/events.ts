@@ -11,6 +11,7 @@ export interface ActionSummary {
   readonly kind: string;
   readonly verb: string;
   readonly apiGroup?: string | undefined;
+  readonly apiVersion?: string | undefined;
   readonly resource?: string | undefined;
   readonly subresource?: string | undefined;
   readonly namespace?: string | undefined;
@@ -55,6 +56,8 @@ export interface RequestInput {
   readonly method: string;
   readonly path: string;
   readonly query: string;
+  /** The peer address of the agent's connection (the last proxy's, behind one). */
+  readonly remoteAddress?: string | undefined;
   readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
   readonly body?: Uint8Array | string | undefined;
 }
@@ -74,6 +77,7 @@ export interface StoredRequest {
   readonly method: string;
   readonly path: string;
   readonly query: string;
+  readonly remoteAddress?: string;
   /** Lower-case names; credentials replaced by `[REDACTED]`. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: StoredBody;

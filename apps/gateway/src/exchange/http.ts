@@ -38,6 +38,7 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
 
   return {
     kind: 'http',
+    remoteAddress: req.socket.remoteAddress,
     method,
     target: req.url ?? '/',
     headers: req.headers,

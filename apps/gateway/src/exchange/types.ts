@@ -25,6 +25,8 @@ export interface Exchange {
   /** The raw request target (path and query). */
   readonly target: string;
   readonly headers: IncomingHttpHeaders;
+  /** The connection's peer address, for the audit's source IPs. */
+  readonly remoteAddress?: string | undefined;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
   /** Buffers the body for the policy and a possible replay; `undefined` when the request streams or has none. */

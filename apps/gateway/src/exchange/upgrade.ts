@@ -76,6 +76,7 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
 
   return {
     kind: 'upgrade',
+    remoteAddress: req.socket.remoteAddress,
     method,
     target: req.url ?? '/',
     headers: req.headers,

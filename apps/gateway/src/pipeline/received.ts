@@ -22,6 +22,7 @@ export function recordReceived(judged: JudgedRequest, ctx: GatewayContext, appro
       method: judged.exchange.method,
       path: judged.route.path,
       query: judged.route.query,
+      remoteAddress: judged.exchange.remoteAddress,
       headers: judged.exchange.headers,
       body: judged.body,
     },

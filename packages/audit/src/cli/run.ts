@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import { type VerifyResult, verifyChain } from '../chain/verify.js';
 import { BadArgumentError, NotFoundError, StoreFailedError } from '../errors.js';
 import type { StoredEvent } from '../events.js';
+import { createK8sAuditConverter } from '../k8s-audit/convert.js';
+import type { K8sAuditEvent } from '../k8s-audit/types.js';
 import { type AuditKeys, auditKeys } from '../keys.js';
 import { followLog, type LogEntry, readApproval, readLast, readLog } from '../store/log-reader.js';
 import { verifyLog } from '../store/verify-log.js';
@@ -31,6 +33,8 @@ Commands:
   show <approval-id>          the story of one request: who asked, who voted and decided when, what the cluster answered
   tail [-n 20] [-f]           the latest events, one line each; -f keeps following
   export --since <time>       JSON Lines on stdout; <time> is ISO 8601 (2026-11-26T01:00:00Z) or a duration (90m, 7d)
+         [--format gatehouse|k8s-audit]
+                              gatehouse (default): the stored events; k8s-audit: one audit.k8s.io/v1 Event per request
   verify [--file <path>]...   recompute the hash chain; exit 0 when intact, 1 with the first broken link.
                               --file checks JSON Lines from file sinks instead of Redis (several files merge by seq)
 
@@ -39,6 +43,7 @@ Options:
   --redis-url <url>   default: $REDIS_URL, then redis.url from the config, then redis://127.0.0.1:6379
   --prefix <prefix>   default: $GATEHOUSE_PREFIX, then redis.keyPrefix from the config, then gatehouse
   --json              show/tail: print stored events as JSON Lines
+  --format <format>   export: gatehouse or k8s-audit
 `;
 
 const OPTIONS = {
@@ -49,6 +54,7 @@ const OPTIONS = {
   lines: { type: 'string', short: 'n' },
   json: { type: 'boolean' },
   since: { type: 'string' },
+  format: { type: 'string' },
   file: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -152,12 +158,36 @@ const CLOCK_SKEW_MS = 60_000;
 
 async function exportSince({ redis, keys, flags, io }: Context): Promise<ExitCode> {
   if (!flags.since) throw new BadArgumentError('export needs --since <ISO time or duration>');
+  const format = flags.format ?? 'gatehouse';
+  if (format !== 'gatehouse' && format !== 'k8s-audit')
+    throw new BadArgumentError(`--format ${JSON.stringify(format)} is not one of gatehouse, k8s-audit`);
   const since = parseSince(flags.since, (io.now ?? Date.now)());
   const start = since - CLOCK_SKEW_MS > 0 ? String(since - CLOCK_SKEW_MS) : '-';
+  const inRange = (event: StoredEvent | string) =>
+    typeof event === 'string' || Date.parse(event.time) >= since;
+  if (format === 'gatehouse') {
+    for await (const entry of readLog(redis, keys, start))
+      if (inRange(parseEntry(entry))) io.stdout.write(`${entry.line}\n`);
+    return 0;
+  }
+  // A request counts from when it was received: one received before --since is left out, though
+  // its answer came after; one still waiting at the end comes out at stage RequestReceived.
+  const converter = createK8sAuditConverter();
+  const write = (events: readonly K8sAuditEvent[]) => {
+    for (const event of events) io.stdout.write(`${JSON.stringify(event)}\n`);
+  };
   for await (const entry of readLog(redis, keys, start)) {
     const event = parseEntry(entry);
-    if (typeof event === 'string' || Date.parse(event.time) >= since) io.stdout.write(`${entry.line}\n`);
+    if (typeof event === 'string') {
+      io.stderr.write(`${escapeInvisible(event)}\n`);
+      continue;
+    }
+    if (event.type === 'request.received' && !inRange(event)) continue;
+    write(
+      converter.push(event).filter((converted) => Date.parse(converted.requestReceivedTimestamp) >= since),
+    );
   }
+  write(converter.end());
   return 0;
 }
 

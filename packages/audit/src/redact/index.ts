@@ -57,7 +57,13 @@ function storeRequest(request: RequestInput, action: ActionSummary, bodies: Body
     if (value === undefined) continue;
     headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ');
   }
-  const stored = { method: request.method, path: request.path, query: request.query, headers };
+  const stored = {
+    method: request.method,
+    path: request.path,
+    query: request.query,
+    ...(request.remoteAddress !== undefined && { remoteAddress: request.remoteAddress }),
+    headers,
+  };
   if (request.body === undefined) return stored;
   return { ...stored, body: storeBody(request.body, bodies, isSecretRequest(request, action)) };
 }
