@@ -8,7 +8,10 @@ export function runFactsOf(approval: ApprovalRequest): RunFacts {
     requesterGoneAt: approval.requesterGoneAt,
     grantExpiresAt: approval.grantExpiresAt,
     lapsedAt: approval.lapsedAt,
-    sentAt: approval.dispatch?.at,
+    claimedAt: approval.dispatch?.at,
+    via: approval.dispatch?.via,
     status: approval.dispatch?.status,
+    decidedAt: approval.decidedAt,
+    staleReason: approval.stale?.reason,
   };
 }

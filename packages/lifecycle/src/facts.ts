@@ -27,10 +27,19 @@ export interface RunFacts {
   readonly grantExpiresAt?: number | undefined;
   /** When the unused grant ran out. */
   readonly lapsedAt?: number | undefined;
-  /** When it was sent to the cluster, and what the cluster answered (once recorded). */
-  readonly sentAt?: number | undefined;
+  /** When a gateway claimed the dispatch, and on which connection. A claim is not a send. */
+  readonly claimedAt?: number | undefined;
+  readonly via?: 'hold' | 'grant' | undefined;
+  /** What the cluster answered: only with it is anything said to be sent. */
   readonly status?: number | undefined;
+  /** When it was denied or expired. */
+  readonly decidedAt?: number | undefined;
+  /** Why an approved request was not sent (state stale): one sentence. */
+  readonly staleReason?: string | undefined;
 }
+
+const viaWords = (via: 'hold' | 'grant' | undefined) =>
+  via === 'grant' ? "by the agent's retry" : 'on the held connection';
 
 /** Pending, no held connection: approving creates a grant for a retry, nothing is sent now. */
 export function requesterGoneFact(at: number, time: Time): string {
@@ -42,25 +51,43 @@ export function grantWaitingFact(until: number, time: Time): string {
   return `approved — the agent disconnected, so it runs only if the agent re-runs the same command before ${time(until)}`;
 }
 
-/** Approved while held: the holding gateway sends it. */
+/** Approved while held: the holding gateway claims it next (it may still end stale: its target is checked first). */
 export function sendingFact(): string {
-  return 'approved — the gateway sends it to the cluster on the held connection now';
+  return 'approved — the gateway holding the request sends it to the cluster next';
+}
+
+/** Claimed for dispatch, no answer recorded: the send may be under way, or it may end stale. Never "sent". */
+export function claimedFact(at: number, via: 'hold' | 'grant' | undefined, time: Time): string {
+  return `approved — claimed for dispatch at ${time(at)} ${viaWords(via)}; no answer from the cluster is recorded yet`;
 }
 
 export function lapsedFact(at: number, time: Time): string {
   return `approved but never ran: the grant expired unused at ${time(at)}`;
 }
 
-/** Sent; "answered" only once the cluster's answer is recorded. */
-export function sentFact(at: number, status: number | undefined, time: Time): string {
-  return status === undefined
-    ? `sent to the cluster at ${time(at)}, waiting for its answer`
-    : `sent to the cluster at ${time(at)}, answered ${status}`;
+/** Sent: said only once the cluster's answer is recorded. */
+export function sentFact(at: number, status: number, time: Time): string {
+  return `sent to the cluster at ${time(at)}, answered ${status}`;
+}
+
+/** Approved, claimed, and found changed before sending: `reason` is the sentence the gateway stored. */
+export function staleFact(reason: string): string {
+  return `approved but not sent: ${reason}`;
+}
+
+export function deniedFact(): string {
+  return 'denied; nothing was sent to the cluster';
+}
+
+export function expiredFact(at: number | undefined, time: Time): string {
+  return at === undefined
+    ? 'expired without a decision; nothing was sent to the cluster'
+    : `expired at ${time(at)} without a decision; nothing was sent to the cluster`;
 }
 
 /**
- * The fact about running for the current state, or undefined where there is none to tell (denied,
- * expired, pending with a requester waiting). Nothing is said to be sent without `sentAt`.
+ * The fact about running for the current state; undefined only while pending with a requester
+ * waiting (there is nothing to tell yet). Nothing is said to be sent without a recorded status.
  */
 export function runFact(facts: RunFacts, time: Time): string | undefined {
   switch (facts.state) {
@@ -73,11 +100,17 @@ export function runFact(facts: RunFacts, time: Time): string | undefined {
     case 'lapsed':
       return lapsedFact(facts.lapsedAt ?? facts.grantExpiresAt ?? 0, time);
     case 'dispatched':
+      return claimedFact(facts.claimedAt ?? 0, facts.via, time);
     case 'completed':
-      return facts.sentAt === undefined ? undefined : sentFact(facts.sentAt, facts.status, time);
-    case 'denied':
-    case 'expired':
+      // A completed dispatch always has its status; without one it is said as a claim, never a send.
+      return facts.status === undefined
+        ? claimedFact(facts.claimedAt ?? 0, facts.via, time)
+        : sentFact(facts.claimedAt ?? 0, facts.status, time);
     case 'stale':
-      return undefined;
+      return staleFact(facts.staleReason ?? 'its target changed after it was approved');
+    case 'denied':
+      return deniedFact();
+    case 'expired':
+      return expiredFact(facts.decidedAt, time);
   }
 }

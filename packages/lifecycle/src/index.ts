@@ -1,5 +1,8 @@
 export { type Clock, systemClock } from './clock.js';
 export {
+  claimedFact,
+  deniedFact,
+  expiredFact,
   grantWaitingFact,
   isoTime,
   lapsedFact,
@@ -8,5 +11,6 @@ export {
   runFact,
   sendingFact,
   sentFact,
+  staleFact,
   type Time,
 } from './facts.js';

@@ -7,7 +7,13 @@ import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
 import { startPreview } from '../preview/index.js';
 import { type ByteTap, sessionTap } from '../session-tap/index.js';
-import { alreadyUsedMessage, deniedMessage, expiredMessage, stillPendingMessage } from './messages.js';
+import {
+  alreadyUsedMessage,
+  deniedMessage,
+  expiredMessage,
+  staleMessage,
+  stillPendingMessage,
+} from './messages.js';
 
 type RequireDecision = Extract<Decision, { effect: 'require' }>;
 
@@ -99,7 +105,7 @@ export async function holdForApproval(
       judged.exchange.reject(kubeStatus('Conflict', alreadyUsedMessage(settled)));
       return;
     case 'stale':
-      judged.exchange.reject(kubeStatus('Conflict', settled.stale?.reason ?? alreadyUsedMessage(settled)));
+      judged.exchange.reject(kubeStatus('Conflict', staleMessage(settled)));
       return;
   }
 }
@@ -196,7 +202,7 @@ async function wait(
 /** 403 for a denied or expired approval; `askAgainAt`: identical requests get this answer until then. */
 function refuse(judged: JudgedRequest, approval: ApprovalRequest, askAgainAt?: number): void {
   if (approval.state === 'stale') {
-    judged.exchange.reject(kubeStatus('Conflict', approval.stale?.reason ?? alreadyUsedMessage(approval)));
+    judged.exchange.reject(kubeStatus('Conflict', staleMessage(approval)));
     return;
   }
   judged.exchange.reject(

@@ -1,6 +1,10 @@
-import type { ApprovalRequest } from '@gatehouse/approvals';
+import { type ApprovalRequest, runFactsOf } from '@gatehouse/approvals';
+import { deniedFact, expiredFact, isoTime, runFact, staleFact } from '@gatehouse/lifecycle';
 
-/** What kubectl prints when a held request does not go through: the id, who can act, what to do next. */
+/**
+ * What kubectl prints when a held request does not go through: the id, who can act, what to do next.
+ * Where it ended is said by the one projection (@gatehouse/lifecycle), as Slack and the audit say it.
+ */
 
 const iso = (ms: number | undefined) => (ms === undefined ? 'unknown' : new Date(ms).toISOString());
 
@@ -27,16 +31,21 @@ const askAgain = (askAgainAt: number | undefined) =>
 export function deniedMessage(approval: ApprovalRequest, askAgainAt?: number): string {
   const reason = approval.denyReason ? `: ${approval.denyReason}` : ' (no reason given)';
   return (
-    `approval ${approval.id} for \`${approval.command}\` was denied by ${denier(approval)}${reason}. ` +
-    `Nothing was sent to cluster ${approval.cluster}; ${askAgain(askAgainAt)}`
+    `approval ${approval.id} for \`${approval.command}\` on cluster ${approval.cluster} was denied by ` +
+    `${denier(approval)}${reason} — ${deniedFact()}; ${askAgain(askAgainAt)}`
   );
 }
 
 export function expiredMessage(approval: ApprovalRequest, askAgainAt?: number): string {
   return (
-    `approval ${approval.id} for \`${approval.command}\` expired at ${iso(approval.expiresAt)} without a decision. ` +
-    `Nothing was sent to cluster ${approval.cluster}; ${askAgain(askAgainAt)}`
+    `approval ${approval.id} for \`${approval.command}\` on cluster ${approval.cluster}: ` +
+    `${expiredFact(approval.decidedAt ?? approval.expiresAt, isoTime)}; ${askAgain(askAgainAt)}`
   );
+}
+
+/** Approved, claimed and found changed before sending: the gateway's stored sentence. */
+export function staleMessage(approval: ApprovalRequest): string {
+  return `approval ${approval.id} for \`${approval.command}\`: ${staleFact(approval.stale?.reason ?? 'its target changed after it was approved')}`;
 }
 
 export function stillPendingMessage(approval: ApprovalRequest, grantTtlMs: number): string {
@@ -49,10 +58,11 @@ export function stillPendingMessage(approval: ApprovalRequest, grantTtlMs: numbe
   );
 }
 
+/** This connection cannot run it: another claimed it, or its grant lapsed. Where it ended, as every surface says it. */
 export function alreadyUsedMessage(approval: ApprovalRequest): string {
-  const via = approval.dispatch?.via === 'grant' ? "by the agent's retry" : 'on another held connection';
+  const fact = runFact(runFactsOf(approval), isoTime) ?? approval.state;
   return (
-    `approval ${approval.id} for \`${approval.command}\` was already used ${via}; ` +
-    'an approval lets a request through once. Re-run the command to ask again.'
+    `approval ${approval.id} for \`${approval.command}\` cannot run on this connection: ${fact}. ` +
+    'An approval lets a request through once; re-run the command to ask again.'
   );
 }

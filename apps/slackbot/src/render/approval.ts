@@ -1,5 +1,5 @@
 import { type ApprovalRequest, runFactsOf, type Vote } from '@gatehouse/approvals';
-import { runFact } from '@gatehouse/lifecycle';
+import { runFact, staleFact } from '@gatehouse/lifecycle';
 import type { KnownBlock } from '@slack/web-api';
 import { ActionId, BlockId } from '../ids.js';
 import { changeBlocks } from './change.js';
@@ -57,23 +57,20 @@ export function outcomeLine(approval: ApprovalRequest): string {
     case 'approved':
       return `:white_check_mark: *Approved*${decidedAt} by ${approvers}; ${fact}`;
     case 'lapsed':
-      return `:hourglass: *Approved*${decidedAt} by ${approvers}; ${fact}. Nothing was sent to the cluster`;
+      return `:hourglass: *Approved*${decidedAt} by ${approvers}; ${fact}`;
     case 'denied': {
       const reason = approval.denyReason ? clip(approval.denyReason, 500) : 'no reason given';
-      return `:no_entry: *Denied*${decidedAt} by ${mention(approval.deniedBy ?? 'unknown')}: ${reason}. Nothing was sent to the cluster`;
+      return `:no_entry: *Denied*${decidedAt} by ${mention(approval.deniedBy ?? 'unknown')} (${reason}): ${fact}`;
     }
     case 'expired':
-      return `:hourglass: *Expired*${decidedAt} with ${tally} approvals; nothing was sent to the cluster. Re-run the command to ask again`;
+      return `:hourglass: *Expired* with ${tally} approvals: ${fact}. Re-run the command to ask again`;
     case 'dispatched':
-    case 'completed': {
-      const dispatch = approval.dispatch;
-      const via = dispatch?.via === 'grant' ? "on the agent's retry" : 'on the held connection';
-      return `:rocket: *Approved* by ${approvers}; ${fact ?? 'being sent to the cluster'} (${via})`;
-    }
-    case 'stale': {
-      const reason = approval.stale ? clip(approval.stale.reason, 1_000) : 'the target changed';
-      return `:warning: *Approved* by ${approvers} but *not sent*: ${reason}`;
-    }
+      return `:outbox_tray: *Approved* by ${approvers}; ${fact}`;
+    case 'completed':
+      return `:rocket: *Approved* by ${approvers}; ${fact} (${approval.dispatch?.via === 'grant' ? "on the agent's retry" : 'on the held connection'})`;
+    case 'stale':
+      // The gateway's sentence, shortened to keep the message readable, said by the one fact function.
+      return `:warning: *Approved* by ${approvers}; ${staleFact(clip(approval.stale?.reason ?? 'its target changed after it was approved', 1_000))}`;
   }
 }
 

@@ -113,6 +113,52 @@ describe('approval message', () => {
     expect(blocksText(rendered.blocks)).toContain('answered 200');
   });
 
+  it('never says sent before the cluster answered, nor for a claim that ended stale', () => {
+    const voted = { votes: [{ userId: 'U0BOB', decision: 'approve' as const, at: 1_750_000_100_000 }] };
+    const claimed = blocksText(
+      renderApproval(
+        approval({
+          ...voted,
+          state: 'dispatched',
+          dispatch: { via: 'hold', holder: 'gw-1', at: 1_750_000_100_500 },
+        }),
+      ).blocks,
+    );
+    expect(claimed).toContain('claimed for dispatch at');
+    expect(claimed).not.toMatch(/sent to the cluster|sends it/);
+    const stale = blocksText(
+      renderApproval(
+        approval({
+          ...voted,
+          state: 'stale',
+          dispatch: { via: 'grant', holder: 'gw-1', at: 1_750_000_100_500 },
+          stale: { reason: 'pod web-0 was recreated after it was approved', at: 1_750_000_100_600 },
+        }),
+      ).blocks,
+    );
+    expect(stale).toContain('approved but not sent: pod web-0 was recreated after it was approved');
+    expect(stale).not.toMatch(/sent to the cluster at|answered/);
+  });
+
+  it('says a lapsed grant never ran, and a gone requester turns approving into a grant', () => {
+    const lapsed = renderApproval(
+      approval({
+        state: 'lapsed',
+        votes: [{ userId: 'U0BOB', decision: 'approve', at: 1_750_000_100_000 }],
+        requesterGoneAt: 1_750_000_050_000,
+        grantExpiresAt: 1_750_000_700_000,
+        lapsedAt: 1_750_000_700_000,
+      }),
+    );
+    expect(blocksText(lapsed.blocks)).toMatch(
+      /approved but never ran: the grant expired unused at <!date\^1750000700\^/,
+    );
+    const gone = renderApproval(approval({ requesterGoneAt: 1_750_000_050_000 }));
+    expect(blocksText(gone.blocks)).toMatch(
+      /the requester disconnected at <!date\^1750000050\^[^>]+> \(approving creates a one-time grant\)/,
+    );
+  });
+
   it('keeps code spans closed when the command has backticks', () => {
     const rendered = renderApproval(approval({ command: 'kubectl exec x -- sh -c "```; echo `id`"' }));
     expect(mrkdwnOf(rendered.blocks)).not.toContain('```;');

@@ -13,7 +13,7 @@ import type { ChangeKind } from '../store/types.js';
 export const POST_JOB = 'post';
 /** Slack queue: re-render the message from the current state; deduplicated per approval. */
 export const REFRESH_JOB = 'refresh';
-/** Slack queue: tell the requesting agent's owners (and, for a grant that lapsed, its approvers) where it ended. */
+/** Slack queue: tell the requesting agent's owners (and, for an approval that never ran — lapsed or stale — its approvers) where it ended. */
 export const NOTIFY_JOB = 'notify';
 
 export interface PostJobData {
@@ -26,7 +26,7 @@ export interface RefreshJobData {
   readonly change: ChangeKind;
 }
 
-/** `state`: the outcome being told; one job per approval and outcome (a lapsed grant corrects an earlier "approved"). */
+/** `state`: the outcome being told; one job per approval and outcome (lapsed or stale corrects an earlier "approved"). */
 export interface NotifyJobData {
   readonly id: string;
   readonly state: ApprovalState;
@@ -38,6 +38,7 @@ export const NOTIFIED_STATES: ReadonlySet<ApprovalState> = new Set<ApprovalState
   'denied',
   'expired',
   'lapsed',
+  'stale',
 ]);
 
 /** The job id that makes "tell once per approval and outcome" hold across retries, replicas and restarts. */
