@@ -3,10 +3,18 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { readBody } from '../body/index.js';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from '../headers/index.js';
+import { downstreamResponseHeaders, type HeaderMap, upstreamRequestHeaders } from '../headers/index.js';
 import { type KubeStatus, kubeStatus, retryAfter } from '../kube-status/index.js';
 import { upstreamTarget } from '../routing/index.js';
 import type { Exchange, ForwardResult } from './types.js';
+
+/** The upstream's own Warning headers first, then the gateway's. */
+function withWarnings(headers: HeaderMap, warnings: readonly string[]): HeaderMap {
+  if (warnings.length === 0) return headers;
+  const upstream = headers.warning;
+  const own = upstream === undefined ? [] : Array.isArray(upstream) ? upstream : [String(upstream)];
+  return { ...headers, warning: [...own, ...warnings] };
+}
 
 /** Methods whose requests carry no body worth judging; they stream straight through. */
 const STREAMED = new Set(['GET', 'HEAD']);
@@ -55,7 +63,7 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
 
     reject,
 
-    async forward(upstream, route, body): Promise<ForwardResult> {
+    async forward(upstream, route, body, _tap, warnings = []): Promise<ForwardResult> {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       let response: Dispatcher.ResponseData;
@@ -86,7 +94,7 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
         return { outcome: 'failed', error: message, durationMs: elapsed() };
       }
       const durationMs = elapsed();
-      res.writeHead(response.statusCode, downstreamResponseHeaders(response.headers));
+      res.writeHead(response.statusCode, withWarnings(downstreamResponseHeaders(response.headers), warnings));
       // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
       // headers now. A response with a length sends them with its first bytes, one TLS write, not two.
       if (response.headers['content-length'] === undefined) res.flushHeaders();

@@ -35,12 +35,15 @@ export interface Exchange {
   reject(status: KubeStatus): void;
   /**
    * Sends the request upstream with the cluster's credentials and streams the answer back.
-   * `tap` sees an upgraded connection's bytes both ways (session recording).
+   * `tap` sees an upgraded connection's bytes both ways (session recording). `warnings` are
+   * `Warning` header values added to an HTTP response after the upstream's own (warnings/); an
+   * upgrade's 101 carries none, as kubectl shows none for exec, attach and port-forward.
    */
   forward(
     upstream: ClusterUpstream,
     route: ClusterRoute,
     body: Buffer | undefined,
     tap?: ByteTap,
+    warnings?: readonly string[],
   ): Promise<ForwardResult>;
 }

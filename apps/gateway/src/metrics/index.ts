@@ -5,6 +5,11 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   /** Requests by cluster and outcome of the policy (allow, deny, require, grant, unauthorized...). */
   readonly requests: Counter<'cluster' | 'decision'>;
+  /**
+   * Decisions by the rule that made them (`(default)` when none did; mode `enforce`) and matches of
+   * rules in audit or warn mode (what they would have done), by rule, mode and effect.
+   */
+  readonly policyRules: Counter<'rule' | 'mode' | 'effect'>;
   /** Connections held for an approval right now. */
   readonly held: Gauge;
   /** How long held requests waited, by how the wait ended. */
@@ -21,6 +26,12 @@ export function createMetrics(): GatewayMetrics {
       name: 'gatehouse_gateway_requests_total',
       help: 'Requests to clusters by policy decision',
       labelNames: ['cluster', 'decision'],
+      registers: [registry],
+    }),
+    policyRules: new Counter({
+      name: 'gatehouse_gateway_policy_rule_matches_total',
+      help: 'Requests decided by each policy rule (mode enforce) and matched by rules in audit or warn mode',
+      labelNames: ['rule', 'mode', 'effect'],
       registers: [registry],
     }),
     held: new Gauge({

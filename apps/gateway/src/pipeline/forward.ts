@@ -8,6 +8,7 @@ import type { GatewayContext } from '../ports.js';
 import type { ClusterRoute } from '../routing/index.js';
 import type { ByteTap } from '../session-tap/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
+import { policyWarnings } from '../warnings/index.js';
 
 /** A request that passed authentication and routing, with what the policy made of it. */
 export interface JudgedRequest {
@@ -35,7 +36,13 @@ export async function forward(
   approvalId?: string,
   tap?: ByteTap,
 ): Promise<ForwardResult> {
-  const result = await judged.exchange.forward(judged.upstream, judged.route, judged.body, tap);
+  const result = await judged.exchange.forward(
+    judged.upstream,
+    judged.route,
+    judged.body,
+    tap,
+    policyWarnings(judged.decision),
+  );
   const kind = judged.exchange.kind;
   if (result.outcome === 'aborted') return result;
   ctx.metrics.upstreamLatency.observe({ cluster: judged.route.cluster, kind }, result.durationMs / 1000);

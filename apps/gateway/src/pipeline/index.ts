@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AgentConfig } from '@gatehouse/config';
-import type { KubeRequest } from '@gatehouse/policy';
+import { DEFAULT_RULE, type Decision, type KubeRequest } from '@gatehouse/policy';
 import type { Exchange } from '../exchange/types.js';
 import { singleHeader } from '../headers/index.js';
 import { holdForApproval } from '../hold/index.js';
@@ -99,6 +99,15 @@ interface Received {
   readonly body: Buffer | undefined;
 }
 
+/** Rule names come from the config, so they are few enough to be label values. */
+function countRules(decision: Decision, ctx: GatewayContext): void {
+  const rule = decision.rule ?? DEFAULT_RULE;
+  ctx.metrics.policyRules.inc({ rule, mode: 'enforce', effect: decision.effect });
+  for (const o of decision.observed ?? []) {
+    ctx.metrics.policyRules.inc({ rule: o.rule, mode: o.mode, effect: o.effect });
+  }
+}
+
 /** Parses, decides and answers a request whose body (if any) has arrived. */
 async function judge(received: Received): Promise<void> {
   const { exchange, ctx, route, agent, identity, upstream, body } = received;
@@ -131,7 +140,7 @@ async function judge(received: Received): Promise<void> {
     );
     return;
   }
-  const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action });
+  const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action, request });
   const runAs = ctx.runAs(agent, route.cluster);
   const judged: JudgedRequest = {
     id: received.requestId,
@@ -148,6 +157,7 @@ async function judge(received: Received): Promise<void> {
     decision,
   };
   ctx.metrics.requests.inc({ cluster: route.cluster, decision: decision.effect });
+  countRules(decision, ctx);
   if (action.kind === 'unclassified') {
     ctx.logger.warn(
       {

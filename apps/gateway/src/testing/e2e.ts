@@ -51,6 +51,8 @@ export interface E2eOptions {
   readonly grantTtl?: string;
   /** gateway.previewTimeout. @defaultValue '0s' (no previews) */
   readonly previewTimeout?: string;
+  /** The policy section. @defaultValue E2E_POLICY */
+  readonly policy?: unknown;
 }
 
 async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) {
@@ -93,7 +95,7 @@ async function build(options: E2eOptions, cleanups: (() => Promise<unknown>)[]) 
     ],
     approverGroups: { sre: { members: ['U0BOB', 'U0CAROL'] } },
     audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
-    policy: E2E_POLICY,
+    policy: options.policy ?? E2E_POLICY,
   };
   const config = parseConfig(document, { baseDir: dir, env: {} });
   const logger = pino({ level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' });
