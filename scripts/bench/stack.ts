@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestCa, issueServerCert, writeKubeconfig } from '@gatehouse/testkit/ca';
+import { freePort } from '@gatehouse/testkit/processes';
 import { type TestRedis, testRedis } from '@gatehouse/testkit/redis';
 import { type SlackApiFake, startSlackApi } from '@gatehouse/testkit/slack-api';
 import { stringify } from 'yaml';
-import { freePort } from '../../test/stack/ports.js';
 import { startNginx } from './nginx.js';
 import { type Helper, ROOT, type Service, startBuilt, startHelper } from './processes.js';
 

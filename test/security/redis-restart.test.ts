@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { namespace } from '@gatehouse/testkit/kube-upstream';
 import {
   type BackgroundKubectl,
+  freePort,
   type ManagedProcess,
   startProcess,
   waitUntil,
 } from '@gatehouse/testkit/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEOPLE, type Stack, startStack } from '../stack/index.js';
-import { freePort } from '../stack/ports.js';
 import { approvalIdOf, gatewayRequest, isRealMutation, report, storedApproval } from './support.js';
 
 /**

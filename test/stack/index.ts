@@ -8,6 +8,7 @@ import { writeKubeconfig } from '@gatehouse/testkit/ca';
 import { type KubeUpstream, namespace, pod, startKubeUpstream } from '@gatehouse/testkit/kube-upstream';
 import {
   type BackgroundKubectl,
+  freePort,
   type ManagedProcess,
   startKubectl,
   startNode,
@@ -28,7 +29,6 @@ import {
 } from '@gatehouse/testkit/slack-api';
 import { type FakeSts, startFakeSts } from '@gatehouse/testkit/sts';
 import { stringify } from 'yaml';
-import { freePort } from './ports.js';
 import { findButton, findTextInput } from './slack-clicks.js';
 
 /**

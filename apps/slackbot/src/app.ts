@@ -102,11 +102,11 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   }
   const log = options.logger ?? pino({ name: 'gatehouse-slackbot' });
   // The request guard, /healthz and the audit trail use this one; it fails fast while Redis is down.
-  const redis = createRedisClient(config.redis.url, { maxRetriesPerRequest: 2 });
+  const redis = createRedisClient(config.redis, { maxRetriesPerRequest: 2 });
   const health =
     options.redisHealth ??
     createRedisHealth({
-      url: config.redis.url,
+      redis: config.redis,
       ping: () => redis.ping(),
       log,
       readiness: '/healthz answers 503',
@@ -116,7 +116,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   const ownApprovals = options.approvals
     ? undefined
     : createApprovals({
-        redis: config.redis.url,
+        redis: config.redis,
         prefix: config.redis.keyPrefix,
         requestTtlMs: config.gateway.requestTtlMs,
         grantTtlMs: config.gateway.grantTtlMs,
@@ -127,7 +127,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       });
   const approvals: ApprovalsPort = options.approvals ?? ownApprovals!;
   // Workers block on this connection (BullMQ wants no per-request retry limit).
-  const connection = createRedisClient(config.redis.url, { maxRetriesPerRequest: null });
+  const connection = createRedisClient(config.redis, { maxRetriesPerRequest: null });
   health.watch(connection, 'BullMQ connection');
   const socketMode = Boolean(secrets.appToken);
   const bolt = boltLogger(log);
@@ -198,8 +198,8 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     async start() {
       // Redis first: without it nothing can be posted or decided, so say so before touching Slack.
       try {
-        await connectRedis(config.redis.url, redis);
-        await connectRedis(config.redis.url, connection);
+        await connectRedis(config.redis, redis);
+        await connectRedis(config.redis, connection);
       } catch (error) {
         if (!(error instanceof SharedRedisUnreachableError)) throw error;
         throw new RedisUnreachableError(error.message, { cause: error });

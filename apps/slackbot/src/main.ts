@@ -20,13 +20,13 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const slack = { ...config.slack, apiUrl: env.SLACK_API_URL || config.slack.apiUrl };
   const logger = pino({ name: 'gatehouse-slackbot', level: env.LOG_LEVEL ?? 'info' });
   // Before anything else connects: a bot without Redis stops at once and says why.
-  const redis = await connectRedis(config.redis.url).catch((error: unknown) => {
+  const redis = await connectRedis(config.redis).catch((error: unknown) => {
     if (!(error instanceof SharedRedisUnreachableError)) throw error;
     throw new RedisUnreachableError(error.message, { cause: error });
   });
   let stop: (signal: string, exitCode?: number) => Promise<void> = async () => process.exit(1);
   const redisHealth = createRedisHealth({
-    url: config.redis.url,
+    redis: config.redis,
     ping: () => redis.ping(),
     log: logger,
     readiness: '/healthz answers 503',

@@ -21,10 +21,75 @@ function configError(document: unknown, env: Record<string, string> = {}): Confi
   throw new Error('expected a ConfigError, got a valid config');
 }
 
+describe('parseConfig redis', () => {
+  it('takes Sentinel, an ACL user, a password file and TLS files, resolving paths', () => {
+    const config = parseConfig(
+      {
+        ...base,
+        redis: {
+          sentinels: ['sentinel-0:26379', '10.0.0.7:26380'],
+          name: 'gatehouse',
+          username: 'gatehouse',
+          passwordFile: 'secrets/redis-password',
+          tls: { caFile: 'tls/ca.pem', certFile: 'tls/client.pem', keyFile: 'tls/client.key' },
+          minReplicasToAck: 2,
+          ackTimeout: '250ms',
+        },
+      },
+      { baseDir: '/etc/gatehouse', env: {} },
+    );
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'gatehouse',
+      sentinel: {
+        sentinels: [
+          { host: 'sentinel-0', port: 26379 },
+          { host: '10.0.0.7', port: 26380 },
+        ],
+        name: 'gatehouse',
+      },
+      username: 'gatehouse',
+      password: { file: '/etc/gatehouse/secrets/redis-password' },
+      tls: {
+        caFile: '/etc/gatehouse/tls/ca.pem',
+        certFile: '/etc/gatehouse/tls/client.pem',
+        keyFile: '/etc/gatehouse/tls/client.key',
+      },
+      minReplicasToAck: 2,
+      ackTimeoutMs: 250,
+    });
+  });
+
+  it('names the key and the fix for each conflicting or incomplete setting', () => {
+    const issues = (redis: object) => configError({ ...base, redis }).issues;
+    expect(issues({ url: 'redis://r:6379', sentinels: ['s:26379'], name: 'm' })).toEqual([
+      'redis: set redis.url or redis.sentinels, not both (Sentinel tells where the primary is)',
+    ]);
+    expect(issues({ sentinels: ['s:26379'] })).toEqual([
+      'redis: redis.sentinels and redis.name go together, e.g. sentinels: [sentinel-0:26379], name: mymaster',
+    ]);
+    expect(issues({ passwordFile: '/p', passwordEnv: 'P' })).toEqual([
+      'redis: set redis.passwordFile or redis.passwordEnv, not both',
+    ]);
+    expect(issues({ tls: { certFile: 'c.pem' } })).toEqual([
+      'redis.tls: a client certificate needs both certFile and keyFile',
+    ]);
+    expect(issues({ sentinels: ['sentinel-0'], name: 'm' })).toEqual([
+      'redis.sentinels[0]: expected host:port, got "sentinel-0"',
+    ]);
+    expect(issues({ minReplicasToAck: -1 })[0]).toMatch(/^redis\.minReplicasToAck: /);
+  });
+});
+
 describe('parseConfig', () => {
   it('fills defaults and resolves relative paths against the config directory', () => {
     const config = parseConfig(base, { baseDir: '/etc/gatehouse', env: {} });
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'gatehouse' });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'gatehouse',
+      minReplicasToAck: 'auto',
+      ackTimeoutMs: 1000,
+    });
     expect(config.gateway).toEqual({
       host: '0.0.0.0',
       port: 8443,

@@ -5,7 +5,10 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { configSchema, type RawConfig } from './schema.js';
-import type { AgentKubernetesConfig, ClusterConfig, GatehouseConfig } from './types.js';
+import type { AgentKubernetesConfig, ClusterConfig, GatehouseConfig, RedisConfig } from './types.js';
+
+/** A Redis on this machine: the development default. */
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -259,12 +262,35 @@ function agentKubernetes(agent: RawConfig['agents'][number]): AgentKubernetesCon
   };
 }
 
+function redisConfig(raw: RawConfig['redis'], path: (value: string) => string, env: Env): RedisConfig {
+  const { tls } = raw;
+  return {
+    url: env.REDIS_URL ?? raw.url ?? DEFAULT_REDIS_URL,
+    keyPrefix: raw.keyPrefix,
+    sentinel: raw.sentinels && raw.name ? { sentinels: raw.sentinels, name: raw.name } : undefined,
+    username: raw.username,
+    password: raw.passwordFile
+      ? { file: path(raw.passwordFile) }
+      : raw.passwordEnv
+        ? { env: raw.passwordEnv }
+        : undefined,
+    tls: tls && {
+      caFile: tls.caFile && path(tls.caFile),
+      certFile: tls.certFile && path(tls.certFile),
+      keyFile: tls.keyFile && path(tls.keyFile),
+      servername: tls.servername,
+    },
+    minReplicasToAck: raw.minReplicasToAck,
+    ackTimeoutMs: raw.ackTimeout,
+  };
+}
+
 function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env): GatehouseConfig {
   const path = (value: string) =>
     isAbsolute(value) ? value : resolve(baseDir, value.replace(/^~(?=\/)/, env.HOME ?? '~'));
   const tls = raw.gateway.tls;
   return {
-    redis: { url: env.REDIS_URL ?? raw.redis.url, keyPrefix: raw.redis.keyPrefix },
+    redis: redisConfig(raw.redis, path, env),
     gateway: {
       host: raw.gateway.listen.host,
       port: raw.gateway.listen.port,

@@ -209,14 +209,58 @@ const auditSink = z.discriminatedUnion('type', [
 export const configSchema = z.strictObject({
   redis: z
     .strictObject({
+      /** One endpoint: a single Redis, or a managed service's primary endpoint. Unused with `sentinels`. */
       url: z
         .string()
         .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
-        .default('redis://127.0.0.1:6379'),
+        .optional(),
+      /** Redis Sentinel: ask these for the current primary of `name` (host:port each). */
+      sentinels: z.array(hostPort).min(1, 'list at least one sentinel, e.g. [sentinel-0:26379]').optional(),
+      /** The Sentinel master name (`sentinel monitor <name> ...`). */
+      name: z.string().min(1).optional(),
+      /** The ACL user (Redis 6+); the URL's user when unset. */
+      username: z.string().min(1).optional(),
+      /** A file holding the password (a mounted secret); never the password itself in this file. */
+      passwordFile: z.string().min(1).optional(),
+      /** The environment variable holding the password. */
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+        .optional(),
+      /** TLS to Redis (also on with a rediss:// URL): the CA that signed its certificate, a client certificate. */
+      tls: z
+        .strictObject({
+          caFile: z.string().min(1).optional(),
+          certFile: z.string().min(1).optional(),
+          keyFile: z.string().min(1).optional(),
+          /** The name the certificate is checked against when Sentinel answers with an IP address. */
+          servername: z.string().min(1).optional(),
+        })
+        .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), {
+          error: 'a client certificate needs both certFile and keyFile',
+        })
+        .optional(),
+      /**
+       * How many replicas must hold a must-survive write (a dispatch claim, a vote, an audit head)
+       * before it is acted on (Redis WAIT). `auto`: 1 when the primary has replicas or Sentinel is
+       * used, else 0.
+       */
+      minReplicasToAck: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
+      /** How long a must-survive write waits for its replicas before the request fails with 503. */
+      ackTimeout: positiveDuration.default(1000),
       keyPrefix: z
         .string()
         .regex(/^[a-zA-Z0-9:_-]+$/)
         .default('gatehouse'),
+    })
+    .refine((redis) => redis.sentinels === undefined || redis.url === undefined, {
+      error: 'set redis.url or redis.sentinels, not both (Sentinel tells where the primary is)',
+    })
+    .refine((redis) => (redis.sentinels === undefined) === (redis.name === undefined), {
+      error: 'redis.sentinels and redis.name go together, e.g. sentinels: [sentinel-0:26379], name: mymaster',
+    })
+    .refine((redis) => redis.passwordFile === undefined || redis.passwordEnv === undefined, {
+      error: 'set redis.passwordFile or redis.passwordEnv, not both',
     })
     .prefault({}),
   gateway: z

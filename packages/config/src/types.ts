@@ -3,7 +3,7 @@ import type { JWT_ALGORITHMS } from './schema.js';
 
 /** The validated configuration both apps run on. Durations are milliseconds, paths are absolute. */
 export interface GatehouseConfig {
-  readonly redis: { readonly url: string; readonly keyPrefix: string };
+  readonly redis: RedisConfig;
   readonly gateway: GatewayConfig;
   readonly clusters: readonly ClusterConfig[];
   readonly identityProviders: readonly IdentityProviderConfig[];
@@ -13,6 +13,41 @@ export interface GatehouseConfig {
   readonly audit: AuditConfig;
   /** The policy section, validated by @gatehouse/policy (rules name approver groups above). */
   readonly policy: PolicySpec;
+}
+
+/**
+ * Where and how to reach Redis. Every field but `url` and `keyPrefix` is optional, so a plain
+ * `{ url, keyPrefix }` (tests, a single node) is a whole configuration.
+ */
+export interface RedisConfig {
+  /** The single endpoint (REDIS_URL overrides it); ignored when `sentinels` is set. */
+  readonly url: string;
+  readonly keyPrefix: string;
+  /** Redis Sentinel: where to ask for the current primary of `name`. */
+  readonly sentinel?: { readonly sentinels: readonly HostPort[]; readonly name: string } | undefined;
+  readonly username?: string | undefined;
+  /** Where the password is read at connect time (never held in the config, never logged). */
+  readonly password?: RedisPasswordSource | undefined;
+  /** TLS to Redis; a rediss:// URL turns it on with the system CAs. Paths are absolute. */
+  readonly tls?: RedisTlsConfig | undefined;
+  /** Replicas that must hold a must-survive write before it is acted on. @defaultValue 'auto' */
+  readonly minReplicasToAck?: number | 'auto' | undefined;
+  /** @defaultValue 1000 */
+  readonly ackTimeoutMs?: number | undefined;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type RedisPasswordSource = { readonly file: string } | { readonly env: string };
+
+export interface RedisTlsConfig {
+  readonly caFile?: string | undefined;
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+  readonly servername?: string | undefined;
 }
 
 export interface GatewayConfig {

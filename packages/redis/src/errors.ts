@@ -4,6 +4,18 @@ export enum RedisErrorCode {
   Unreachable = 'REDIS_UNREACHABLE',
   /** Redis went away while running and did not come back within the allowed time. */
   Lost = 'REDIS_LOST',
+  /** No sentinel of `redis.sentinels` knows a master called `redis.name`. */
+  UnknownMaster = 'REDIS_UNKNOWN_MASTER',
+  /** The TLS handshake failed (unknown CA, wrong name, plain-text server). */
+  Tls = 'REDIS_TLS_FAILED',
+  /** Redis refused the user or password. */
+  Auth = 'REDIS_AUTH_FAILED',
+  /** Redis runs in cluster mode, which Gatehouse refuses (one shard holds one ordered audit head). */
+  ClusterRefused = 'REDIS_CLUSTER_REFUSED',
+  /** A setting could not be used (a password file that is not there, an unset variable). */
+  Setting = 'REDIS_SETTING_INVALID',
+  /** Fewer replicas than `redis.minReplicasToAck` confirmed a write within `redis.ackTimeout`. */
+  NotDurable = 'REDIS_NOT_DURABLE',
 }
 
 export abstract class RedisError extends Error {
@@ -14,13 +26,85 @@ export class RedisUnreachableError extends RedisError {
   override readonly name = 'RedisUnreachableError';
   readonly code = RedisErrorCode.Unreachable;
   constructor(
-    /** The URL without its password. */
+    /** The target without its password (see describeRedis). */
     readonly url: string,
     cause: unknown,
+    fix = 'start Redis or fix redis.url in gatehouse.yaml (REDIS_URL overrides it)',
+  ) {
+    super(`cannot reach Redis at ${url}: ${describeCause(cause)}; ${fix}`, { cause });
+  }
+}
+
+export class RedisUnknownMasterError extends RedisError {
+  override readonly name = 'RedisUnknownMasterError';
+  readonly code = RedisErrorCode.UnknownMaster;
+  constructor(
+    readonly master: string,
+    sentinels: string,
   ) {
     super(
-      `cannot reach Redis at ${url}: ${describeCause(cause)}; start Redis or fix redis.url in gatehouse.yaml (REDIS_URL overrides it)`,
+      `no Redis Sentinel at ${sentinels} knows a master named "${master}"; set redis.name to the name of the sentinels' "sentinel monitor <name> <host> <port> <quorum>" line`,
+    );
+  }
+}
+
+export class RedisTlsError extends RedisError {
+  override readonly name = 'RedisTlsError';
+  readonly code = RedisErrorCode.Tls;
+  constructor(where: string, cause: unknown) {
+    super(
+      `TLS to Redis at ${where} failed: ${describeCause(cause)}; set redis.tls.caFile to the CA that signed the server's certificate (redis.tls.servername to the name in it when connecting by IP), or use redis:// if the server speaks plain text`,
       { cause },
+    );
+  }
+}
+
+export class RedisAuthError extends RedisError {
+  override readonly name = 'RedisAuthError';
+  readonly code = RedisErrorCode.Auth;
+  constructor(where: string, cause: unknown) {
+    super(
+      `Redis at ${where} refused the credentials: ${describeCause(cause)}; check redis.username and the password in redis.passwordFile or redis.passwordEnv against the server's ACL (ACL LIST)`,
+      { cause },
+    );
+  }
+}
+
+export class RedisClusterRefusedError extends RedisError {
+  override readonly name = 'RedisClusterRefusedError';
+  readonly code = RedisErrorCode.ClusterRefused;
+  constructor(where: string) {
+    super(
+      `Redis at ${where} runs in cluster mode (cluster_enabled:1), which Gatehouse does not use: the audit chain has one ordered head and approvals are human-scale, so one primary (with replicas and Sentinel for failover) holds everything; point redis.url at a Redis with cluster-enabled no, or use redis.sentinels`,
+    );
+  }
+}
+
+export class RedisSettingError extends RedisError {
+  override readonly name = 'RedisSettingError';
+  readonly code = RedisErrorCode.Setting;
+  constructor(
+    readonly key: string,
+    problem: string,
+  ) {
+    super(`${key} ${problem}`);
+  }
+}
+
+/**
+ * A must-survive write reached the primary but not enough replicas in time. The caller acts on
+ * nothing (sends nothing upstream, tells no one "recorded"): a failover now could lose the write.
+ */
+export class RedisNotDurableError extends RedisError {
+  override readonly name = 'RedisNotDurableError';
+  readonly code = RedisErrorCode.NotDurable;
+  constructor(
+    readonly acked: number,
+    readonly wanted: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `Redis could not confirm the write on ${wanted} replica(s) within ${timeoutMs} ms (${acked} confirmed), so nothing was acted on; retry shortly (redis.minReplicasToAck and redis.ackTimeout set this)`,
     );
   }
 }

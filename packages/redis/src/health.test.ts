@@ -31,7 +31,7 @@ describe('createRedisHealth', () => {
     let up = false;
     const { lines, log } = recordingLog();
     const health = createRedisHealth({
-      url: 'redis://:pw@127.0.0.1:6379',
+      redis: 'redis://:pw@127.0.0.1:6379',
       ping: async () => {
         if (!up) throw refused();
         return 'PONG';
@@ -64,7 +64,7 @@ describe('createRedisHealth', () => {
   it('logs errors that are not about the connection as they come, naming the source', () => {
     const { lines, log } = recordingLog();
     const health = createRedisHealth({
-      url: 'redis://127.0.0.1:6379',
+      redis: 'redis://127.0.0.1:6379',
       ping: async () => 'PONG',
       log,
       readiness: '/readyz answers 503',
@@ -82,7 +82,7 @@ describe('createRedisHealth', () => {
     const given: RedisLostError[] = [];
     const { lines, log } = recordingLog();
     const health = createRedisHealth({
-      url: 'redis://127.0.0.1:6379',
+      redis: 'redis://127.0.0.1:6379',
       ping: async () => {
         clock += 400;
         throw refused();

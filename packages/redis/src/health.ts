@@ -1,6 +1,6 @@
 import { RECONNECT_MAX_DELAY_MS } from './connect.js';
 import { describeCause, RedisErrorCode, RedisLostError } from './errors.js';
-import { redactRedisUrl } from './url.js';
+import { describeRedis, type RedisTarget } from './target.js';
 
 /** The pino subset this needs. */
 export interface HealthLog {
@@ -15,7 +15,8 @@ export interface ErrorEmitter {
 }
 
 export interface RedisHealthOptions {
-  readonly url: string;
+  /** Which Redis, for the outage lines (shown without its password). */
+  readonly redis: RedisTarget;
   /** Resolves when Redis answers (PING on a client of the service). */
   readonly ping: () => Promise<unknown>;
   readonly log: HealthLog;
@@ -75,7 +76,7 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 export function createRedisHealth(options: RedisHealthOptions): RedisHealth {
-  const url = redactRedisUrl(options.url);
+  const url = describeRedis(options.redis);
   const giveUpAfterMs = options.giveUpAfterMs ?? 60_000;
   const checkEveryMs = options.checkEveryMs ?? 1_000;
   const now = options.now ?? Date.now;

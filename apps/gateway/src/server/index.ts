@@ -6,6 +6,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { RedisError, RedisErrorCode } from '@gatehouse/redis';
 import { httpExchange } from '../exchange/http.js';
 import type { Exchange } from '../exchange/types.js';
 import { upgradeExchange } from '../exchange/upgrade.js';
@@ -59,9 +60,12 @@ async function run(exchange: Exchange, ctx: GatewayContext): Promise<void> {
       { err: error, method: exchange.method, path: exchange.target.split('?')[0] },
       'request failed',
     );
+    // A claim or new approval the replicas did not confirm in time: a failover now could lose it, so
+    // nothing was sent, and the client is told to come back (kubectl shows the message).
+    const notDurable = error instanceof RedisError && error.code === RedisErrorCode.NotDurable;
     exchange.reject(
       kubeStatus(
-        'InternalError',
+        notDurable ? 'ServiceUnavailable' : 'InternalError',
         `gatehouse could not process the request: ${(error as Error).message}; nothing was sent to the cluster`,
       ),
     );

@@ -6,7 +6,7 @@ import { createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, runAsOn } from '@gatehouse/config';
 import { systemClock } from '@gatehouse/lifecycle';
 import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
-import { redactRedisUrl } from '@gatehouse/redis';
+import { describeRedis } from '@gatehouse/redis';
 import type { Logger } from 'pino';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { createLimits } from '../limits/index.js';
@@ -65,7 +65,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
     });
     cleanups.push(() => auth.close());
 
-    const redis = await connectRedis(config.redis.url);
+    const redis = await connectRedis(config.redis);
     cleanups.push(() => redis.quit());
     const tls = await prepareServerTls(config.gateway);
 
@@ -79,7 +79,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
     });
     cleanups.push(() => audit.close());
     const approvals = createApprovals({
-      redis: config.redis.url,
+      redis: config.redis,
       prefix: config.redis.keyPrefix,
       requestTtlMs: config.gateway.requestTtlMs,
       grantTtlMs: config.gateway.grantTtlMs,
@@ -153,7 +153,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
         clusters: [...clusters.keys()],
         agents: config.agents.length,
         identityProviders: config.identityProviders.map((provider) => provider.name),
-        redis: redactRedisUrl(config.redis.url),
+        redis: describeRedis(config.redis),
         tls: config.gateway.tls.mode,
       },
       'gateway listening',

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { confirmDurable, createRedisClient, reconnectDelay } from '@gatehouse/redis';
+import type { Redis } from 'ioredis';
 import {
   ClosedError,
   ContendedError,
@@ -72,8 +73,8 @@ export class Approvals {
     this.#options = options;
     this.#keys = keysFor(options.prefix);
     this.queueNames = queueNamesFor(options.prefix);
-    // Two calls: ioredis's overloads take a URL or options, not their union.
-    this.#client = typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
+    // Connects now and keeps retrying: the store outlives Redis outages and failovers.
+    this.#client = createRedisClient(redis, { lazyConnect: false, retryStrategy: reconnectDelay });
     // Without a listener ioredis prints every reconnect failure itself; route them to onError.
     this.#client.on('error', options.onError);
     this.#scripts = new ScriptRunner(this.#client);
@@ -172,11 +173,14 @@ export class Approvals {
         return { approval: refused, joined: true, repeatedUntil: (refusedAt ?? 0) + repeatWindowMs };
       }
       if (code === OpenOutcome.Created || code === OpenOutcome.Joined) {
-        await this.#drain();
         const stored = decodeApproval(flat as unknown[], input.request.bodyBase64);
         // Re-enqueueing on a join is a no-op while the post job exists, and heals a crash between
         // creating the approval and enqueueing its post.
         if (stored.slack === undefined) await this.#queues.post(stored.id);
+        // The approval and its post job are on the replicas before the request is held on them: a
+        // failover then keeps the pending approval and its one Slack message.
+        await confirmDurable(this.#client);
+        await this.#drain();
         return { approval: stored, joined: code === OpenOutcome.Joined };
       }
     }
@@ -290,6 +294,8 @@ export class Approvals {
       ],
     );
     if (code === ScriptFailure.NotFound) throw new NotFoundError(id);
+    // On the replicas before anyone is told "recorded": a failover must not lose an answered vote.
+    await confirmDurable(this.#client);
     await this.#drain();
     const approval = decodeApproval(flat as unknown[]);
     const base = { approval, approvals: Number(approvals), needed: approval.approvalsNeeded };
@@ -577,6 +583,9 @@ export class Approvals {
       [this.#keys.approval(id), this.#keys.body(id), this.#keys.grants, this.#keys.outbox],
       [id, now, holderId, via, agent, fingerprint, this.#keys.events, iso(now)],
     );
+    // The claim is on the replicas before anything is sent upstream: a promoted replica that did not
+    // know it would let another claim send the same request again. Not confirmed: nothing is sent.
+    if (reply[0] === 1) await confirmDurable(this.#client);
     await this.#drain();
     if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'dispatched');
     return reply;

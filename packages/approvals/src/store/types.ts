@@ -2,12 +2,15 @@ import type { AuditOutbox } from '@gatehouse/audit';
 import type { KubernetesIdentity } from '@gatehouse/config';
 import type { Clock } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
-import type { RedisOptions } from 'ioredis';
+import type { RedisTarget } from '@gatehouse/redis';
 import type { ApprovalRequest, ApprovalState, HeldRequest } from '../model.js';
 
 export interface ApprovalsOptions {
-  /** A `redis://` URL or ioredis options. */
-  readonly redis: string | RedisOptions;
+  /**
+   * A `redis://` URL or the config's `redis` section (Sentinel, ACL user, TLS, and how many replicas
+   * must confirm a claim, vote or new approval before it is acted on: `minReplicasToAck`).
+   */
+  readonly redis: RedisTarget;
   /** Namespace of every key and queue name (the config's `redis.keyPrefix`, e.g. 'gatehouse'). */
   readonly prefix: string;
   /** @defaultValue the system clock */

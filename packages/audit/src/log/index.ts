@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createRedisClient, reconnectDelay } from '@gatehouse/redis';
 import type { TimedEvent } from '../chain/link.js';
 import { serialiseEvent } from '../chain/link.js';
 import { ClosedError, InvalidEventError } from '../errors.js';
@@ -65,7 +65,9 @@ interface Pending {
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const resolved = resolveOptions(options);
   const redis =
-    typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: false }) : options.redis;
+    typeof options.redis === 'string'
+      ? createRedisClient(options.redis, { lazyConnect: false, retryStrategy: reconnectDelay })
+      : options.redis;
   const store = new ChainStore(redis, auditKeys(resolved.prefix), {
     stream: resolved.stream,
     maxWaitMs: resolved.maxWaitMs,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { confirmDurable } from '@gatehouse/redis';
 import type { Redis } from 'ioredis';
 import type { ChainHead, TimedEvent } from '../chain/link.js';
 import { EMPTY_HEAD, GENESIS_HASH, linkEvents, serialiseEvent } from '../chain/link.js';
@@ -67,6 +68,9 @@ export class ChainStore {
       const [reply, current] = await this.compareAndSet(head, linked, outbox);
       if (reply === Reply.OutboxMoved) return undefined;
       if (reply === Reply.Appended) {
+        // The new head is on the replicas before anyone reads the events as stored: a promoted
+        // replica with an older head would fork the chain.
+        await confirmDurable(this.redis);
         const last = linked[linked.length - 1];
         this.head = last ? { seq: last.seq, hash: last.hash } : head;
         return linked;

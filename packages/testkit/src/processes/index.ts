@@ -1,6 +1,7 @@
 export { stopAllProcesses } from './cleanup.js';
 export type { BackgroundKubectl, KubectlOptions, KubectlResult } from './kubectl.js';
 export { KUBECTL, KUBECTL_1_20, runKubectl, startKubectl } from './kubectl.js';
+export { freePort } from './ports.js';
 export {
   KUBECTL_PREREQUISITE,
   missingPrerequisites,
