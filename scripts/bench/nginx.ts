@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/stack/ports.js';
+import { freePort } from '@gatehouse/testkit/processes';
 import { type Service, startProgram } from './processes.js';
 
 /**
