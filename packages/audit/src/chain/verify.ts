@@ -36,13 +36,15 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /**
  * Walks serialised events in log order, recomputing every hash, and returns the first
  * broken link. With `head` (the chain head Redis keeps), a log cut short at the end is
- * caught too; without it only the events present can be checked.
+ * caught too; without it only the events present can be checked. `start`: the link the first
+ * line must follow (the genesis unless a part of the log is checked).
  */
 export async function verifyChain(
   lines: AsyncIterable<string> | Iterable<string>,
   head?: ChainHead,
+  start: ChainHead = EMPTY_HEAD,
 ): Promise<VerifyResult> {
-  let previous = EMPTY_HEAD;
+  let previous = start;
   let position = 0;
   for await (const line of lines) {
     position += 1;

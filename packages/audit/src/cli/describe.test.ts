@@ -73,8 +73,7 @@ describe('audit story', () => {
     );
   });
 
-  it('reports when a decision took effect, not when its event was written', () => {
-    // The slackbot writes approval.approved after its vote; the gateway may have dispatched already.
+  it('reports when a decision took effect, and where the run ended in the words every surface uses', () => {
     const approved: StoredEvent = {
       ...chain,
       seq: 3,
@@ -84,22 +83,67 @@ describe('audit story', () => {
       approvers: [{ id: 'U0BOB', name: 'bob' }],
       decidedAt: '2026-11-26T01:00:03.000Z',
     };
-    const answered: StoredEvent = {
+    const claimed: StoredEvent = {
       ...chain,
       seq: 4,
-      time: '2026-11-26T01:00:04.000Z',
-      type: 'upstream.response',
+      time: '2026-11-26T01:00:06.000Z',
+      type: 'dispatch',
       approvalId: 'apv1',
-      cluster: 'prod',
+      via: 'hold',
+    };
+    const answered: StoredEvent = {
+      ...chain,
+      seq: 5,
+      time: '2026-11-26T01:00:07.000Z',
+      type: 'approval.completed',
+      approvalId: 'apv1',
       status: 200,
       durationMs: 12,
     };
-    expect(formatStory('apv1', [requested(), approved, answered])).toContain(
-      'Outcome: approved by bob (U0BOB) at 2026-11-26T01:00:03.000Z; the cluster answered 200 at 2026-11-26T01:00:04.000Z',
+    expect(formatStory('apv1', [requested(), approved, claimed])).toContain(
+      'Outcome: approved by bob (U0BOB) at 2026-11-26T01:00:03.000Z; approved — claimed for dispatch at 2026-11-26T01:00:06.000Z on the held connection; no answer from the cluster is recorded yet',
+    );
+    expect(formatStory('apv1', [requested(), approved, claimed, answered])).toContain(
+      'Outcome: approved by bob (U0BOB) at 2026-11-26T01:00:03.000Z; sent to the cluster at 2026-11-26T01:00:06.000Z, answered 200',
     );
   });
 
-  it('says in words how a dispatch reached the cluster, not "via hold by <replica>"', () => {
+  it('ends an approval whose grant lapsed with "never ran", not "approved"', () => {
+    const at = (seq: number, time: string) => ({ ...chain, seq, time, approvalId: 'apv1' });
+    const story = formatStory('apv1', [
+      requested(),
+      { ...at(2, '2026-11-26T01:00:01.000Z'), type: 'requester.disconnected' },
+      {
+        ...at(3, '2026-11-26T01:00:02.000Z'),
+        type: 'approval.approved',
+        approvers: [{ id: 'U0BOB', name: 'bob' }],
+        decidedAt: '2026-11-26T01:00:02.000Z',
+      },
+      { ...at(4, '2026-11-26T01:00:02.000Z'), type: 'grant.issued', expiresAt: '2026-11-26T01:15:02.000Z' },
+      { ...at(5, '2026-11-26T01:15:03.000Z'), type: 'grant.expired' },
+    ]);
+    expect(story).toMatch(
+      /Outcome: approved by bob \(U0BOB\) at 2026-11-26T01:00:02.000Z; approved but never ran: the grant expired unused at 2026-11-26T01:15:03.000Z\n$/,
+    );
+  });
+
+  it('says a pending request whose requester left turns approving into a grant', () => {
+    const story = formatStory('apv1', [
+      requested(),
+      {
+        ...chain,
+        seq: 2,
+        time: '2026-11-26T01:00:01.000Z',
+        approvalId: 'apv1',
+        type: 'requester.disconnected',
+      },
+    ]);
+    expect(story).toContain(
+      'Outcome: the requester disconnected at 2026-11-26T01:00:01.000Z (approving creates a one-time grant)',
+    );
+  });
+
+  it('says a dispatch is a claim, not a send; only the answer says sent', () => {
     const dispatch: StoredEvent = {
       ...chain,
       type: 'dispatch',
@@ -108,11 +152,14 @@ describe('audit story', () => {
       holder: 'gw-1:42:abc',
     };
     expect(describeEvent(dispatch)).toBe(
-      'sent to the cluster on the held connection, by gateway replica gw-1:42:abc',
+      'claimed for dispatch on the held connection by gateway replica gw-1:42:abc',
     );
     expect(describeEvent({ ...dispatch, via: 'grant', holder: undefined })).toBe(
-      "sent to the cluster on the agent's retry (single-use grant)",
+      "claimed for dispatch on the agent's retry (single-use grant)",
     );
+    expect(
+      describeEvent({ ...chain, type: 'approval.completed', approvalId: 'apv1', status: 200, durationMs: 9 }),
+    ).toBe('sent to the cluster, answered 200 in 9 ms');
   });
 
   it('says nothing of an identity where the cluster does not impersonate', () => {

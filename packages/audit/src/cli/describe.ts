@@ -1,6 +1,8 @@
 import type { KubernetesIdentity } from '@gatehouse/config';
+import { isoTime, runFact } from '@gatehouse/lifecycle';
 import { escapeInvisible } from '@gatehouse/policy';
 import type { AgentIdentitySummary, SlackUser, StoredEvent } from '../events.js';
+import { runFactsOfEvents } from './facts.js';
 
 const runAs = (identity: KubernetesIdentity | undefined) =>
   identity
@@ -51,10 +53,11 @@ export function describe(event: StoredEvent): string {
     case 'grant.expired':
       return 'the grant expired unused: approved, never sent';
     case 'approval.completed':
-      return `answered ${event.status} in ${event.durationMs} ms`;
+      return `sent to the cluster, answered ${event.status} in ${event.durationMs} ms`;
     case 'dispatch':
-      // Words an auditor reads, not the field values: which connection carried it, from which gateway.
-      return `sent to the cluster ${event.via === 'grant' ? "on the agent's retry (single-use grant)" : 'on the held connection'}${event.holder ? `, by gateway replica ${event.holder}` : ''}`;
+      // A claim, not a send: the target is checked first (it may end stale), and only the cluster's
+      // answer (approval.completed) says it was sent. Which connection, from which gateway.
+      return `claimed for dispatch ${event.via === 'grant' ? "on the agent's retry (single-use grant)" : 'on the held connection'}${event.holder ? ` by gateway replica ${event.holder}` : ''}`;
     case 'approval.stale':
       return `not sent: ${event.reason}`;
     case 'upstream.response':
@@ -101,20 +104,16 @@ export function formatStory(approvalId: string, events: readonly StoredEvent[]):
   );
 }
 
+/** Who decided (the story's own words, names and ids), then where the run stands (the one projection). */
 function outcome(events: readonly StoredEvent[]): string {
-  const parts: string[] = [];
+  let decision: string | undefined;
   for (const event of events) {
-    if (event.type === 'approval.approved') {
-      parts.push(`approved by ${event.approvers.map(who).join(', ')} at ${event.decidedAt ?? event.time}`);
-    } else if (event.type === 'approval.denied') {
-      parts.push(`denied by ${who(event.by)} at ${event.decidedAt ?? event.time} (${event.reason})`);
-    } else if (event.type === 'approval.expired') {
-      parts.push(`expired at ${event.time}`);
-    } else if (event.type === 'approval.stale') {
-      parts.push(`not sent at ${event.time}: ${event.reason}`);
-    } else if (event.type === 'upstream.response') {
-      parts.push(`the cluster answered ${event.status} at ${event.time}`);
-    }
+    if (event.type === 'approval.approved')
+      decision = `approved by ${event.approvers.map(who).join(', ')} at ${event.decidedAt ?? event.time}`;
+    else if (event.type === 'approval.denied')
+      decision = `denied by ${who(event.by)} at ${event.decidedAt ?? event.time} (${event.reason})`;
   }
-  return parts.length > 0 ? parts.join('; ') : 'still pending';
+  const fact = runFact(runFactsOfEvents(events), isoTime);
+  if (decision === undefined) return fact ?? 'still pending';
+  return fact === undefined ? decision : `${decision}; ${fact}`;
 }

@@ -54,10 +54,56 @@ describe('gatehouse-audit', () => {
     expect(stdout).toContain(STORY.command);
     expect(stdout).toContain('2026-11-26T01:00:02.000Z  #3      alice (U0ALICE) voted approve, refused');
     expect(stdout).toContain(
-      'Outcome: approved by bob (U0BOB) at 2026-11-26T01:00:04.000Z; the cluster answered 200 at 2026-11-26T01:00:06.000Z',
+      'Outcome: approved by bob (U0BOB) at 2026-11-26T01:00:04.000Z; sent to the cluster at 2026-11-26T01:00:05.000Z, answered 200',
     );
     expect(stdout).not.toContain('apv-other');
     expect(stdout).not.toContain(STORY.token);
+    expect(stdout).not.toContain('BROKEN');
+  });
+
+  it('show says loudly, and exits 1, when an event it prints was edited, even re-indexed', async () => {
+    const keys = auditKeys(ctx.prefix);
+    // Rewrite the answer (#7) to say 500: remove it and what follows, append the edited copy and
+    // the rest again, and point the approval's index at the copy — what `show` read unchecked before.
+    const entries = await ctx.redis.xrange(keys.log, '-', '+');
+    const [answer, after] = [entries[6]!, entries[7]!];
+    await ctx.redis.xdel(keys.log, answer[0], after[0]);
+    const edited = answer[1][1]!.replace('"status":200', '"status":500');
+    const copy = await ctx.redis.xadd(keys.log, '*', 'e', edited);
+    await ctx.redis.xadd(keys.log, '*', 'e', after[1][1]!);
+    await ctx.redis.lrem(keys.approval(STORY.approvalId), 0, answer[0]);
+    await ctx.redis.rpush(keys.approval(STORY.approvalId), copy!);
+
+    const { code, stdout, stderr } = await cli('show', STORY.approvalId);
+    expect(code).toBe(1);
+    const warning =
+      '!!! AUDIT CHAIN BROKEN — this story cannot be trusted: broken at seq 7 (hash): seq 7 does not match its hash: it was edited. Run gatehouse-audit verify.';
+    expect(stdout.startsWith(`${warning}\n`)).toBe(true);
+    expect(stdout.trimEnd().endsWith(warning)).toBe(true);
+    expect(stdout).toContain('answered 500');
+    expect(stderr).toBe(`${warning}\n`);
+  });
+
+  it('show says loudly when one of its events was removed, from the log and its index', async () => {
+    const keys = auditKeys(ctx.prefix);
+    const dispatch = (await ctx.redis.xrange(keys.log, '-', '+'))[5]!;
+    await ctx.redis.xdel(keys.log, dispatch[0]);
+    await ctx.redis.lrem(keys.approval(STORY.approvalId), 0, dispatch[0]);
+
+    const { code, stdout } = await cli('show', STORY.approvalId);
+    expect(code).toBe(1);
+    expect(stdout).toContain('broken at seq 6 (sequence): expected seq 6 at entry 6, found 7');
+    expect(stdout).not.toContain('claimed for dispatch');
+  });
+
+  it('show names an event its index lists that is gone from the log', async () => {
+    const keys = auditKeys(ctx.prefix);
+    const last = (await ctx.redis.xrange(keys.log, '-', '+'))[6]!;
+    await ctx.redis.xdel(keys.log, last[0]);
+
+    const { code, stdout } = await cli('show', STORY.approvalId);
+    expect(code).toBe(1);
+    expect(stdout).toContain(`1 event(s) of this approval are gone from the log (stream ids ${last[0]})`);
   });
 
   it('show names an unknown approval and exits 2', async () => {

@@ -8,8 +8,8 @@ import type { StoredEvent } from '../events.js';
 import { createK8sAuditConverter } from '../k8s-audit/convert.js';
 import type { K8sAuditEvent } from '../k8s-audit/types.js';
 import { type AuditKeys, auditKeys } from '../keys.js';
-import { followLog, type LogEntry, readApproval, readLast, readLog } from '../store/log-reader.js';
-import { verifyLog } from '../store/verify-log.js';
+import { followLog, type LogEntry, readApprovalIndexed, readLast, readLog } from '../store/log-reader.js';
+import { verifyLog, verifyLogFrom } from '../store/verify-log.js';
 import { formatLine, formatStory } from './describe.js';
 import { parseSince } from './since.js';
 import { type Env, resolveTarget } from './target.js';
@@ -24,13 +24,14 @@ export interface CliIo {
   readonly now?: (() => number) | undefined;
 }
 
-/** 0: done (verify: intact); 1: verify found a broken link; 2: bad usage or an error. */
+/** 0: done (verify, show: intact); 1: verify or show found a broken link; 2: bad usage or an error. */
 export type ExitCode = 0 | 1 | 2;
 
 export const USAGE = `Usage: gatehouse-audit <command> [options]
 
 Commands:
-  show <approval-id>          the story of one request: who asked, who voted and decided when, what the cluster answered
+  show <approval-id>          the story of one request: who asked, who voted and decided when, what the cluster answered;
+                              checks the chain from its first event on: exit 1, loudly, when broken
   tail [-n 20] [-f]           the latest events, one line each; -f keeps following
   export --since <time>       JSON Lines on stdout; <time> is ISO 8601 (2026-11-26T01:00:00Z) or a duration (90m, 7d)
          [--format gatehouse|k8s-audit]
@@ -114,21 +115,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   }
 }
 
+/**
+ * The story of one approval, checked: the chain from its first event to the head is verified (and
+ * every event its index lists must still be in the log), so a changed, removed or inserted event
+ * is said loudly, before and after the story, and the exit code is 1 — as `verify` would.
+ */
 async function show({ redis, keys, flags, io }: Context, approvalId: string | undefined): Promise<ExitCode> {
   if (!approvalId)
     throw new BadArgumentError('show needs an approval id: gatehouse-audit show <approval-id>');
-  const entries = await readApproval(redis, keys, approvalId);
-  if (entries.length === 0) throw new NotFoundError(approvalId);
+  const { entries, missing } = await readApprovalIndexed(redis, keys, approvalId);
+  if (entries.length === 0 && missing.length === 0) throw new NotFoundError(approvalId);
+  const first = entries[0];
+  const chain = first === undefined ? undefined : await verifyLogFrom(redis, keys, first.id);
+  const broken = brokenStory(chain, missing);
   if (flags.json) {
     io.stdout.write(entries.map((entry) => `${entry.line}\n`).join(''));
-    return 0;
+  } else {
+    if (broken) io.stdout.write(`${broken}\n\n`);
+    const events = entries.map(parseEntry);
+    const readable = events.filter((event): event is StoredEvent => typeof event !== 'string');
+    io.stdout.write(formatStory(approvalId, readable));
+    for (const problem of events.filter((event) => typeof event === 'string'))
+      io.stdout.write(`${escapeInvisible(problem)}\n`);
+    if (broken) io.stdout.write(`\n${broken}\n`);
   }
-  const events = entries.map(parseEntry);
-  const readable = events.filter((event): event is StoredEvent => typeof event !== 'string');
-  io.stdout.write(formatStory(approvalId, readable));
-  for (const problem of events.filter((event) => typeof event === 'string'))
-    io.stdout.write(`${escapeInvisible(problem)}\n`);
-  return 0;
+  if (broken) io.stderr.write(`${broken}\n`);
+  return broken ? 1 : 0;
+}
+
+/** The warning `show` prints when what it shows cannot be trusted; undefined when the chain holds. */
+function brokenStory(chain: VerifyResult | undefined, missing: readonly string[]): string | undefined {
+  const problems: string[] = [];
+  if (chain && !chain.ok) problems.push(`broken at seq ${chain.seq} (${chain.problem}): ${chain.message}`);
+  if (missing.length > 0)
+    problems.push(
+      `${missing.length} event(s) of this approval are gone from the log (stream ids ${missing.join(', ')})`,
+    );
+  if (problems.length === 0) return undefined;
+  return `!!! AUDIT CHAIN BROKEN — this story cannot be trusted: ${problems.join('; ')}. Run gatehouse-audit verify.`;
 }
 
 async function tail({ redis, keys, flags, io }: Context): Promise<ExitCode> {

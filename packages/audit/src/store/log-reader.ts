@@ -34,8 +34,17 @@ export async function readLast(redis: Redis, keys: AuditKeys, count: number): Pr
 
 /** One approval's entries through its index list; ids whose entry is gone are skipped (verify reports them). */
 export async function readApproval(redis: Redis, keys: AuditKeys, approvalId: string): Promise<LogEntry[]> {
+  return (await readApprovalIndexed(redis, keys, approvalId)).entries;
+}
+
+/** One approval's entries, and the ids its index lists whose entry is no longer in the log. */
+export async function readApprovalIndexed(
+  redis: Redis,
+  keys: AuditKeys,
+  approvalId: string,
+): Promise<{ entries: LogEntry[]; missing: string[] }> {
   const ids = await redis.lrange(keys.approval(approvalId), 0, -1);
-  if (ids.length === 0) return [];
+  if (ids.length === 0) return { entries: [], missing: [] };
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.xrange(keys.log, id, id);
   const replies = (await pipeline.exec()) ?? [];
@@ -44,7 +53,8 @@ export async function readApproval(redis: Redis, keys: AuditKeys, approvalId: st
     if (error) throw error;
     for (const [id, fields] of page as [string, string[]][]) entries.push({ id, line: eventField(fields) });
   }
-  return entries;
+  const found = new Set(entries.map((entry) => entry.id));
+  return { entries, missing: ids.filter((id) => !found.has(id)) };
 }
 
 /**
@@ -69,7 +79,8 @@ export async function* followLog(
   }
 }
 
-function eventField(fields: string[]): string {
+/** The serialised event of a stream entry's fields (`e`), '' when there is none. */
+export function eventField(fields: string[]): string {
   const at = fields.indexOf('e');
   return at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '';
 }
