@@ -89,6 +89,34 @@ describe('renderCommand', () => {
     );
   });
 
+  it('says what the API server stores for a replica count that is not an int32', () => {
+    const url = '/apis/apps/v1/namespaces/prod/deployments/web';
+    const strategic = { 'content-type': 'application/strategic-merge-patch+json' };
+    expect(render('PATCH', url, strategic, { spec: { replicas: 4294967296 } })).toBe(
+      'kubectl patch deployment web -n prod --type=strategic  # sets spec.replicas=4294967296  # not an int32: the API server stores spec.replicas=0',
+    );
+    expect(render('PATCH', url, strategic, { spec: { replicas: 4294967297 } })).toMatch(
+      /stores spec.replicas=1$/,
+    );
+    expect(render('PATCH', url, strategic, { spec: { replicas: 0.5 } })).toMatch(/stores spec.replicas=0$/);
+    expect(render('PATCH', url, strategic, { spec: { replicas: -4294967296 } })).toMatch(
+      /stores spec.replicas=0$/,
+    );
+    expect(
+      render(
+        'PUT',
+        `${url}/scale`,
+        { 'content-type': 'application/json' },
+        { spec: { replicas: 8589934592 } },
+      ),
+    ).toBe(
+      'kubectl scale deployment/web --replicas=8589934592 -n prod  # not an int32: the API server refuses it here, and a strategic-merge or apply patch stores spec.replicas=0',
+    );
+    // Counts the API server keeps as written get no caveat.
+    expect(render('PATCH', url, strategic, { spec: { replicas: 2147483647 } })).not.toMatch(/int32/);
+    expect(render('PATCH', url, strategic, { spec: { replicas: 0 } })).not.toMatch(/int32/);
+  });
+
   it('notes the replica count a workload patch sets, or that it could not be read', () => {
     const url = '/apis/apps/v1/namespaces/prod/deployments/web';
     expect(render('PATCH', url, merge, { spec: { replicas: 0 } })).toBe(

@@ -1,3 +1,4 @@
+import { keepsReplicas } from '../parse/scale.js';
 import type { Action, ResourceAction } from '../types.js';
 import { isClusterScoped, typeName } from './names.js';
 import { escapeInvisible, printable } from './printable.js';
@@ -90,7 +91,8 @@ function namespaceFlag(a: ResourceAction): string {
 }
 
 function scale(a: ResourceAction, slashed: string, ns: string, dry: string): string {
-  return `kubectl scale ${slashed} --replicas=${a.replicas}${ns}${dry}`;
+  const caveat = storedReplicas(a);
+  return `kubectl scale ${slashed} --replicas=${a.replicas}${ns}${dry}${caveat === undefined ? '' : `  # ${caveat}`}`;
 }
 
 function patch(a: ResourceAction, one: string, ns: string, dry: string): string {
@@ -103,8 +105,36 @@ function patch(a: ResourceAction, one: string, ns: string, dry: string): string 
 
 /** What the body does to spec.replicas, as a comment for humans ([] when nothing). */
 function replicasNote(a: ResourceAction): string[] {
-  if (a.replicas !== undefined) return [`sets spec.replicas=${a.replicas}`];
+  if (a.replicas !== undefined) {
+    const caveat = storedReplicas(a);
+    return [`sets spec.replicas=${a.replicas}`, ...(caveat === undefined ? [] : [caveat])];
+  }
   return a.scaleToZero ? ['body unreadable: may set spec.replicas=0'] : [];
+}
+
+/** int32's bounds, where the API server keeps a count as written (and validation refuses a negative one). */
+const MIN_INT32 = -(2 ** 31);
+const MAX_INT32 = 2 ** 31 - 1;
+
+/**
+ * What the API server makes of a replica count that is not an int32 (4294967296, 0.5), so an
+ * approver does not read `--replicas=4294967296` as "more": the strategic-merge and apply paths
+ * decode through `runtime.DefaultUnstructuredConverter.FromUnstructured`, which truncates a fraction
+ * toward zero and keeps the low 32 bits (4294967296 → 0, 4294967297 → 1); the JSON paths (PUT,
+ * merge and JSON patch) refuse it (`cannot unmarshal number … of type int32`). Undefined for a
+ * count the API server stores as written.
+ */
+function storedReplicas(a: ResourceAction): string | undefined {
+  const value = a.replicas;
+  if (value === undefined || keepsReplicas(value)) return undefined;
+  if (Number.isInteger(value) && value >= MIN_INT32 && value <= MAX_INT32) return undefined;
+  const whole = Math.trunc(value);
+  const truncated = Number.isSafeInteger(whole)
+    ? `spec.replicas=${Number(BigInt.asIntN(32, BigInt(whole)))}`
+    : 'an arbitrary int32';
+  return a.patchType === 'strategic' || a.patchType === 'apply'
+    ? `not an int32: the API server stores ${truncated}`
+    : `not an int32: the API server refuses it here, and a strategic-merge or apply patch stores ${truncated}`;
 }
 
 function selectors(a: ResourceAction): string {
