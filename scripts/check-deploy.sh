@@ -108,7 +108,7 @@ render=()
 renderer=""
 if command -v helm >/dev/null 2>&1; then
   helm lint --strict "$CHART" -f "$CHART/ci/default-values.yaml" >/dev/null || die "helm lint failed"
-  render=(helm template gatehouse "$CHART" --namespace gatehouse)
+  render=(helm template gatehouse "$CHART")
   renderer="helm template"
 else
   # Debian has no helm; build the stand-in renderer from Debian's Go, sprig and sigs.k8s.io/yaml.
@@ -133,14 +133,14 @@ else
     renderer="deploy/helm/render (no helm binary here)"
   fi
 fi
-# render_chart VALUES_FILE...: the chart's manifests on stdout.
+# render_chart VALUES_FILE...: the chart's manifests on stdout, released in $NAMESPACE (default gatehouse).
 render_chart() {
   local args=()
   for values in "$@"; do args+=(-f "$values"); done
   if [ "${render[0]}" = helm ]; then
-    "${render[@]}" "${args[@]}"
+    "${render[@]}" "${args[@]}" --namespace "${NAMESPACE:-gatehouse}"
   else
-    "${render[@]}" "${args[@]}" "$CHART"
+    "${render[@]}" "${args[@]}" -namespace "${NAMESPACE:-gatehouse}" "$CHART"
   fi
 }
 if [ -n "$render_only" ]; then
@@ -164,6 +164,17 @@ else
     die "the chart accepted gateway.tls.mode self-signed with 2 replicas"
   fi
   [[ "$refused" == *"own CA"* ]] || die "the chart failed for another reason than the TLS setting: $refused"
+  # Installed in another namespace, the policy's deny rules name that namespace, not `gatehouse`.
+  NAMESPACE=ops-gate render_chart "$CHART/ci/default-values.yaml" >"$WORK/chart-elsewhere.yaml" ||
+    die "the chart does not render in namespace ops-gate"
+  node -e '
+    const { parseAllDocuments } = require(require.resolve("yaml", { paths: ["packages/config"] }));
+    const docs = parseAllDocuments(require("fs").readFileSync(process.argv[1], "utf8")).map((d) => d.toJS());
+    const config = docs.find((d) => d?.kind === "ConfigMap" && d.data?.["gatehouse.yaml"]);
+    const rules = parseAllDocuments(config.data["gatehouse.yaml"])[0].toJS().policy.rules;
+    const guard = rules.filter((r) => r.name.startsWith("gatehouse-")).map((r) => r.match.namespaces.join());
+    if (guard.join(" ") !== "ops-gate ops-gate") throw new Error(`namespace rules name ${guard.join(" ")}`);
+  ' "$WORK/chart-elsewhere.yaml" || die "the chart's namespace deny rules do not name the release namespace"
   say "ok   Helm chart ($value_sets value sets rendered by $renderer; bad TLS setting refused)"
 fi
 

@@ -36,11 +36,12 @@ func main() {
 	var extra valueFiles
 	flag.Var(&extra, "f", "values file merged over the chart's values.yaml (repeatable)")
 	notes := flag.Bool("notes", false, "also print the rendered NOTES.txt to stderr")
+	namespace := flag.String("namespace", "gatehouse", "the release namespace (helm template --namespace)")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fail("usage: render [-f values.yaml]... [-notes] CHART_DIR")
+		fail("usage: render [-f values.yaml]... [-namespace NAME] [-notes] CHART_DIR")
 	}
-	out, err := render(flag.Arg(0), extra, *notes)
+	out, err := render(flag.Arg(0), extra, *notes, *namespace)
 	if err != nil {
 		fail(err.Error())
 	}
@@ -57,7 +58,7 @@ func fail(message string) {
 
 type chartMeta struct{ Name, Version, AppVersion string }
 
-func render(dir string, extra []string, notes bool) (string, error) {
+func render(dir string, extra []string, notes bool, namespace string) (string, error) {
 	var meta struct {
 		Name, Version string
 		AppVersion    string `json:"appVersion"`
@@ -76,7 +77,7 @@ func render(dir string, extra []string, notes bool) (string, error) {
 	root := map[string]interface{}{
 		"Values":  values,
 		"Chart":   chartMeta{meta.Name, meta.Version, meta.AppVersion},
-		"Release": map[string]interface{}{"Name": "gatehouse", "Namespace": "gatehouse", "Service": "Helm", "IsInstall": true, "IsUpgrade": false, "Revision": 1},
+		"Release": map[string]interface{}{"Name": "gatehouse", "Namespace": namespace, "Service": "Helm", "IsInstall": true, "IsUpgrade": false, "Revision": 1},
 	}
 
 	files, err := filepath.Glob(filepath.Join(dir, "templates", "*"))

@@ -93,7 +93,9 @@ capabilities:
 
 {{/*
 gatehouse.yaml: .Values.config plus what depends on the pod layout (listen addresses,
-TLS files, the data volume). Values given for those fields are overridden.
+TLS files, the data volume). Values given for those fields are overridden. With guardReleaseNamespace
+(and a policy), the policy starts with two deny rules naming .Release.Namespace: a policy written
+in values cannot know the namespace it is installed in.
 */}}
 {{- define "gatehouse.config" -}}
 {{- $config := deepCopy .Values.config -}}
@@ -114,6 +116,13 @@ TLS files, the data volume). Values given for those fields are overridden.
 {{- $audit := default dict (get $config "audit") -}}
 {{- $_ := set $audit "recordingsDir" "/var/lib/gatehouse/recordings" -}}
 {{- $_ := set $config "audit" $audit -}}
+{{- $policy := get $config "policy" -}}
+{{- if and .Values.guardReleaseNamespace $policy -}}
+{{- $here := list .Release.Namespace -}}
+{{- $handsOff := dict "name" "gatehouse-namespace-hands-off" "match" (dict "namespaces" $here "verbs" (list "create" "update" "patch" "delete" "deletecollection" "exec" "attach" "portforward" "proxy")) "deny" (dict "reason" "Gatehouse's own namespace (its Redis holds the approvals); change it through its deploy, not an agent") -}}
+{{- $secrets := dict "name" "gatehouse-secrets" "match" (dict "namespaces" $here "resources" (list "secrets")) "deny" (dict "reason" "Gatehouse's secrets (Slack tokens, Redis) are never read by agents") -}}
+{{- $_ := set $policy "rules" (concat (list $handsOff $secrets) (default list (get $policy "rules"))) -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
 
