@@ -13,6 +13,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails the run when a suite leaves keys under a test prefix in the shared Redis (BullMQ's too).
+    globalSetup: ['packages/testkit/src/redis/leak-guard.ts'],
     reporters: ['default'],
   },
 });

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testPrefix } from '@gatehouse/testkit/redis';
 import { type SlackApiFake, startSlackApi } from '@gatehouse/testkit/slack-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deleteKeys, REDIS_URL } from './test-support/index.js';
@@ -14,7 +15,7 @@ const repoRoot = resolve(here, '../../..');
 let dir: string;
 let slack: SlackApiFake;
 let child: ChildProcess | undefined;
-const prefix = `slackbot-main-${process.pid}`;
+let prefix: string;
 
 function useConfig({ redis }: { redis: string }) {
   writeFileSync(
@@ -30,16 +31,22 @@ function useConfig({ redis }: { redis: string }) {
 }
 
 beforeEach(async () => {
+  prefix = testPrefix();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-slackbot-'));
   slack = await startSlackApi();
   useConfig({ redis: REDIS_URL });
 });
 afterEach(async () => {
-  child?.kill('SIGKILL');
+  // Gone before its keys are removed: a bot still running could write them again.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
   child = undefined;
   await slack.close();
   rmSync(dir, { recursive: true, force: true });
-  await deleteKeys([`${prefix}:*`, `bull:${prefix}-*`]);
+  await deleteKeys(prefix);
 });
 
 /** Runs the built bot (dist/main.js, as `pnpm build` leaves it) with only the given environment. */

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlackbot, EVENTS_PATH, type Slackbot } from '../app.js';
 import { ActionId, BlockId, DENY_REASON_INPUT } from '../ids.js';
-import { blocksText, deleteKeys } from '../test-support/index.js';
+import { blocksText } from '../test-support/index.js';
 
 const AGENT = { id: 'agent-oncall', token: 'gh_e2e-agent-token', owners: ['U0ALICE'] };
 const UPSTREAM_TOKEN = 'e2e-upstream-token';
@@ -37,10 +37,7 @@ async function startAll() {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-slackbot-e2e-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const redis: TestRedis = await testRedis();
-  cleanups.push(async () => {
-    await redis.cleanup();
-    await deleteKeys([`bull:${redis.prefix}-*`]);
-  });
+  cleanups.push(() => redis.cleanup());
   const upstream: KubeUpstream = await startKubeUpstream({ auth: { bearerToken: UPSTREAM_TOKEN } });
   cleanups.push(() => upstream.close());
   upstream.store.put(namespace('payments-staging'));

@@ -3,6 +3,7 @@ import { type ApprovalRequest, type Approvals, createApprovals, type OpenInput }
 import type { AuditEventInput } from '@gatehouse/audit';
 import { type AuditLog, createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, parseConfig } from '@gatehouse/config';
+import { removePrefixKeys, testPrefix } from '@gatehouse/testkit/redis';
 import {
   blockActionsPayload,
   type FakeView,
@@ -108,7 +109,7 @@ export function blocksText(blocks: unknown): string {
 }
 
 export class Harness {
-  readonly prefix = `slackbot-test-${randomUUID().slice(0, 8)}`;
+  readonly prefix = testPrefix();
   readonly clock = new TestClock();
   /**
    * The votes and decisions the approvals store recorded for this harness, in chain order, without
@@ -311,22 +312,15 @@ export class Harness {
     await this.approvals?.close();
     await this.auditLog?.close();
     await this.slack?.close();
-    await deleteKeys([`${this.prefix}:*`, `bull:${this.prefix}-*`]);
+    await deleteKeys(this.prefix);
   }
 }
 
-/** Removes a test's Redis keys (its random prefix), so tests never see each other's data. */
-export async function deleteKeys(patterns: readonly string[]): Promise<void> {
+/** Removes a test's Redis keys (its prefix, BullMQ's included), so tests never see each other's data. */
+export async function deleteKeys(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
-    for (const pattern of patterns) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
+    await removePrefixKeys(redis, prefix);
   } finally {
     await redis.quit();
   }

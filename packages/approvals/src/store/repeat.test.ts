@@ -1,5 +1,6 @@
+import { scanKeys } from '@gatehouse/testkit/redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deleteNamespace, type Harness, harness, openInput, scanAll } from '../test-support/index.js';
+import { deleteNamespace, type Harness, harness, openInput } from '../test-support/index.js';
 import type { OpenInput } from './types.js';
 
 let h: Harness;
@@ -26,7 +27,7 @@ const webSocketExec: OpenInput = openInput({
 const spdyExec: OpenInput = { ...webSocketExec, request: { ...webSocketExec.request, method: 'POST' } };
 
 async function approvalCount(): Promise<number> {
-  return (await scanAll(h.redis, `${h.prefix}:approval:*`)).filter((key) => !key.endsWith(':body')).length;
+  return (await scanKeys(h.redis, `${h.prefix}:approval:*`)).filter((key) => !key.endsWith(':body')).length;
 }
 
 async function deniedExec(): Promise<string> {

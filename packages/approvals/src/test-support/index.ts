@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock } from '@gatehouse/lifecycle';
 import type { ResourceAction } from '@gatehouse/policy';
+import { removePrefixKeys, testPrefix } from '@gatehouse/testkit/redis';
 import { Redis } from 'ioredis';
-import { BULLMQ_PREFIX } from '../keys.js';
 import { type Approvals, createApprovals } from '../store/index.js';
 import type { ApprovalsOptions, OpenInput } from '../store/types.js';
 
@@ -32,7 +32,7 @@ export interface Harness {
 
 /** A store on a random prefix with the sweeper off; `cleanup` closes everything and deletes its keys. */
 export function harness(overrides: Partial<ApprovalsOptions> = {}): Harness {
-  const prefix = `gh-test-${randomBytes(6).toString('hex')}`;
+  const prefix = testPrefix();
   const clock = new FakeClock();
   const options: ApprovalsOptions = {
     redis: REDIS_URL,
@@ -57,24 +57,10 @@ export function harness(overrides: Partial<ApprovalsOptions> = {}): Harness {
     },
     async cleanup() {
       await Promise.all(stores.map((store) => store.close()));
-      for (const pattern of [`${prefix}:*`, `${BULLMQ_PREFIX}:${prefix}-*`]) {
-        const keys = await scanAll(redis, pattern);
-        if (keys.length > 0) await redis.del(...keys);
-      }
+      await removePrefixKeys(redis, prefix);
       await redis.quit();
     },
   };
-}
-
-export async function scanAll(redis: Redis, pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
-  return found;
 }
 
 export function sha256(body: string): string {

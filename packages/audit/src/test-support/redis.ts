@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { removePrefixKeys, testPrefix } from '@gatehouse/testkit/redis';
 import { Redis } from 'ioredis';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -12,17 +12,12 @@ export interface IsolatedRedis {
 
 export async function isolatedRedis(): Promise<IsolatedRedis> {
   const redis = new Redis(TEST_REDIS_URL);
-  const prefix = `test-audit-${randomUUID()}`;
+  const prefix = testPrefix();
   return {
     redis,
     prefix,
     async cleanup() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await removePrefixKeys(redis, prefix);
       await redis.quit();
     },
   };

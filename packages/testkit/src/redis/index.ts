@@ -1,3 +1,4 @@
+export { BULLMQ_PREFIX, LEDGER_ENV, prefixKeys, removePrefixKeys, scanKeys, testPrefix } from './prefix.js';
 export type { RedisProcess, SentinelGroup } from './servers.js';
 export { startRedisProcess, startSentinelGroup } from './servers.js';
 export type { TestRedis, TestRedisOptions } from './test-redis.js';

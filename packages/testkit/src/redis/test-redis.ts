@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { TestkitError, TestkitErrorCode } from '../errors.js';
+import { removePrefixKeys, scanKeys, testPrefix } from './prefix.js';
 
 export const DEFAULT_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -31,8 +31,6 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');
-
 /** Fails fast with a coded error that says how to get Redis, instead of a test hanging on retries. */
 async function connected(url: string, options: RedisOptions | undefined): Promise<Redis> {
   const redis = new Redis(url, {
@@ -56,9 +54,6 @@ async function connected(url: string, options: RedisOptions | undefined): Promis
   }
 }
 
-/** BullMQ's default key prefix: a queue named `<prefix>-x` keeps its keys under `bull:<prefix>-x:…`. */
-const BULLMQ_PREFIX = 'bull';
-
 /**
  * Disconnects and resolves once the client has ended. `disconnect()` only starts closing the socket;
  * the status becomes `end` on the socket's close event, later (ioredis event_handler closeHandler).
@@ -74,20 +69,9 @@ function ended(client: Redis): Promise<void> {
 export async function testRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   const url = options.url ?? DEFAULT_REDIS_URL;
   const redis = await connected(url, options.redisOptions);
-  const prefix = `gh-test-${randomBytes(6).toString('hex')}`;
+  const prefix = testPrefix();
   const extra: Redis[] = [];
-
-  const scan = async (pattern: string): Promise<string[]> => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
-    return [...new Set(found)].sort();
-  };
-  const keys = () => scan(`${escapeGlob(prefix)}*`);
+  const keys = () => scanKeys(redis, `${prefix}*`);
 
   return {
     url,
@@ -102,8 +86,7 @@ export async function testRedis(options: TestRedisOptions = {}): Promise<TestRed
     },
     async cleanup() {
       await Promise.all(extra.splice(0).map(ended));
-      const doomed = [...(await keys()), ...(await scan(`${BULLMQ_PREFIX}:${escapeGlob(prefix)}*`))];
-      for (let i = 0; i < doomed.length; i += 500) await redis.unlink(...doomed.slice(i, i + 500));
+      await removePrefixKeys(redis, prefix);
       await redis.quit();
     },
   };
