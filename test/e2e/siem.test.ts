@@ -1,7 +1,13 @@
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { verifyBatchSignature } from '@gatehouse/audit';
+import { waitUntil } from '@gatehouse/testkit/processes';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayRequest } from '../security/support.js';
 import { AGENT_ID, PEOPLE, type Stack, startStack } from '../stack/index.js';
 
 const SCHEMA_FILE = join(import.meta.dirname, '../../packages/audit/src/k8s-audit/audit-event.schema.json');
@@ -95,5 +101,61 @@ describe('feeding a SIEM', () => {
       });
     }
     expect((await stack.audit(['verify'])).code).toBe(0);
+  });
+});
+
+describe('a webhook sink from the running gateway and slackbot', () => {
+  const key = 'siem-signing-key-e2e';
+  const posts: { body: string; signed: boolean }[] = [];
+  const collector = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const signature = req.headers['gatehouse-signature'] as string | undefined;
+    posts.push({ body, signed: verifyBatchSignature(key, signature, body, Math.floor(Date.now() / 1000)) });
+    res.writeHead(200).end();
+  });
+  let stack: Stack;
+  beforeAll(async () => {
+    collector.listen(0, '127.0.0.1');
+    await once(collector, 'listening');
+    const url = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/audit`;
+    stack = await startStack({
+      env: { SIEM_KEY: key },
+      audit: {
+        sinks: [
+          { type: 'redis' },
+          {
+            type: 'webhook',
+            name: 'siem',
+            url,
+            format: 'k8s-audit',
+            hmacSecretEnv: 'SIEM_KEY',
+            flushInterval: '100ms',
+          },
+        ],
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    collector.close();
+  });
+
+  it('POSTs signed EventLists as kubectl runs, and the backlog metric comes back to 0', async () => {
+    expect((await stack.kubectl(['get', 'pods', '-n', 'payments-staging']).result()).code).toBe(0);
+    const items = await waitUntil('the list in an EventList', () => {
+      const all = posts.flatMap((post) => (JSON.parse(post.body) as { items: ExportedEvent[] }).items);
+      return all.some((item) => item.verb === 'list') && all;
+    });
+    expect(items.find((item) => item.verb === 'list')).toMatchObject({
+      user: { username: AGENT_ID },
+      objectRef: { resource: 'pods', namespace: 'payments-staging' },
+      responseStatus: { code: 200 },
+    });
+    expect(posts.every((post) => post.signed)).toBe(true);
+    await waitUntil('an empty backlog', async () => {
+      const metrics = await gatewayRequest(stack, { method: 'GET', path: '/metrics', token: undefined });
+      return /^gatehouse_audit_sink_backlog_events\{sink="siem"\} 0$/m.test(metrics.body);
+    });
   });
 });

@@ -90,6 +90,8 @@ export interface StackOptions {
   readonly gateway?: Readonly<Record<string, string | number>>;
   /** slack.usergroupCacheTtl. @defaultValue the config's default */
   readonly usergroupCacheTtl?: string;
+  /** More environment for the gateway and slackbot processes (a webhook sink's secrets). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Added to the `audit:` section (sinks, bodies). */
   readonly audit?: Readonly<Record<string, unknown>>;
   /** Redis for the whole stack. @defaultValue REDIS_URL or the shared 127.0.0.1:6379 */
@@ -301,6 +303,7 @@ async function assemble(
     SLACK_BOT_TOKEN: slack.token,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.url,
+    ...options.env,
     ...(sts && {
       AWS_ENDPOINT_URL_STS: sts.url,
       AWS_ACCESS_KEY_ID: BASE_AWS_KEY,

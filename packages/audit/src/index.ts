@@ -57,5 +57,6 @@ export type { AuditLogOptions } from './log/options.js';
 export type { RecordingOptions } from './recording/asciicast.js';
 export type { BodyMode } from './redact/index.js';
 export { REDACTED } from './redact/index.js';
+export { SIGNATURE_HEADER, signBatch, verifyBatchSignature } from './shipper/signature.js';
 export type { AuditSink } from './sinks/types.js';
 export { type LogEntry, readApproval } from './store/log-reader.js';

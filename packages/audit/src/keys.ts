@@ -14,6 +14,10 @@ export interface AuditKeys {
   readonly outbox: string;
   /** List of stream ids of one approval's events, so `show` need not scan the log. */
   approval(approvalId: string): string;
+  /** Hash {seq, id}: the last chain event a webhook sink delivered (seq) and its stream id. */
+  sinkCursor(sink: string): string;
+  /** The id of the process shipping to that sink now (expires), so replicas never ship twice. */
+  sinkLease(sink: string): string;
 }
 
 export function auditKeys(prefix: string): AuditKeys {
@@ -24,5 +28,7 @@ export function auditKeys(prefix: string): AuditKeys {
     log: `${base}:log`,
     outbox: `${base}:outbox`,
     approval: (approvalId) => `${base}:approval:${approvalId}`,
+    sinkCursor: (sink) => `${base}:sink:${sink}:cursor`,
+    sinkLease: (sink) => `${base}:sink:${sink}:lease`,
   };
 }

@@ -24,4 +24,5 @@ export type {
   RedisTlsConfig,
   SlackConfig,
   TlsConfig,
+  WebhookSinkConfig,
 } from './types.js';

@@ -283,6 +283,54 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('reads a webhook audit sink with its defaults, a name that keeps the URL out of Redis keys, and env names only', () => {
+    const config = parseConfig(
+      {
+        ...base,
+        audit: {
+          sinks: [
+            { type: 'redis' },
+            {
+              type: 'webhook',
+              url: 'https://siem.example.com/ingest?token=abc',
+              format: 'k8s-audit',
+              headersFromEnv: { Authorization: 'SIEM_AUTH' },
+              hmacSecretEnv: 'SIEM_KEY',
+              flushInterval: '2s',
+            },
+          ],
+        },
+      },
+      { baseDir: '/etc/gatehouse', env: {} },
+    );
+    const webhook = config.audit.sinks[1];
+    expect(webhook).toEqual({
+      type: 'webhook',
+      name: expect.stringMatching(/^webhook-[0-9a-f]{12}$/),
+      url: 'https://siem.example.com/ingest?token=abc',
+      format: 'k8s-audit',
+      headers: {},
+      headersFromEnv: { Authorization: 'SIEM_AUTH' },
+      hmacSecretEnv: 'SIEM_KEY',
+      batchSize: 500,
+      flushIntervalMs: 2000,
+      timeoutMs: 10_000,
+    });
+  });
+
+  it('refuses a webhook sink without the Redis stream it ships from, or two with one name', () => {
+    const hook = { type: 'webhook', name: 'siem', url: 'https://siem.example.com/' };
+    expect(configError({ ...base, audit: { sinks: [hook] } }).issues).toEqual([
+      'audit.sinks[0]: a webhook sink ships from the Redis stream; add { type: redis } to audit.sinks',
+    ]);
+    expect(configError({ ...base, audit: { sinks: [{ type: 'redis' }, hook, hook] } }).issues).toEqual([
+      'audit.sinks[2].name: siem is used twice; give each webhook its own name',
+    ]);
+    expect(
+      configError({ ...base, audit: { sinks: [{ type: 'redis' }, { ...hook, url: 'ftp://x' }] } }).issues,
+    ).toEqual(['audit.sinks[1].url: an http:// or https:// URL, e.g. https://siem.example.com/gatehouse']);
+  });
+
   it('needs at least one cluster', () => {
     expect(configError({}).issues).toEqual([
       'clusters: required field missing; for example clusters: [{ name: kind, type: kubeconfig, kubeconfig: ~/.kube/config }]',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type PolicySpec, validatePolicySpec } from '@gatehouse/policy';
@@ -5,7 +6,13 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ConfigErrorCode } from './errors.js';
 import { configSchema, type RawConfig } from './schema.js';
-import type { AgentKubernetesConfig, ClusterConfig, GatehouseConfig, RedisConfig } from './types.js';
+import type {
+  AgentKubernetesConfig,
+  ClusterConfig,
+  GatehouseConfig,
+  RedisConfig,
+  WebhookSinkConfig,
+} from './types.js';
 
 /** A Redis on this machine: the development default. */
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -169,9 +176,56 @@ function crossCheck(raw: RawConfig, env: Env): string[] {
   if (raw.gateway.maxHeldPerAgent > raw.gateway.maxHeld) {
     problems.push('gateway.maxHeldPerAgent: must not exceed gateway.maxHeld');
   }
+  problems.push(...webhookProblems(raw));
   if (raw.gateway.bodyMemoryPerAgent > raw.gateway.bodyMemory) {
     problems.push('gateway.bodyMemoryPerAgent: must not exceed gateway.bodyMemory');
   }
+  return problems;
+}
+
+type RawWebhookSink = Extract<RawConfig['audit']['sinks'][number], { type: 'webhook' }>;
+
+/** The name a webhook's delivered position is kept under: its own, or one made from its URL (never the URL, which may hold a token). */
+function webhookName(sink: RawWebhookSink): string {
+  return sink.name ?? `webhook-${createHash('sha256').update(sink.url).digest('hex').slice(0, 12)}`;
+}
+
+function webhookSink(sink: RawWebhookSink): WebhookSinkConfig {
+  return {
+    type: 'webhook',
+    name: webhookName(sink),
+    url: sink.url,
+    format: sink.format,
+    headers: sink.headers,
+    headersFromEnv: sink.headersFromEnv,
+    hmacSecretEnv: sink.hmacSecretEnv,
+    batchSize: sink.batchSize,
+    flushIntervalMs: sink.flushInterval,
+    timeoutMs: sink.timeout,
+  };
+}
+
+/**
+ * Webhooks read the Redis stream, so it must be kept. Their secrets are checked where they ship
+ * (@gatehouse/audit), not here: `gatehouse-audit` reads this file without them.
+ */
+function webhookProblems(raw: RawConfig): string[] {
+  const problems: string[] = [];
+  const sinks = raw.audit.sinks;
+  const names = new Set<string>();
+  sinks.forEach((sink, index) => {
+    if (sink.type !== 'webhook') return;
+    const field = `audit.sinks[${index}]`;
+    if (!sinks.some((other) => other.type === 'redis')) {
+      problems.push(
+        `${field}: a webhook sink ships from the Redis stream; add { type: redis } to audit.sinks`,
+      );
+    }
+    const name = webhookName(sink);
+    if (names.has(name))
+      problems.push(`${field}.name: ${name} is used twice; give each webhook its own name`);
+    names.add(name);
+  });
   return problems;
 }
 
@@ -351,9 +405,11 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       apiUrl: raw.slack.apiUrl,
     },
     audit: {
-      sinks: raw.audit.sinks.map((sink) =>
-        sink.type === 'file' ? { type: 'file', path: path(sink.path) } : sink,
-      ),
+      sinks: raw.audit.sinks.map((sink) => {
+        if (sink.type === 'file') return { type: 'file', path: path(sink.path) };
+        if (sink.type !== 'webhook') return sink;
+        return webhookSink(sink);
+      }),
       bodies: raw.audit.bodies,
       recordingsDir: path(raw.audit.recordingsDir),
     },

@@ -204,6 +204,29 @@ const auditSink = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('redis') }),
   z.strictObject({ type: z.literal('file'), path: z.string().min(1) }),
   z.strictObject({ type: z.literal('stdout') }),
+  /** Batches POSTed to a SIEM's HTTP collector, read from the Redis stream (see @gatehouse/audit shipper/). */
+  z.strictObject({
+    type: z.literal('webhook'),
+    /** Names its delivered position in Redis; change it and delivery starts over. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes, e.g. splunk')
+      .optional(),
+    url: z.url({
+      protocol: /^https?$/,
+      error: 'an http:// or https:// URL, e.g. https://siem.example.com/gatehouse',
+    }),
+    format: z.enum(['gatehouse', 'k8s-audit']).default('gatehouse'),
+    /** Sent with every batch, as written. */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Header name -> environment variable holding its value (a collector token stays out of the file). */
+    headersFromEnv: z.record(z.string(), z.string().min(1)).default({}),
+    /** Environment variable with the key each batch is signed with (Gatehouse-Signature). */
+    hmacSecretEnv: z.string().min(1).optional(),
+    batchSize: z.number().int().min(1).max(5000).default(500),
+    flushInterval: positiveDuration.default(1000),
+    timeout: positiveDuration.default(10_000),
+  }),
 ]);
 
 export const configSchema = z.strictObject({

@@ -177,10 +177,30 @@ export interface SlackConfig {
   readonly apiUrl?: string | undefined;
 }
 
+/** A SIEM's HTTP collector: batches read from the Redis stream, signed, retried until delivered. */
+export interface WebhookSinkConfig {
+  readonly type: 'webhook';
+  /** Names its delivered position in Redis (`<prefix>:audit:sink:<name>`). */
+  readonly name: string;
+  readonly url: string;
+  /** `gatehouse`: the stored events as JSON Lines; `k8s-audit`: an audit.k8s.io/v1 EventList. */
+  readonly format: 'gatehouse' | 'k8s-audit';
+  /** Sent with every batch, as written. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Header name -> environment variable with its value, read when shipping starts (never kept in the config). */
+  readonly headersFromEnv: Readonly<Record<string, string>>;
+  /** Environment variable with the key batches are signed with; absent: batches are not signed. */
+  readonly hmacSecretEnv?: string | undefined;
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly timeoutMs: number;
+}
+
 export type AuditSinkConfig =
   | { readonly type: 'redis' }
   | { readonly type: 'file'; readonly path: string }
-  | { readonly type: 'stdout' };
+  | { readonly type: 'stdout' }
+  | WebhookSinkConfig;
 
 export interface AuditConfig {
   readonly sinks: readonly AuditSinkConfig[];

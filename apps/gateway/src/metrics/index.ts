@@ -16,9 +16,19 @@ export interface GatewayMetrics {
   readonly approvalWait: Histogram<'outcome'>;
   /** Time until the upstream answered with headers (streams last longer; that is not latency). */
   readonly upstreamLatency: Histogram<'cluster' | 'kind'>;
+  /** Chain events each webhook audit sink has not delivered yet, read from Redis at each scrape. */
+  readonly auditSinkBacklog: Gauge<'sink'>;
 }
 
-export function createMetrics(): GatewayMetrics {
+/** What the metrics read from elsewhere when scraped. */
+export interface MetricSources {
+  /** `AuditLog.sinkBacklog`. */
+  readonly auditSinkBacklog?:
+    | (() => Promise<readonly { readonly sink: string; readonly events: number }[]>)
+    | undefined;
+}
+
+export function createMetrics(sources: MetricSources = {}): GatewayMetrics {
   const registry = new Registry();
   return {
     registry,
@@ -52,6 +62,15 @@ export function createMetrics(): GatewayMetrics {
       labelNames: ['cluster', 'kind'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
+    }),
+    auditSinkBacklog: new Gauge({
+      name: 'gatehouse_audit_sink_backlog_events',
+      help: 'Audit chain events a webhook sink has not delivered yet (the Redis stream holds them)',
+      labelNames: ['sink'],
+      registers: [registry],
+      async collect() {
+        for (const { sink, events } of (await sources.auditSinkBacklog?.()) ?? []) this.set({ sink }, events);
+      },
     }),
   };
 }

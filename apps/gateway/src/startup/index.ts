@@ -109,7 +109,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
             ),
       },
       sessions: { start: (options) => audit.startRecording(options) },
-      metrics: createMetrics(),
+      metrics: createMetrics({ auditSinkBacklog: () => audit.sinkBacklog() }),
       logger,
       clock: systemClock,
       replicaId,

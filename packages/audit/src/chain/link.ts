@@ -40,3 +40,9 @@ export function serialiseEvent(event: StoredEvent): string {
   const { time, seq, prevHash, hash, ...fields } = event;
   return JSON.stringify({ seq, time, ...fields, prevHash, hash });
 }
+
+/** The seq of a stored line, read from its start (serialiseEvent writes it first); undefined when it is not there. */
+export function seqOfLine(line: string): number | undefined {
+  const match = /^\{"seq":(\d+),/.exec(line);
+  return match ? Number(match[1]) : undefined;
+}

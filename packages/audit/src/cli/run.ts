@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { escapeInvisible } from '@gatehouse/policy';
 import { Redis } from 'ioredis';
+import { seqOfLine } from '../chain/link.js';
 import { type VerifyResult, verifyChain } from '../chain/verify.js';
 import { BadArgumentError, NotFoundError, StoreFailedError } from '../errors.js';
 import type { StoredEvent } from '../events.js';
@@ -220,10 +221,7 @@ async function verifyFiles(paths: readonly string[]): Promise<VerifyResult> {
   const files = await Promise.all(paths.map((path) => readFile(path, 'utf8')));
   const lines = files.flatMap((text) => text.split('\n').filter((line) => line.trim() !== ''));
   if (paths.length === 1) return verifyChain(lines);
-  const seqOf = (line: string) => {
-    const match = /^\{"seq":(\d+),/.exec(line);
-    return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;
-  };
+  const seqOf = (line: string) => seqOfLine(line) ?? Number.MAX_SAFE_INTEGER;
   return verifyChain(lines.sort((a, b) => seqOf(a) - seqOf(b)));
 }
 

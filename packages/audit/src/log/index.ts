@@ -7,6 +7,7 @@ import { auditKeys } from '../keys.js';
 import type { RecordingOptions, SessionRecorder } from '../recording/asciicast.js';
 import { startAsciicast } from '../recording/asciicast.js';
 import { type BodyMode, prepareEvent } from '../redact/index.js';
+import { startShipper } from '../shipper/index.js';
 import { fileSink } from '../sinks/file.js';
 import { stdoutSink } from '../sinks/stdout.js';
 import type { AuditSink } from '../sinks/types.js';
@@ -47,6 +48,8 @@ export interface AuditLog extends AuditPort {
   startRecording(options: RecordingOptions): Promise<AuditedRecorder>;
   /** Resolves when everything recorded so far is stored. */
   flush(): Promise<void>;
+  /** Per webhook sink, the chain events it has not delivered yet (the `..._sink_backlog_events` metric). */
+  sinkBacklog(): Promise<{ readonly sink: string; readonly events: number }[]>;
   /** Flushes, closes file sinks and the Redis connection if the log opened it. */
   close(): Promise<void>;
 }
@@ -76,6 +79,16 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if ('write' in sink) return sink;
     return sink.type === 'file' ? fileSink(sink.path) : stdoutSink();
   });
+  const shippers = resolved.webhooks.map((sink) =>
+    startShipper({
+      redis,
+      keys: auditKeys(resolved.prefix),
+      sink,
+      onError: resolved.onSinkError,
+      backoff: resolved.webhookBackoff,
+      env: resolved.env,
+    }),
+  );
   const queue: Pending[] = [];
   let draining: Promise<void> | undefined;
   let closed = false;
@@ -153,6 +166,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     record,
     flush,
     drainOutbox,
+    sinkBacklog: () =>
+      Promise.all(shippers.map(async (shipper) => ({ sink: shipper.name, events: await shipper.backlog() }))),
     async startRecording(recording) {
       const recorder = await startAsciicast(resolved.recordingsDir, recording);
       return {
@@ -172,7 +187,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       if (closed) return;
       closed = true;
       await flush();
-      await Promise.all(sinks.map((sink) => sink.close()));
+      await Promise.all([...sinks.map((sink) => sink.close()), ...shippers.map((shipper) => shipper.stop())]);
       if (typeof options.redis === 'string') await redis.quit();
     },
   };

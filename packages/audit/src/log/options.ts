@@ -1,4 +1,4 @@
-import type { AuditSinkConfig } from '@gatehouse/config';
+import type { AuditSinkConfig, WebhookSinkConfig } from '@gatehouse/config';
 import type { Redis } from 'ioredis';
 import { InvalidOptionsError } from '../errors.js';
 import type { BodyMode } from '../redact/index.js';
@@ -27,18 +27,26 @@ export interface AuditLogOptions {
   readonly clock?: (() => number) | undefined;
   /** A secondary sink failed (the event is in the chain already). @defaultValue writes a line to stderr */
   readonly onSinkError?: ((error: unknown, sink: string) => void) | undefined;
+  /** Webhook sinks' pause between attempts at one batch. @defaultValue 500 ms doubling to 30 s */
+  readonly webhookBackoff?: { readonly minMs: number; readonly maxMs: number } | undefined;
+  /** Where webhook sinks read `hmacSecretEnv` and `headersFromEnv`. @defaultValue process.env */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 export interface ResolvedOptions {
   readonly prefix: string;
   readonly stream: boolean;
-  readonly sinks: readonly (Exclude<AuditSinkConfig, { type: 'redis' }> | AuditSink)[];
+  readonly sinks: readonly (Exclude<AuditSinkConfig, { type: 'redis' } | WebhookSinkConfig> | AuditSink)[];
+  /** Shipped from the stream by a shipper each, not written in-process. */
+  readonly webhooks: readonly WebhookSinkConfig[];
   readonly bodies: BodyMode;
   readonly recordingsDir: string;
   readonly maxBatch: number;
   readonly maxWaitMs: number;
   readonly clock: () => number;
   readonly onSinkError: (error: unknown, sink: string) => void;
+  readonly webhookBackoff: { readonly minMs: number; readonly maxMs: number } | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export function resolveOptions(options: AuditLogOptions): ResolvedOptions {
@@ -62,18 +70,28 @@ export function resolveOptions(options: AuditLogOptions): ResolvedOptions {
   for (const sink of sinks) {
     if ('write' in sink) continue;
     if (sink.type === 'file' && !sink.path) throw new InvalidOptionsError('audit file sink needs a path');
-    if (!['redis', 'file', 'stdout'].includes(sink.type)) {
+    if (!['redis', 'file', 'stdout', 'webhook'].includes(sink.type)) {
       throw new InvalidOptionsError(
-        `unknown audit sink type ${JSON.stringify(sink.type)}; use redis, file or stdout`,
+        `unknown audit sink type ${JSON.stringify(sink.type)}; use redis, file, stdout or webhook`,
       );
     }
   }
+  const stream = sinks.some((sink) => !('write' in sink) && sink.type === 'redis');
+  const webhooks = sinks.filter(
+    (sink): sink is WebhookSinkConfig => !('write' in sink) && sink.type === 'webhook',
+  );
+  if (webhooks.length > 0 && !stream)
+    throw new InvalidOptionsError(
+      'a webhook audit sink ships from the Redis stream; add { type: redis } to audit.sinks',
+    );
   return {
     prefix: options.prefix ?? 'gatehouse',
-    stream: sinks.some((sink) => !('write' in sink) && sink.type === 'redis'),
+    stream,
     sinks: sinks.filter(
-      (sink): sink is ResolvedOptions['sinks'][number] => 'write' in sink || sink.type !== 'redis',
+      (sink): sink is ResolvedOptions['sinks'][number] =>
+        'write' in sink || (sink.type !== 'redis' && sink.type !== 'webhook'),
     ),
+    webhooks,
     bodies,
     recordingsDir: options.recordingsDir ?? '.gatehouse/recordings',
     maxBatch,
@@ -82,5 +100,7 @@ export function resolveOptions(options: AuditLogOptions): ResolvedOptions {
     onSinkError:
       options.onSinkError ??
       ((error, sink) => process.stderr.write(`gatehouse audit: sink ${sink} failed: ${String(error)}\n`)),
+    webhookBackoff: options.webhookBackoff,
+    env: options.env ?? process.env,
   };
 }
