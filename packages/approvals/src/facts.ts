@@ -13,5 +13,6 @@ export function runFactsOf(approval: ApprovalRequest): RunFacts {
     status: approval.dispatch?.status,
     decidedAt: approval.decidedAt,
     staleReason: approval.stale?.reason,
+    unanswered: approval.dispatch?.unanswered,
   };
 }

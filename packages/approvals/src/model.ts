@@ -1,4 +1,5 @@
 import type { KubernetesIdentity } from '@gatehouse/config';
+import type { Unanswered } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
 
 /** The states an approval request moves through; the diagram is in packages/approvals/README.md. */
@@ -47,8 +48,11 @@ export interface DispatchRecord {
   /** Which gateway replica claimed it. */
   readonly holder: string;
   readonly at: number;
+  /** What the cluster answered; absent until it did, and for good when it never did (`unanswered`). */
   readonly status?: number | undefined;
   readonly durationMs?: number | undefined;
+  /** Completed without an answer: nothing went out, or nothing came back. */
+  readonly unanswered?: Unanswered | undefined;
 }
 
 /** What a server-side dry run (`dryRun=All`) of the held request answered. */

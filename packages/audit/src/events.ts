@@ -208,13 +208,25 @@ export interface GrantExpiredEvent {
   readonly approvalId: string;
 }
 
-/** The dispatched request ended: what the cluster answered (499: the client left first, 503: unreachable). */
-export interface ApprovalCompletedEvent {
-  readonly type: 'approval.completed';
-  readonly approvalId: string;
-  readonly status: number;
-  readonly durationMs: number;
-}
+/**
+ * The dispatched request ended: what the cluster answered, or — never as a status — that it did
+ * not (`unanswered`: `not-sent`, the requester left before it went out; `no-answer`, unreachable or
+ * the requester left while it was waiting, so whether it ran is unknown).
+ */
+export type ApprovalCompletedEvent =
+  | {
+      readonly type: 'approval.completed';
+      readonly approvalId: string;
+      readonly status: number;
+      readonly durationMs: number;
+    }
+  | {
+      readonly type: 'approval.completed';
+      readonly approvalId: string;
+      readonly unanswered: 'not-sent' | 'no-answer';
+      readonly why: string;
+      readonly durationMs: number;
+    };
 
 export interface DispatchEvent {
   readonly type: 'dispatch';

@@ -39,6 +39,18 @@ describe('runFact', () => {
     );
   });
 
+  it('never gives a made-up status for a dispatch the cluster did not answer', () => {
+    const gone = { kind: 'not-sent' as const, why: 'the requester disconnected before it was sent' };
+    expect(fact({ state: 'completed', claimedAt: T, unanswered: gone })).toBe(
+      'approved but not sent: the requester disconnected before it was sent',
+    );
+    const lost = { kind: 'no-answer' as const, why: 'the cluster could not be reached' };
+    const unknown = fact({ state: 'completed', claimedAt: T, via: 'hold', unanswered: lost });
+    expect(unknown).toContain('no answer from the cluster was recorded (the cluster could not be reached)');
+    expect(unknown).toContain('whether it ran is unknown');
+    expect(unknown).not.toMatch(/sent to the cluster|answered \d/);
+  });
+
   it('says why a stale one was not sent, and that denied and expired ones sent nothing', () => {
     expect(fact({ state: 'stale', claimedAt: T, staleReason: 'namespace x was recreated' })).toBe(
       'approved but not sent: namespace x was recreated',

@@ -36,6 +36,18 @@ export interface RunFacts {
   readonly decidedAt?: number | undefined;
   /** Why an approved request was not sent (state stale): one sentence. */
   readonly staleReason?: string | undefined;
+  /** A completed dispatch the cluster never answered (state completed, no status). */
+  readonly unanswered?: Unanswered | undefined;
+}
+
+/**
+ * Why a dispatch has no answer: `not-sent`, the requester left after the claim and before anything
+ * went out; `no-answer`, it went out (or may have) and no answer came back — the cluster was
+ * unreachable, or the requester left while it was waiting. `why` says it in a few words.
+ */
+export interface Unanswered {
+  readonly kind: 'not-sent' | 'no-answer';
+  readonly why: string;
 }
 
 const viaWords = (via: 'hold' | 'grant' | undefined) =>
@@ -70,9 +82,19 @@ export function sentFact(at: number, status: number, time: Time): string {
   return `sent to the cluster at ${time(at)}, answered ${status}`;
 }
 
-/** Approved, claimed, and found changed before sending: `reason` is the sentence the gateway stored. */
-export function staleFact(reason: string): string {
+/** Approved and claimed, and nothing went out: `reason` (the target changed, the requester left). */
+export function notSentFact(reason: string): string {
   return `approved but not sent: ${reason}`;
+}
+
+/** It went out, or may have, and the cluster's answer never came: whether it ran is not known here. */
+export function unansweredFact(
+  at: number,
+  via: 'hold' | 'grant' | undefined,
+  why: string,
+  time: Time,
+): string {
+  return `approved — the gateway tried to send it at ${time(at)} ${viaWords(via)}, but no answer from the cluster was recorded (${why}); whether it ran is unknown: the cluster's audit log names the approval`;
 }
 
 export function deniedFact(): string {
@@ -102,12 +124,13 @@ export function runFact(facts: RunFacts, time: Time): string | undefined {
     case 'dispatched':
       return claimedFact(facts.claimedAt ?? 0, facts.via, time);
     case 'completed':
-      // A completed dispatch always has its status; without one it is said as a claim, never a send.
-      return facts.status === undefined
-        ? claimedFact(facts.claimedAt ?? 0, facts.via, time)
-        : sentFact(facts.claimedAt ?? 0, facts.status, time);
+      if (facts.status !== undefined) return sentFact(facts.claimedAt ?? 0, facts.status, time);
+      if (facts.unanswered?.kind === 'not-sent') return notSentFact(facts.unanswered.why);
+      if (facts.unanswered !== undefined)
+        return unansweredFact(facts.claimedAt ?? 0, facts.via, facts.unanswered.why, time);
+      return claimedFact(facts.claimedAt ?? 0, facts.via, time);
     case 'stale':
-      return staleFact(facts.staleReason ?? 'its target changed after it was approved');
+      return notSentFact(facts.staleReason ?? 'its target changed after it was approved');
     case 'denied':
       return deniedFact();
     case 'expired':

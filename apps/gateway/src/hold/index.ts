@@ -1,4 +1,4 @@
-import type { ApprovalRequest } from '@gatehouse/approvals';
+import type { ApprovalRequest, CompleteInput } from '@gatehouse/approvals';
 import type { Decision } from '@gatehouse/policy';
 import { kubeStatus } from '../kube-status/index.js';
 import { planDispatch } from '../pin/index.js';
@@ -16,9 +16,6 @@ import {
 } from './messages.js';
 
 type RequireDecision = Extract<Decision, { effect: 'require' }>;
-
-/** Status recorded for a dispatch whose client went away before the upstream answered (nginx's convention). */
-const CLIENT_CLOSED = 499;
 
 /**
  * A request the policy gates. A grant from an earlier approval lets it through at once;
@@ -258,7 +255,10 @@ async function dispatch(
   const approvalId = approval.id;
   const plan = await planDispatch(claimed, approval, ctx);
   if (claimed.exchange.signal.aborted) {
-    await ctx.approvals.completeDispatch(approvalId, { status: CLIENT_CLOSED, durationMs: 0 });
+    await ctx.approvals.completeDispatch(approvalId, {
+      unanswered: { kind: 'not-sent', why: 'the requester disconnected before it was sent' },
+      durationMs: 0,
+    });
     return;
   }
   if (!plan.send) {
@@ -273,11 +273,18 @@ async function dispatch(
   const judged = plan.judged;
   const tap = await recordSession(judged, approvalId, ctx);
   const result = await forward(judged, ctx, approvalId, tap);
-  const completion =
+  // Only the cluster's own status is recorded as its answer; a made-up one (503, 499) would read as one.
+  const completion: CompleteInput =
     result.outcome === 'response'
       ? { status: result.status, durationMs: result.durationMs }
       : result.outcome === 'failed'
-        ? { status: 503, durationMs: result.durationMs }
-        : { status: CLIENT_CLOSED, durationMs: 0 };
+        ? {
+            unanswered: { kind: 'no-answer', why: 'the cluster could not be reached or failed mid-request' },
+            durationMs: result.durationMs,
+          }
+        : {
+            unanswered: { kind: 'no-answer', why: 'the requester disconnected while it was waiting' },
+            durationMs: 0,
+          };
   await ctx.approvals.completeDispatch(approvalId, completion);
 }

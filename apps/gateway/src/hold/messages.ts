@@ -1,5 +1,5 @@
 import { type ApprovalRequest, runFactsOf } from '@gatehouse/approvals';
-import { deniedFact, expiredFact, isoTime, runFact, staleFact } from '@gatehouse/lifecycle';
+import { deniedFact, expiredFact, isoTime, notSentFact, runFact } from '@gatehouse/lifecycle';
 
 /**
  * What kubectl prints when a held request does not go through: the id, who can act, what to do next.
@@ -45,7 +45,7 @@ export function expiredMessage(approval: ApprovalRequest, askAgainAt?: number): 
 
 /** Approved, claimed and found changed before sending: the gateway's stored sentence. */
 export function staleMessage(approval: ApprovalRequest): string {
-  return `approval ${approval.id} for \`${approval.command}\`: ${staleFact(approval.stale?.reason ?? 'its target changed after it was approved')}`;
+  return `approval ${approval.id} for \`${approval.command}\`: ${notSentFact(approval.stale?.reason ?? 'its target changed after it was approved')}`;
 }
 
 export function stillPendingMessage(approval: ApprovalRequest, grantTtlMs: number): string {

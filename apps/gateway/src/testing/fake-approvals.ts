@@ -1,4 +1,4 @@
-import { type ApprovalRequest, fingerprintOf, isConnectVerb } from '@gatehouse/approvals';
+import { type ApprovalRequest, type CompleteInput, fingerprintOf, isConnectVerb } from '@gatehouse/approvals';
 import type { ApprovalsPort, OpenApprovalInput } from '../ports.js';
 
 type Settled = Extract<ApprovalRequest['state'], 'approved' | 'denied' | 'expired'>;
@@ -15,7 +15,7 @@ export function createFakeApprovals(
   const retryWindowMs = options.connectRetryWindowMs ?? 60_000;
   const records = new Map<string, ApprovalRequest>();
   const waiters = new Map<string, Set<() => void>>();
-  const completions: { id: string; status: number; durationMs: number }[] = [];
+  const completions: ({ id: string } & CompleteInput)[] = [];
   let next = 0;
 
   const update = (id: string, change: Partial<ApprovalRequest>) => {

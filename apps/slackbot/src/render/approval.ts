@@ -1,5 +1,5 @@
 import { type ApprovalRequest, runFactsOf, type Vote } from '@gatehouse/approvals';
-import { runFact, staleFact } from '@gatehouse/lifecycle';
+import { notSentFact, runFact } from '@gatehouse/lifecycle';
 import type { KnownBlock } from '@slack/web-api';
 import { ActionId, BlockId } from '../ids.js';
 import { changeBlocks } from './change.js';
@@ -70,7 +70,7 @@ export function outcomeLine(approval: ApprovalRequest): string {
       return `:rocket: *Approved* by ${approvers}; ${fact} (${approval.dispatch?.via === 'grant' ? "on the agent's retry" : 'on the held connection'})`;
     case 'stale':
       // The gateway's sentence, shortened to keep the message readable, said by the one fact function.
-      return `:warning: *Approved* by ${approvers}; ${staleFact(clip(approval.stale?.reason ?? 'its target changed after it was approved', 1_000))}`;
+      return `:warning: *Approved* by ${approvers}; ${notSentFact(clip(approval.stale?.reason ?? 'its target changed after it was approved', 1_000))}`;
   }
 }
 

@@ -1,5 +1,7 @@
 import { type AuditLog, auditKeys, createAuditLog, readApproval } from '@gatehouse/audit';
+import { isoTime, runFact } from '@gatehouse/lifecycle';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFactsOf } from '../facts.js';
 import { type Harness, harness, openInput, REDIS_URL } from '../test-support/index.js';
 import type { Approvals } from './index.js';
 
@@ -42,6 +44,31 @@ describe('transitions recorded by the store', () => {
     expect(approved).toBeGreaterThan(types.indexOf('vote:refused'));
     expect(dispatched).toBeGreaterThan(approved);
     expect(types.indexOf('approval.completed')).toBeGreaterThan(dispatched);
+  });
+
+  it('records a dispatch the cluster never answered without a status, and the story says so', async () => {
+    const { approval } = await approvals.open(openInput());
+    await approvals.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
+    expect(await approvals.claimDispatch(approval.id, 'gw-1', 'hold')).toBe(true);
+    const done = await approvals.completeDispatch(approval.id, {
+      unanswered: { kind: 'not-sent', why: 'the requester disconnected before it was sent' },
+      durationMs: 0,
+    });
+
+    expect(done.state).toBe('completed');
+    expect(done.dispatch?.status).toBeUndefined();
+    expect(runFact(runFactsOf(done), isoTime)).toBe(
+      'approved but not sent: the requester disconnected before it was sent',
+    );
+    const entries = await readApproval(h.redis, auditKeys(h.prefix), approval.id);
+    const completed = entries
+      .map((entry) => JSON.parse(entry.line))
+      .find((e) => e.type === 'approval.completed');
+    expect(completed).toMatchObject({
+      unanswered: 'not-sent',
+      why: 'the requester disconnected before it was sent',
+    });
+    expect(completed).not.toHaveProperty('status');
   });
 
   it('records an expiry made by the sweeper, with no slackbot and no held connection', async () => {

@@ -110,11 +110,17 @@ function decodeDispatch(f: ReadonlyMap<string, string>): DispatchRecord | undefi
   if ((via !== 'hold' && via !== 'grant') || holder === undefined || at === undefined) return undefined;
   const status = f.get('dispatchStatus');
   const durationMs = f.get('dispatchDurationMs');
+  const unansweredKind = f.get('dispatchUnanswered');
+  const why = f.get('dispatchUnansweredWhy') ?? '';
   return {
     via,
     holder,
     at: Number(at),
     status: status === undefined ? undefined : Number(status),
     durationMs: durationMs === undefined ? undefined : Number(durationMs),
+    unanswered:
+      unansweredKind === 'not-sent' || unansweredKind === 'no-answer'
+        ? { kind: unansweredKind, why }
+        : undefined,
   };
 }

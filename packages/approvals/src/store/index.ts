@@ -341,13 +341,25 @@ export class Approvals {
     return code === 1 && rest !== undefined;
   }
 
-  /** dispatched -> completed, with the upstream status. Throws InvalidTransitionError otherwise. */
+  /**
+   * dispatched -> completed, with the upstream status, or with why there is none (`unanswered`: never
+   * shown or recorded as an answer). Throws InvalidTransitionError when not dispatched.
+   */
   async completeDispatch(id: string, result: CompleteInput): Promise<ApprovalRequest> {
     this.#assertOpen();
+    const answered = 'status' in result;
     const [code, rest] = await this.#run(
       completeScript,
       [this.#keys.approval(id), this.#keys.outbox],
-      [id, result.status, result.durationMs, this.#keys.events, iso(this.#options.clock.now())],
+      [
+        id,
+        answered ? result.status : '',
+        result.durationMs,
+        this.#keys.events,
+        iso(this.#options.clock.now()),
+        answered ? '' : result.unanswered.kind,
+        answered ? '' : result.unanswered.why,
+      ],
     );
     await this.#drain();
     if (code !== 1)

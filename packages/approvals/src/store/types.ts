@@ -1,6 +1,6 @@
 import type { AuditOutbox } from '@gatehouse/audit';
 import type { KubernetesIdentity } from '@gatehouse/config';
-import type { Clock } from '@gatehouse/lifecycle';
+import type { Clock, Unanswered } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
 import type { RedisTarget } from '@gatehouse/redis';
 import type { ApprovalRequest, ApprovalState, HeldRequest } from '../model.js';
@@ -162,8 +162,14 @@ export interface WaitOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-export interface CompleteInput {
-  /** Upstream HTTP status (101 for a switched protocol). */
-  readonly status: number;
-  readonly durationMs: number;
-}
+/**
+ * How a claimed dispatch ended: the cluster's answer, or none (`unanswered`) — a status the gateway
+ * made up (499, 503) would be recorded and shown as the cluster's answer, so there is none.
+ */
+export type CompleteInput =
+  | {
+      /** Upstream HTTP status (101 for a switched protocol). */
+      readonly status: number;
+      readonly durationMs: number;
+    }
+  | { readonly unanswered: Unanswered; readonly durationMs: number };

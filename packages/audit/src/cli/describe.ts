@@ -53,6 +53,10 @@ export function describe(event: StoredEvent): string {
     case 'grant.expired':
       return 'the grant expired unused: approved, never sent';
     case 'approval.completed':
+      if (!('status' in event))
+        return event.unanswered === 'not-sent'
+          ? `not sent: ${event.why}`
+          : `no answer from the cluster (${event.why}); whether it ran is unknown`;
       return `sent to the cluster, answered ${event.status} in ${event.durationMs} ms`;
     case 'dispatch':
       // A claim, not a send: the target is checked first (it may end stale), and only the cluster's

@@ -30,7 +30,15 @@ export function runFactsOfEvents(events: readonly StoredEvent[]): RunFacts {
         facts = { ...facts, state: 'dispatched', claimedAt: at(event.time), via: event.via };
         break;
       case 'approval.completed':
-        facts = { ...facts, state: 'completed', status: event.status };
+        facts =
+          'status' in event
+            ? { ...facts, state: 'completed', status: event.status }
+            : {
+                ...facts,
+                state: 'completed',
+                status: undefined,
+                unanswered: { kind: event.unanswered, why: event.why },
+              };
         break;
       case 'upstream.response':
         // The gateway's record of the cluster's answer to the dispatch; the store's completion follows.
