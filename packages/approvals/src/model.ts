@@ -2,7 +2,7 @@ import type { KubernetesIdentity } from '@gatehouse/config';
 import type { Unanswered } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
 
-/** The states an approval request moves through; the diagram is in packages/approvals/README.md. */
+/** The states an approval request moves through; the diagram is in ARCHITECTURE.md ("The approval's states"). */
 export type ApprovalState =
   | 'pending'
   | 'approved'
