@@ -5,7 +5,8 @@
 #   2. each Dockerfile runs the entry point its package.json declares;
 #   3. the Helm chart, rendered with every deploy/helm/gatehouse/ci/*-values.yaml by `helm` when
 #      present, else by deploy/helm/render (Go text/template + sprig from Debian), and checked;
-#   4. the example gatehouse.yaml and the chart's ConfigMaps against the real config loader;
+#   4. the example gatehouse.yaml and the chart's ConfigMaps against the real config loader, and the
+#      Grafana dashboards in deploy/grafana against the metrics the apps declare;
 #   5. with --images: each app's production-only install (`pnpm deploy --prod`, as in its
 #      Dockerfile) starts its image entry point without a module loading error. Needs `pnpm build`.
 # With --render VALUES_FILE: only prints the chart rendered with that file, by the same renderer
@@ -186,6 +187,10 @@ else
   skipped+=(config)
   say "SKIP config: run pnpm install first (needs tsx and packages/config)"
 fi
+
+# --- 4b. Grafana dashboards: valid JSON, every metric queried declared by an app ---------------
+node deploy/check-dashboard.mjs || die "a dashboard in deploy/grafana queries a metric no app declares, or is invalid"
+say "ok   Grafana dashboards (deploy/grafana)"
 
 # --- 5. production installs load (--images) ------------------------------------------------------
 if $images; then
