@@ -1,9 +1,9 @@
 import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 import { type CostPolynomial, costAt, type Expr, estimateCost } from './cost.js';
-import type { CelBindings } from './input.js';
+import type { CelBindings, CelVariable } from './input.js';
 
 /** The variables a condition may read (README: "conditions"). */
-export const CEL_VARIABLES = ['request', 'object', 'oldObject', 'namespaceObject'] as const;
+export const CEL_VARIABLES: readonly CelVariable[] = ['request', 'object', 'oldObject', 'namespaceObject'];
 
 /**
  * The most an expression may cost, in evaluation steps: the API server's per-expression limit for
@@ -62,9 +62,11 @@ export function compileCondition(expression: string): CompiledCondition {
       message: `does not parse: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-  const unknown = freeVariables(parsed.expr).filter(
+  const free = new Set(freeVariables(parsed.expr));
+  const unknown = [...free].filter(
     (name) => !(CEL_VARIABLES as readonly string[]).includes(name) && !TYPE_NAMES.has(name),
   );
+  const reads = CEL_VARIABLES.filter((name) => free.has(name));
   if (unknown.length > 0) {
     return {
       ok: false,
@@ -80,19 +82,24 @@ export function compileCondition(expression: string): CompiledCondition {
     };
   }
   const program = plan(env, parsed);
-  return { ok: true, condition: { expression, evaluate: (bindings) => evaluate(program, cost, bindings) } };
+  return {
+    ok: true,
+    condition: { expression, evaluate: (bindings) => evaluate(program, cost, reads, bindings) },
+  };
 }
 
 function evaluate(
   program: ReturnType<typeof plan>,
   cost: CostPolynomial,
+  reads: readonly CelVariable[],
   bindings: CelBindings,
 ): ConditionOutcome {
-  if (bindings.size === undefined) return { error: 'the request body could not be read as JSON or YAML' };
-  const steps = costAt(cost, bindings.size);
+  const size = bindings.size(reads);
+  if (size === undefined) return { error: 'the request body could not be read as JSON or YAML' };
+  const steps = costAt(cost, size);
   if (steps > CEL_COST_LIMIT) {
     return {
-      error: `would cost about ${Math.round(steps)} steps on this request's ${bindings.size} values, more than the limit of ${CEL_COST_LIMIT}`,
+      error: `would cost about ${Math.round(steps)} steps on this request's ${size} values, more than the limit of ${CEL_COST_LIMIT}`,
     };
   }
   try {

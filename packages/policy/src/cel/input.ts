@@ -2,14 +2,27 @@ import type { CelInput } from '@bufbuild/cel';
 import { type BodyFormat, decodeBody, mediaType } from '../parse/body.js';
 import type { Action, KubeRequest, PolicyContext } from '../types.js';
 
-/** What a condition is evaluated over, built once per decision and only when a rule with conditions is reached. */
+/** A variable a condition may read (README: "conditions"). */
+export type CelVariable = 'request' | 'object' | 'oldObject' | 'namespaceObject';
+
+/**
+ * What conditions are evaluated over, built once per decision when a rule with conditions is reached.
+ * Each variable is built the first time a condition reads it: a rule on `request` alone never parses
+ * the body.
+ */
 export interface CelBindings {
+  /** The variables by name, each built when first read; an unreadable one is absent. */
   readonly values: Record<string, CelInput>;
   /**
-   * How many values (list elements, map entries, scalars) the variables hold, for the cost bound;
-   * `undefined` when the body is there but unreadable (every condition then fails closed).
+   * How many values (list elements, map entries, scalars) the given variables hold, for the cost
+   * bound; `undefined` when one of them is unreadable (the body is there but is not JSON or YAML).
    */
-  readonly size: number | undefined;
+  size(reads: readonly CelVariable[]): number | undefined;
+}
+
+interface Built {
+  readonly value: CelInput | typeof UNREADABLE;
+  readonly size: number;
 }
 
 /** Objects nested deeper than Kubernetes objects ever are are treated as unreadable. */
@@ -29,57 +42,110 @@ export function celBindings(
   ctx: PolicyContext,
   action: Exclude<Action, { kind: 'unclassified' }>,
 ): CelBindings {
-  const counter = { size: 0 };
-  const object = bodyObject(ctx.request, counter);
-  const oldObject = toCel(ctx.oldObject ?? null, counter, 0);
-  const namespaceObject = toCel(ctx.namespaceObject ?? null, counter, 0);
-  const values: Record<string, CelInput> = { request: requestOf(ctx, action) };
-  if (object !== UNREADABLE) values.object = object;
-  if (oldObject !== UNREADABLE) values.oldObject = oldObject;
-  if (namespaceObject !== UNREADABLE) values.namespaceObject = namespaceObject;
-  const unreadable = object === UNREADABLE || oldObject === UNREADABLE || namespaceObject === UNREADABLE;
-  return { values, size: unreadable ? undefined : counter.size };
+  return new LazyBindings(ctx, action);
 }
 
-/** The `request` variable: what the gateway knows of the request, '' where the request has no such part. */
-function requestOf(ctx: PolicyContext, action: Exclude<Action, { kind: 'unclassified' }>): CelInput {
-  const common = { agent: ctx.agent, cluster: ctx.cluster, verb: action.verb };
-  if (action.kind === 'nonResource') {
-    return {
-      ...common,
-      path: action.path,
-      group: '',
-      version: '',
-      resource: '',
-      subresource: '',
-      namespace: '',
-      name: '',
-      dryRun: false,
-    };
+/**
+ * The variables are getters on the prototype, which the evaluator reads by name, so a decision
+ * allocates one object and builds only what its conditions read.
+ */
+class LazyBindings implements CelBindings {
+  readonly values: Record<string, CelInput> = this as unknown as Record<string, CelInput>;
+  #request: Built | undefined;
+  #object: Built | undefined;
+  #oldObject: Built | undefined;
+  #namespaceObject: Built | undefined;
+
+  constructor(
+    private readonly ctx: PolicyContext,
+    private readonly action: Exclude<Action, { kind: 'unclassified' }>,
+  ) {}
+
+  get request(): CelInput | undefined {
+    return readable(this.built('request'));
   }
-  return {
-    ...common,
-    path: action.path ?? '',
-    group: action.apiGroup,
-    version: action.apiVersion,
-    resource: action.resource,
-    subresource: action.subresource ?? '',
-    namespace: action.namespace ?? '',
-    name: action.name ?? '',
-    dryRun: action.dryRun,
-  };
+  get object(): CelInput | undefined {
+    return readable(this.built('object'));
+  }
+  get oldObject(): CelInput | undefined {
+    return readable(this.built('oldObject'));
+  }
+  get namespaceObject(): CelInput | undefined {
+    return readable(this.built('namespaceObject'));
+  }
+
+  size(reads: readonly CelVariable[]): number | undefined {
+    let total = 0;
+    for (const name of reads) {
+      const entry = this.built(name);
+      if (entry.value === UNREADABLE) return undefined;
+      total += entry.size;
+    }
+    return total;
+  }
+
+  private built(name: CelVariable): Built {
+    switch (name) {
+      case 'request':
+        this.#request ??= { value: requestOf(this.ctx, this.action), size: REQUEST_SIZE };
+        return this.#request;
+      case 'object':
+        this.#object ??= counted(bodyObject(this.ctx.request));
+        return this.#object;
+      case 'oldObject':
+        this.#oldObject ??= counted(this.ctx.oldObject ?? null);
+        return this.#oldObject;
+      case 'namespaceObject':
+        this.#namespaceObject ??= counted(this.ctx.namespaceObject ?? null);
+        return this.#namespaceObject;
+    }
+  }
+}
+
+function readable(built: Built): CelInput | undefined {
+  return built.value === UNREADABLE ? undefined : built.value;
+}
+
+/** The fields of `request`, for the cost bound. */
+const REQUEST_SIZE = 11;
+
+function counted(value: unknown): Built {
+  if (value === UNREADABLE) return { value, size: 0 };
+  const counter = { size: 0 };
+  const converted = toCel(value, counter, 0);
+  return { value: converted, size: counter.size };
+}
+
+/**
+ * The `request` variable: what the gateway knows of the request, '' where the request has no such
+ * part. A Map, as every object here: the evaluator reads a Map's keys directly (a plain object is
+ * converted on each access, several times slower).
+ */
+function requestOf(ctx: PolicyContext, action: Exclude<Action, { kind: 'unclassified' }>): CelInput {
+  const resource = action.kind === 'resource' ? action : undefined;
+  return new Map<string, CelInput>([
+    ['agent', ctx.agent],
+    ['cluster', ctx.cluster],
+    ['verb', action.verb],
+    ['path', action.path ?? ''],
+    ['group', resource?.apiGroup ?? ''],
+    ['version', resource?.apiVersion ?? ''],
+    ['resource', resource?.resource ?? ''],
+    ['subresource', resource?.subresource ?? ''],
+    ['namespace', resource?.namespace ?? ''],
+    ['name', resource?.name ?? ''],
+    ['dryRun', resource?.dryRun ?? false],
+  ]);
 }
 
 const UNREADABLE = Symbol('unreadable');
 
-function bodyObject(
-  request: KubeRequest | undefined,
-  counter: { size: number },
-): CelInput | typeof UNREADABLE {
+/** The body as JSON/YAML decoded it; null when there is none. */
+function bodyObject(request: KubeRequest | undefined): unknown {
   if (request?.body === undefined || request.body.length === 0) return null;
   const format = FORMATS[mediaType(request)];
   const decoded = format === undefined ? undefined : decodeBody(request, format);
-  return decoded === undefined ? UNREADABLE : toCel(decoded.value, counter, 0);
+  return decoded === undefined ? UNREADABLE : decoded.value;
 }
 
 /**
