@@ -1,19 +1,9 @@
 import type { KubernetesIdentity } from '@gatehouse/config';
-import type { Unanswered } from '@gatehouse/lifecycle';
+import type { ApprovalState, Unanswered } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
 
-/** The states an approval request moves through; the diagram is in ARCHITECTURE.md ("The approval's states"). */
-export type ApprovalState =
-  | 'pending'
-  | 'approved'
-  | 'denied'
-  | 'expired'
-  | 'dispatched'
-  | 'completed'
-  /** Claimed for dispatch, but the target was no longer the one approved: nothing was sent. */
-  | 'stale'
-  /** Approved, and the one-time grant ran out before anyone claimed it: never sent. */
-  | 'lapsed';
+/** The states an approval request moves through (one type with the projection's, in @gatehouse/lifecycle). */
+export type { ApprovalState } from '@gatehouse/lifecycle';
 
 /** The request as it will be replayed upstream once approved. */
 export interface HeldRequest {

@@ -10,17 +10,22 @@ export type Time = (ms: number) => string;
 
 export const isoTime: Time = (ms) => new Date(ms).toISOString();
 
+/** The states an approval moves through; the diagram is in ARCHITECTURE.md ("The approval's states"). */
+export type ApprovalState =
+  | 'pending'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'dispatched'
+  | 'completed'
+  /** Claimed for dispatch, but the target was no longer the one approved: nothing was sent. */
+  | 'stale'
+  /** Approved, and the one-time grant ran out before anyone claimed it: never sent. */
+  | 'lapsed';
+
 /** Where an approval's run stands, as Redis holds it or as its audit events tell it. */
 export interface RunFacts {
-  readonly state:
-    | 'pending'
-    | 'approved'
-    | 'denied'
-    | 'expired'
-    | 'dispatched'
-    | 'completed'
-    | 'lapsed'
-    | 'stale';
+  readonly state: ApprovalState;
   /** When the last held connection went, while none is held. */
   readonly requesterGoneAt?: number | undefined;
   /** Until when an approved, unsent request can be claimed by the agent's retry. */

@@ -1,5 +1,6 @@
 export { type Clock, systemClock } from './clock.js';
 export {
+  type ApprovalState,
   claimedFact,
   deniedFact,
   expiredFact,

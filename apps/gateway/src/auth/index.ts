@@ -1,4 +1,5 @@
 import type { AgentMatch, IdentityProviderConfig } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import type { Logger } from 'pino';
 import type { FetchJson } from './oidc/fetch.js';
 import { createIssuerKeys } from './oidc/keys.js';
@@ -36,7 +37,7 @@ export interface AuthenticatorOptions<A extends AgentCredential> {
   readonly identityProviders?: readonly IdentityProviderConfig[];
   /** One fetcher per provider name (each trusts its provider's caFile). */
   readonly fetchJson?: (provider: IdentityProviderConfig) => FetchJson;
-  readonly clock: { now(): number };
+  readonly clock: Clock;
   readonly logger: Logger;
 }
 

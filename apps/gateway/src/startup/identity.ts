@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AgentConfig, IdentityProviderConfig } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import type { Logger } from 'pino';
 import {
   createAuthenticator,
@@ -18,7 +19,7 @@ import { GatewayError, GatewayErrorCode } from '../errors.js';
 export async function prepareAuthenticator(options: {
   readonly agents: readonly AgentConfig[];
   readonly identityProviders: readonly IdentityProviderConfig[];
-  readonly clock: { now(): number };
+  readonly clock: Clock;
   readonly logger: Logger;
 }): Promise<{ authenticator: GatewayAuthenticator<AgentConfig>; close(): Promise<void> }> {
   const clients = new Map<string, { fetchJson: FetchJson; close(): Promise<void> }>();

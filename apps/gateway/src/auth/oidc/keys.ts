@@ -1,4 +1,5 @@
 import type { IdentityProviderConfig } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError, GatewayErrorCode } from '../../errors.js';
@@ -27,7 +28,7 @@ export interface IssuerKeys {
 export interface IssuerKeysOptions {
   readonly provider: IdentityProviderConfig;
   readonly fetchJson: FetchJson;
-  readonly clock: { now(): number };
+  readonly clock: Clock;
   readonly logger: Logger;
 }
 

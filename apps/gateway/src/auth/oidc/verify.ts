@@ -1,4 +1,5 @@
 import type { IdentityProviderConfig } from '@gatehouse/config';
+import type { Clock } from '@gatehouse/lifecycle';
 import { decodeJwt, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { IssuerKeys } from './keys.js';
 import { IssuerKeysUnavailable } from './keys.js';
@@ -41,10 +42,7 @@ export const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\
  * (exact), then the signature (allow-listed asymmetric algorithms only: `none` and HMAC never
  * reach a key), `iss`, `aud`, `exp` (required), `nbf` and `iat` within the provider's clock skew.
  */
-export function createTokenVerifier(
-  providers: readonly VerifiableProvider[],
-  clock: { now(): number },
-): TokenVerifier {
+export function createTokenVerifier(providers: readonly VerifiableProvider[], clock: Clock): TokenVerifier {
   const byIssuer = new Map(providers.map((provider) => [provider.config.issuer, provider]));
   return async (token) => {
     let unverified: JWTPayload;
