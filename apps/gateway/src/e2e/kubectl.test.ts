@@ -2,28 +2,24 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { namespace, pod } from '@gatehouse/testkit/kube-upstream';
 import { runKubectl, startKubectl, waitUntil } from '@gatehouse/testkit/processes';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type E2e, type E2eOptions, startE2e, UPSTREAM_TOKEN } from '../testing/e2e.js';
+import { describe, expect, it } from 'vitest';
+import {
+  namespaceDeletes,
+  podWebServer,
+  replay,
+  seedClientCluster,
+  stackPerTest,
+} from '../testing/clients.js';
+import { type E2e, UPSTREAM_TOKEN } from '../testing/e2e.js';
 
-let env: E2e | undefined;
-afterEach(async () => {
-  await env?.stop();
-  env = undefined;
+const start = stackPerTest((e) => {
+  seedClientCluster(e);
+  e.upstream.store.put(pod({ name: 'web-0', namespace: 'default' }));
 });
-
-async function start(options?: E2eOptions) {
-  env = await startE2e(options);
-  env.upstream.store.put(namespace('payments-staging'));
-  env.upstream.store.put(pod({ name: 'web-0', namespace: 'default' }));
-  env.upstream.store.put(pod({ name: 'api-0', namespace: 'prod-payments' }));
-  return env;
-}
+const web = podWebServer();
 
 /** Deletes that change the cluster: the blast-radius preview's dry run (`dryRun=All`) is not one. */
-const deletes = (e: E2e) =>
-  e.upstream
-    .received({ method: 'DELETE', path: '/api/v1/namespaces/payments-staging' })
-    .filter((request) => !request.query.has('dryRun'));
+const deletes = (e: E2e) => namespaceDeletes(e, 'payments-staging');
 
 describe('kubectl through the gateway', () => {
   it('passes `kubectl get` straight through with the cluster credential', async () => {
@@ -243,27 +239,36 @@ describe('kubectl exec through the gateway', () => {
     await waitUntil('completion', async () => (await e.slackbot.get(approval.id))?.state === 'completed');
     expect((await e.slackbot.get(approval.id))?.dispatch).toMatchObject({ via: 'hold', status: 101 });
 
-    // The approved session is recorded (asciicast v2) and the recording is in the audit log.
-    await waitUntil('the session recording', async () =>
-      (await e.auditTypes(approval.id)).includes('session.recorded'),
-    );
-    const cast = (await readFile(join(e.dir, 'recordings', `${approval.id}-1.cast`), 'utf8'))
-      .trim()
-      .split('\n');
-    expect(JSON.parse(cast[0]!)).toMatchObject({ version: 2, title: `gatehouse approval ${approval.id}` });
-    const events = cast.slice(1).map((line) => JSON.parse(line) as [number, string, string]);
-    expect(
-      events
-        .filter(([, code]) => code === 'i')
-        .map(([, , text]) => text)
-        .join(''),
-    ).toBe('approved input\n');
-    expect(
-      events
-        .filter(([, code]) => code === 'o')
-        .map(([, , text]) => text)
-        .join(''),
-    ).toBe('approved input\n');
+    // The approved session is recorded (asciicast v2) and replays what was typed and printed.
+    const cast = await readFile(join(e.dir, 'recordings', `${approval.id}-1.cast`), 'utf8');
+    expect(JSON.parse(cast.split('\n')[0]!)).toMatchObject({
+      version: 2,
+      title: `gatehouse approval ${approval.id}`,
+    });
+    expect(await replay(e, approval.id)).toEqual({ input: 'approved input\n', output: result.stdout });
+  });
+
+  it('holds a port-forward until approved, then forwards over SPDY tunnelled in WebSocket (kubectl 1.31+)', async () => {
+    const e = await start();
+    web.expose(e);
+    const forwarding = startKubectl(['port-forward', '-n', 'prod-payments', 'pod/api-0', ':8080'], {
+      kubeconfig: e.kubeconfig,
+    });
+    try {
+      const approval = await e.onePendingApproval();
+      expect(e.upstream.received({ path: /\/portforward$/ })).toEqual([]);
+      await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
+      const port = await waitUntil('kubectl to listen', () =>
+        Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(forwarding.stdout())?.[1]),
+      );
+      const answer = await fetch(`http://127.0.0.1:${port}/orders`);
+      expect(await answer.text()).toBe('pod answered /orders\n');
+      expect(e.upstream.portForwardSessions).toMatchObject([
+        { pod: 'api-0', port: 8080, transport: 'spdy-over-websocket', error: undefined },
+      ]);
+    } finally {
+      await forwarding.kill();
+    }
   });
 
   it('gives the SPDY retry of a denied exec the same denial, not a second approval', async () => {

@@ -1,42 +1,10 @@
-import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { namespace, pod } from '@gatehouse/testkit/kube-upstream';
-import { KUBECTL_1_20, startKubectl, waitUntil } from '@gatehouse/testkit/processes';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type E2e, startE2e } from '../testing/e2e.js';
+import { KUBECTL_1_20, runKubectl, startKubectl, waitUntil } from '@gatehouse/testkit/processes';
+import { describe, expect, it } from 'vitest';
+import { namespaceDeletes, podWebServer, replay, stackPerTest } from '../testing/clients.js';
 
-let env: E2e | undefined;
-afterEach(async () => {
-  await env?.stop();
-  env = undefined;
-});
-
-async function start() {
-  env = await startE2e();
-  env.upstream.store.put(namespace('prod-payments'));
-  env.upstream.store.put(pod({ name: 'api-0', namespace: 'prod-payments' }));
-  return env;
-}
-
-/** What an approved session's asciicast holds: stdin typed and output printed, each joined. */
-async function replay(e: E2e, approvalId: string): Promise<{ input: string; output: string }> {
-  await waitUntil('the session recording', async () =>
-    (await e.auditTypes(approvalId)).includes('session.recorded'),
-  );
-  const lines = (await readFile(join(e.dir, 'recordings', `${approvalId}-1.cast`), 'utf8'))
-    .trim()
-    .split('\n');
-  const events = lines.slice(1).map((line) => JSON.parse(line) as [number, string, string]);
-  const joined = (code: string) =>
-    events
-      .filter(([, c]) => c === code)
-      .map(([, , text]) => text)
-      .join('');
-  return { input: joined('i'), output: joined('o') };
-}
+const start = stackPerTest();
+const web = podWebServer();
 
 /** kubectl 1.20 knows only SPDY; kubectl 1.32 uses it with WebSockets switched off (or as its fallback). */
 const SPDY_CLIENTS = [
@@ -45,13 +13,58 @@ const SPDY_CLIENTS = [
 ] as const;
 
 describe.each(SPDY_CLIENTS)('%s through the gateway', (_, client) => {
-  let web: Server;
-  beforeAll(async () => {
-    web = createServer((req, res) => res.end(`pod answered ${req.url}\n`));
-    web.listen(0, '127.0.0.1');
-    await once(web, 'listening');
+  it('lists, watches (each event as it happens) and follows logs straight through', async () => {
+    const e = await start();
+    const listed = await runKubectl(['get', 'pods', '-n', 'prod-payments', '-o', 'name'], {
+      kubeconfig: e.kubeconfig,
+      ...client,
+    });
+    expect(listed).toMatchObject({ code: 0, stdout: 'pod/api-0\n' });
+
+    const watching = startKubectl(['get', 'pods', '-n', 'prod-payments', '-w', '-o', 'name'], {
+      kubeconfig: e.kubeconfig,
+      ...client,
+    });
+    await waitUntil('the first watch event', () => watching.stdout() === 'pod/api-0\n');
+    e.upstream.store.put(pod({ name: 'api-1', namespace: 'prod-payments' }));
+    await waitUntil('the live watch event', () => watching.stdout() === 'pod/api-0\npod/api-1\n');
+    e.upstream.endWatches();
+    expect(await watching.result()).toMatchObject({ code: 0 });
+
+    e.upstream.logs.write('prod-payments', 'api-0', 'started\n');
+    const following = startKubectl(['logs', '-f', 'api-0', '-n', 'prod-payments'], {
+      kubeconfig: e.kubeconfig,
+      ...client,
+    });
+    await waitUntil('the log so far', () => following.stdout() === 'started\n');
+    e.upstream.logs.write('prod-payments', 'api-0', 'order 42 paid\n');
+    await waitUntil('the followed line', () => following.stdout() === 'started\norder 42 paid\n');
+    e.upstream.logs.end('prod-payments', 'api-0');
+    expect(await following.result()).toMatchObject({ code: 0 });
   });
-  afterAll(() => web.close());
+
+  it('holds a delete until approved and sends it once; a denied one shows who and why, and sends nothing', async () => {
+    const e = await start();
+    const approved = startKubectl(['delete', 'namespace', 'payments-staging', '--wait=false'], {
+      kubeconfig: e.kubeconfig,
+      ...client,
+    });
+    await e.slackbot.vote((await e.onePendingApproval()).id, { userId: 'U0BOB', decision: 'approve' });
+    expect(await approved.result()).toMatchObject({ code: 0 });
+    expect(namespaceDeletes(e, 'payments-staging')).toHaveLength(1);
+
+    e.upstream.store.put(namespace('payments-staging'));
+    const denied = startKubectl(['delete', 'namespace', 'payments-staging', '--wait=false'], {
+      kubeconfig: e.kubeconfig,
+      ...client,
+    });
+    const id = await waitUntil('a second approval', async () => (await e.pending())[0]?.id);
+    await e.slackbot.vote(id, { userId: 'U0BOB', decision: 'deny', reason: 'not during the freeze' });
+    const result = await denied.result();
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/denied by U0BOB.*not during the freeze/);
+    expect(namespaceDeletes(e, 'payments-staging')).toHaveLength(1);
+  });
 
   it('holds an exec until approved, runs it, and records what was typed and printed', async () => {
     const e = await start();
@@ -93,10 +106,7 @@ describe.each(SPDY_CLIENTS)('%s through the gateway', (_, client) => {
 
   it('holds a port-forward until approved, then forwards to the pod', async () => {
     const e = await start();
-    e.upstream.podPorts.expose('prod-payments', 'api-0', 8080, {
-      host: '127.0.0.1',
-      port: (web.address() as AddressInfo).port,
-    });
+    web.expose(e);
     const forwarding = startKubectl(['port-forward', '-n', 'prod-payments', 'pod/api-0', ':8080'], {
       kubeconfig: e.kubeconfig,
       ...('binary' in client ? client : { env: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } }),

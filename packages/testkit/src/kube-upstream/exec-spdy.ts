@@ -4,6 +4,7 @@ import { type ExecSession, type ExecTarget, execute, newExecSession, StdinQueue 
 import { acceptSpdy, STREAM_CREATION_TIMEOUT_MS } from './httpstream.js';
 import type { ShellCommand } from './shell.js';
 import type { SpdyServerSession, SpdyStream } from './spdy-session.js';
+import { queryFlag } from './go-url.js';
 
 /**
  * The SPDY remote command protocol the kubelet serves (pkg/kubelet/cri/streaming/remotecommand,
@@ -16,11 +17,11 @@ type StreamType = 'error' | 'stdin' | 'stdout' | 'stderr' | 'resize';
 
 /** The streams the client must open, as remotecommand's createHTTPStreamStreams counts them. */
 function expectedStreams(query: URLSearchParams): Set<StreamType> {
-  const tty = query.get('tty') === 'true';
+  const tty = queryFlag(query, 'tty');
   const expected = new Set<StreamType>(['error']);
-  if (query.get('stdin') === 'true') expected.add('stdin');
-  if (query.get('stdout') === 'true') expected.add('stdout');
-  if (query.get('stderr') === 'true' && !tty) expected.add('stderr');
+  if (queryFlag(query, 'stdin')) expected.add('stdin');
+  if (queryFlag(query, 'stdout')) expected.add('stdout');
+  if (queryFlag(query, 'stderr') && !tty) expected.add('stderr');
   if (tty) expected.add('resize');
   return expected;
 }

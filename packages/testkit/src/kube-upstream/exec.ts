@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { runCommand, type ShellCommand } from './shell.js';
+import { queryFlag } from './go-url.js';
 
 /** Subprotocols spoken, best first. v5 adds channel 255 so the client can close stdin. */
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -107,7 +108,7 @@ export class ExecServer {
     const session = newExecSession(target, ws.protocol, 'websocket');
     this.sessions.push(session);
     const stdin = new StdinQueue();
-    if (target.query.get('stdin') !== 'true') stdin.close();
+    if (!queryFlag(target.query, 'stdin')) stdin.close();
     const aborted = new AbortController();
 
     ws.on('message', (data: Buffer) => {

@@ -66,3 +66,13 @@ function hexValue(c: number | undefined): number | null {
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   return null;
 }
+
+/**
+ * A boolean query parameter as the API server converts it into its options structs
+ * (apimachinery pkg/runtime/conversion.go Convert_Slice_string_To_bool): absent, "0" or "false"
+ * (any case) is false; anything else — "True" as the Python client sends it, "1", even "" — is true.
+ */
+export function queryFlag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  return value !== null && value !== '0' && value.toLowerCase() !== 'false';
+}

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ApiRequest } from './rest.js';
+import { queryFlag } from './go-url.js';
 
 interface Stream {
   text: string;
@@ -64,7 +65,7 @@ export class PodLogs {
     // Headers go out now: a client waits for them before it reads any (possibly much later) event.
     res.flushHeaders();
     res.write(text);
-    if (req.query.get('follow') !== 'true' || stream.ended) {
+    if (!queryFlag(req.query, 'follow') || stream.ended) {
       res.end();
       return;
     }

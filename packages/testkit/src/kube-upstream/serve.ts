@@ -24,6 +24,7 @@ import { badRequest, methodNotAllowed, notFound, pathNotFound } from './status.j
 import type { ObjectStore } from './store.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch, type Watches } from './watch.js';
+import { queryFlag } from './go-url.js';
 
 export interface ServeDeps {
   store: ObjectStore;
@@ -45,7 +46,7 @@ function discoveryDocument(scope: 'core' | 'groups', req: ApiRequest, res: Serve
 }
 
 const isWatch = (r: ResourceRoute, req: ApiRequest): boolean =>
-  r.legacyWatch || req.query.get('watch') === 'true' || req.query.get('watch') === '1';
+  r.legacyWatch || queryFlag(req.query, 'watch');
 
 function serveResource(r: ResourceRoute, req: ApiRequest, res: ServerResponse, deps: ServeDeps) {
   if (req.method === 'GET' && isWatch(r, req) && r.subresource === undefined) {

@@ -5,6 +5,7 @@ import { selectorOf } from './rest.js';
 import type { ResourceRoute } from './routes.js';
 import type { KubeObject, ObjectStore, StoreEvent } from './store.js';
 import { toTable, wantsTable } from './table.js';
+import { queryFlag } from './go-url.js';
 
 /** Open watch streams, so a test (or close()) can end them. */
 export class Watches {
@@ -73,7 +74,7 @@ export function serveWatch(
   // Headers go out now: a client waits for them before it reads any (possibly much later) event.
   res.flushHeaders();
   for (const line of backlog) res.write(line);
-  if (req.query.get('sendInitialEvents') === 'true') {
+  if (queryFlag(req.query, 'sendInitialEvents')) {
     const bookmark = {
       kind: r.type.kind,
       apiVersion: r.type.group ? `${r.type.group}/${r.type.version}` : r.type.version,
