@@ -114,8 +114,9 @@ async function startAgent(command: string, script: string, e: E2e, args: string[
   const items = () => lines().flatMap((line) => (line.item === undefined ? [] : [line.item]));
   return {
     items,
-    printed: (value) =>
-      waitUntil(`the agent to print ${JSON.stringify(value)}`, () => items().includes(value)),
+    async printed(value) {
+      await waitUntil(`the agent to print ${JSON.stringify(value)}`, () => items().includes(value));
+    },
     async answer() {
       await agent.exited;
       const answer = lines().findLast((line) => line.item === undefined);

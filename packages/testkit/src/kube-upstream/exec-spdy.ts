@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ExecSession, type ExecTarget, execute, newExecSession, StdinQueue } from './exec.js';
+import { queryFlag } from './go-url.js';
 import { acceptSpdy, STREAM_CREATION_TIMEOUT_MS } from './httpstream.js';
 import type { ShellCommand } from './shell.js';
 import type { SpdyServerSession, SpdyStream } from './spdy-session.js';
-import { queryFlag } from './go-url.js';
 
 /**
  * The SPDY remote command protocol the kubelet serves (pkg/kubelet/cri/streaming/remotecommand,

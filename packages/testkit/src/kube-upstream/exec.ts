@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { runCommand, type ShellCommand } from './shell.js';
 import { queryFlag } from './go-url.js';
+import { runCommand, type ShellCommand } from './shell.js';
 
 /** Subprotocols spoken, best first. v5 adds channel 255 so the client can close stdin. */
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { ApiRequest } from './rest.js';
 import { queryFlag } from './go-url.js';
+import type { ApiRequest } from './rest.js';
 
 interface Stream {
   text: string;

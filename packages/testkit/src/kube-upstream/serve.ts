@@ -9,6 +9,7 @@ import {
   resourceList,
   VERSION_INFO,
 } from './discovery.js';
+import { queryFlag } from './go-url.js';
 import { sendJson } from './http.js';
 import type { PodLogs } from './logs.js';
 import {
@@ -24,7 +25,6 @@ import { badRequest, methodNotAllowed, notFound, pathNotFound } from './status.j
 import type { ObjectStore } from './store.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch, type Watches } from './watch.js';
-import { queryFlag } from './go-url.js';
 
 export interface ServeDeps {
   store: ObjectStore;

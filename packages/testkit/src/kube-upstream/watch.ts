@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { KubeStatusError } from '../errors.js';
+import { queryFlag } from './go-url.js';
 import type { ApiRequest } from './rest.js';
 import { selectorOf } from './rest.js';
 import type { ResourceRoute } from './routes.js';
 import type { KubeObject, ObjectStore, StoreEvent } from './store.js';
 import { toTable, wantsTable } from './table.js';
-import { queryFlag } from './go-url.js';
 
 /** Open watch streams, so a test (or close()) can end them. */
 export class Watches {
