@@ -95,7 +95,7 @@ export class ExecServer {
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: ExecTarget): void {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.#run(ws, target);
+      void this.#run(ws, socket, target);
     });
   }
 
@@ -104,7 +104,7 @@ export class ExecServer {
     this.#wss.close();
   }
 
-  async #run(ws: WebSocket, target: ExecTarget): Promise<void> {
+  async #run(ws: WebSocket, socket: Duplex, target: ExecTarget): Promise<void> {
     const session = newExecSession(target, ws.protocol, 'websocket');
     this.sessions.push(session);
     const stdin = new StdinQueue();
@@ -137,7 +137,11 @@ export class ExecServer {
       stderr: (data) => send(STDERR, data),
     });
     send(ERROR, JSON.stringify(status));
+    // golang.org/x/net/websocket Conn.Close (the kubelet's wsstream): the close frame, then the
+    // connection ends at once — no wait for the client's close frame, which the Python client's
+    // websocket-client never sends (ws would wait 30 s for it).
     ws.close(1000);
+    socket.end();
   }
 }
 
