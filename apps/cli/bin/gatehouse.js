@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// A committed launcher, so pnpm can link the bin before anything is built (dist/ comes from pnpm build).
+import '../dist/main.js';
