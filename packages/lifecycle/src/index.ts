@@ -17,3 +17,4 @@ export {
   type Unanswered,
   unansweredFact,
 } from './facts.js';
+export { ManualClock } from './manual-clock.js';

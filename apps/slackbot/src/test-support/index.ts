@@ -3,6 +3,7 @@ import { type ApprovalRequest, type Approvals, createApprovals, type OpenInput }
 import type { AuditEventInput } from '@gatehouse/audit';
 import { type AuditLog, createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, parseConfig } from '@gatehouse/config';
+import { ManualClock } from '@gatehouse/lifecycle';
 import { removePrefixKeys, testPrefix } from '@gatehouse/testkit/redis';
 import {
   blockActionsPayload,
@@ -40,15 +41,6 @@ export const USERS = {
   mallory: { id: 'U0MALLORY', name: 'mallory' },
 } as const;
 export type Person = (typeof USERS)[keyof typeof USERS];
-
-/** A controllable clock for the approvals store (expiry without sleeping). */
-export class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(ms: number) {
-    this.ms += ms;
-  }
-}
 
 export interface HarnessOptions {
   /** Wraps the approvals store the bot sees (to inject failures). */
@@ -110,7 +102,7 @@ export function blocksText(blocks: unknown): string {
 
 export class Harness {
   readonly prefix = testPrefix();
-  readonly clock = new TestClock();
+  readonly clock = new ManualClock(Date.now());
   /**
    * The votes and decisions the approvals store recorded for this harness, in chain order, without
    * the chain fields (the store writes them; the bot writes none).

@@ -1,5 +1,6 @@
+import { ManualClock } from '@gatehouse/lifecycle';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock, openInput } from '../test-support/index.js';
+import { openInput } from '../test-support/index.js';
 import { type RedisServer, startRedisServer } from '../test-support/redis-server.js';
 import { type Approvals, createApprovals } from './index.js';
 
@@ -15,7 +16,7 @@ afterEach(async () => {
   await server.stop();
 });
 
-function store(clock: FakeClock): Approvals {
+function store(clock: ManualClock): Approvals {
   const approvals = createApprovals({
     redis: server.url,
     prefix: 'gatehouse',
@@ -33,7 +34,7 @@ function store(clock: FakeClock): Approvals {
 
 describe('a Redis crash and restart (AOF)', () => {
   it('keeps pending requests approvable and wakes the waiting replica', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const gateway = store(clock);
     const slackbot = store(clock);
     const { approval } = await gateway.open(openInput());

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '@gatehouse/lifecycle';
+import { ManualClock } from '@gatehouse/lifecycle';
 import type { ResourceAction } from '@gatehouse/policy';
 import { removePrefixKeys, testPrefix } from '@gatehouse/testkit/redis';
 import { Redis } from 'ioredis';
@@ -8,20 +8,9 @@ import type { ApprovalsOptions, OpenInput } from '../store/types.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** A clock tests move by hand. */
-export class FakeClock implements Clock {
-  constructor(private current = 1_800_000_000_000) {}
-  now(): number {
-    return this.current;
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
-
 export interface Harness {
   readonly prefix: string;
-  readonly clock: FakeClock;
+  readonly clock: ManualClock;
   readonly approvals: Approvals;
   /** Another store on the same prefix, as a second process (gateway replica, slackbot) would be. */
   replica(overrides?: Partial<ApprovalsOptions>): Approvals;
@@ -33,7 +22,7 @@ export interface Harness {
 /** A store on a random prefix with the sweeper off; `cleanup` closes everything and deletes its keys. */
 export function harness(overrides: Partial<ApprovalsOptions> = {}): Harness {
   const prefix = testPrefix();
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const options: ApprovalsOptions = {
     redis: REDIS_URL,
     prefix,
