@@ -132,9 +132,15 @@ describe('security: approvals bind what runs and what it runs on (example policy
     await stack.slack.waitFor('the message to say not sent', () =>
       /not sent/.test(visibleText(stack.message(ts).blocks)),
     );
-    const audited = (await auditEvents(stack)).filter(
-      (e) => e.approvalId === id && e.type === 'approval.stale',
-    );
+    // The stale script pushes its event to the audit outbox; the chain has it once the gateway that
+    // made the change has drained it. Slack can be ahead of that: a refresh queued by the dispatch
+    // renders whatever state it reads, stale included, so the chain is waited for in its own right.
+    const audited = await waitUntil('the audit chain to hold approval.stale', async () => {
+      const events = (await auditEvents(stack)).filter(
+        (e) => e.approvalId === id && e.type === 'approval.stale',
+      );
+      return events.length > 0 && events;
+    });
     return {
       reason: stored.raw.staleReason ?? '',
       slack: text.test(visibleText(stack.message(ts).blocks)),
