@@ -2,7 +2,8 @@ export type { ChainHead } from './chain/link.js';
 export { GENESIS_HASH, hashEvent } from './chain/link.js';
 export type { BrokenLink, BrokenLinkProblem, IntactChain, VerifyResult } from './chain/verify.js';
 export { verifyChain } from './chain/verify.js';
-export { describe as describeEvent } from './cli/describe.js';
+export { describe as describeEvent, formatStory } from './cli/describe.js';
+export { runFactsOfEvents } from './cli/facts.js';
 export {
   AuditError,
   AuditErrorCode,
