@@ -83,9 +83,18 @@ export interface StoredRequest {
   readonly body?: StoredBody;
 }
 
+/**
+ * The cluster's answer to an allowed request, in that request's one event: its status (503 when the
+ * cluster could not be reached) and how long the cluster took to start answering; `aborted` when the
+ * agent went away before it did.
+ */
+export type ResponseSummary =
+  | { readonly status: number; readonly durationMs: number }
+  | { readonly aborted: true };
+
 interface RequestReceivedFields {
   readonly type: 'request.received';
-  /** The gateway's id for this request, to pair it with its `upstream.response` when no approval exists. */
+  /** The gateway's id for this request (in the gateway's log lines about it too). */
   readonly requestId?: string | undefined;
   readonly approvalId?: string | undefined;
   readonly agent: string;
@@ -98,6 +107,14 @@ interface RequestReceivedFields {
   readonly runAs?: KubernetesIdentity | undefined;
   /** How the agent was identified; absent in events written before identity providers existed. */
   readonly identity?: AgentIdentitySummary | undefined;
+  /**
+   * Set on an allowed request, which is recorded once, when the cluster's answer starts (Kubernetes
+   * audit's ResponseStarted stage; for a small response that is its ResponseComplete): one event per
+   * allowed request instead of this one plus an `upstream.response`. Absent on denied and gated requests,
+   * recorded when they are judged; a gated request's answer is its approval's `upstream.response`.
+   * Events written before this field existed have an `upstream.response` with the same `requestId`.
+   */
+  readonly response?: ResponseSummary | undefined;
 }
 
 export interface RequestReceivedInput extends RequestReceivedFields {

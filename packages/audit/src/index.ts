@@ -42,6 +42,7 @@ export type {
   RequestLimitedEvent,
   RequestReceivedEvent,
   RequestReceivedInput,
+  ResponseSummary,
   SessionRecordedEvent,
   SlackUser,
   StoredBody,

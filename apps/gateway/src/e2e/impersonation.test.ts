@@ -44,9 +44,13 @@ describe('kubectl acts on the cluster as its agent', () => {
     // Discovery goes as the agent too: nothing reaches the cluster as the gateway itself.
     for (const request of e.upstream.requests) expect(identityOf(request).user).toBeDefined();
 
-    const received = (await e.auditEvents()).filter(
-      (event) => event.type === 'request.received' && event.command === 'kubectl get pods -n default',
-    );
+    // An allowed request is recorded once the cluster answered, as kubectl reads the answer: wait for both.
+    const received = await waitUntil('both lists in the audit', async () => {
+      const lists = (await e.auditEvents()).filter(
+        (event) => event.type === 'request.received' && event.command === 'kubectl get pods -n default',
+      );
+      return lists.length === 2 && lists;
+    });
     expect(received.map((event) => [event.agent, event.runAs])).toEqual([
       [AGENT.id, ONCALL],
       [DEPLOY_AGENT.id, DEPLOY],
@@ -125,10 +129,16 @@ describe('kubectl acts on the cluster as its agent', () => {
       expect(attempt.status).toBe(403);
       expect(identityOf(attempt)).toEqual(asLines(ONCALL));
     }
-    const statuses = (await e.auditEvents())
-      .filter((event) => event.type === 'upstream.response')
-      .map((event) => event.status);
-    expect(statuses).toContain(403);
+    // Recorded once the cluster answered, as kubectl reads the answer: wait for it, then check the status.
+    const exec = await waitUntil('the exec in the audit', async () =>
+      (await e.auditEvents()).find(
+        (event) =>
+          event.type === 'request.received' &&
+          (event.action as { verb?: string }).verb === 'exec' &&
+          event.response !== undefined,
+      ),
+    );
+    expect(exec.response).toEqual({ status: 403, durationMs: expect.any(Number) });
   });
 
   it("gives kubectl the cluster's own 403 when the agent's RBAC forbids it, and records it", async () => {
@@ -162,18 +172,14 @@ describe('kubectl acts on the cluster as its agent', () => {
     });
     expect(allowed.code).toBe(0);
 
-    const events = await e.auditEvents();
-    const requestId = events.find(
-      (event) =>
-        event.type === 'request.received' &&
-        event.agent === AGENT.id &&
-        event.command === 'kubectl get pods -n kube-system',
-    )?.requestId;
-    expect(requestId).toBeDefined();
-    expect(
-      events.find((event) => event.type === 'upstream.response' && event.requestId === requestId),
-    ).toMatchObject({
-      status: 403,
-    });
+    const refusedList = await waitUntil('the refused list in the audit', async () =>
+      (await e.auditEvents()).find(
+        (event) =>
+          event.type === 'request.received' &&
+          event.agent === AGENT.id &&
+          event.command === 'kubectl get pods -n kube-system',
+      ),
+    );
+    expect(refusedList).toMatchObject({ response: { status: 403 } });
   });
 });

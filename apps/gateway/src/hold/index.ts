@@ -2,7 +2,7 @@ import type { ApprovalRequest, CompleteInput } from '@gatehouse/approvals';
 import type { Decision } from '@gatehouse/policy';
 import { kubeStatus } from '../kube-status/index.js';
 import { planDispatch } from '../pin/index.js';
-import { forward, heldRequestOf, type JudgedRequest } from '../pipeline/forward.js';
+import { forwardApproved, heldRequestOf, type JudgedRequest } from '../pipeline/forward.js';
 import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
 import { startPreview } from '../preview/index.js';
@@ -272,7 +272,7 @@ async function dispatch(
   }
   const judged = plan.judged;
   const tap = await recordSession(judged, approvalId, ctx);
-  const result = await forward(judged, ctx, approvalId, tap);
+  const result = await forwardApproved(judged, ctx, approvalId, tap);
   // Only the cluster's own status is recorded as its answer; a made-up one (503, 499) would read as one.
   const completion: CompleteInput =
     result.outcome === 'response'

@@ -237,9 +237,9 @@ describe('each agent acts as its own Kubernetes identity', () => {
     });
     expect(response.statusCode).toBe(403);
     expect(await response.body.json()).toEqual(forbidden);
-    expect(harness.audit.find((event) => event.type === 'upstream.response')).toMatchObject({
-      status: 403,
+    expect(harness.audit.find((event) => event.type === 'request.received')).toMatchObject({
       cluster: 'test',
+      response: { status: 403 },
     });
   });
 });

@@ -1,4 +1,5 @@
 import type { HeldRequest } from '@gatehouse/approvals';
+import type { ResponseSummary } from '@gatehouse/audit';
 import type { AgentConfig, KubernetesIdentity } from '@gatehouse/config';
 import type { Action, Decision } from '@gatehouse/policy';
 import type { AgentIdentity } from '../auth/index.js';
@@ -9,6 +10,7 @@ import type { ClusterRoute } from '../routing/index.js';
 import type { ByteTap } from '../session-tap/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
 import { policyWarnings } from '../warnings/index.js';
+import { recordReceived } from './received.js';
 
 /** A request that passed authentication and routing, with what the policy made of it. */
 export interface JudgedRequest {
@@ -29,13 +31,8 @@ export interface JudgedRequest {
   readonly decision: Decision;
 }
 
-/** Sends a judged request upstream and records the outcome. */
-export async function forward(
-  judged: JudgedRequest,
-  ctx: GatewayContext,
-  approvalId?: string,
-  tap?: ByteTap,
-): Promise<ForwardResult> {
+/** Sends a judged request upstream: the latency metric and a log line when the cluster is unreachable. */
+async function send(judged: JudgedRequest, ctx: GatewayContext, tap?: ByteTap): Promise<ForwardResult> {
   const result = await judged.exchange.forward(
     judged.upstream,
     judged.route,
@@ -43,24 +40,52 @@ export async function forward(
     tap,
     policyWarnings(judged.decision),
   );
-  const kind = judged.exchange.kind;
   if (result.outcome === 'aborted') return result;
-  ctx.metrics.upstreamLatency.observe({ cluster: judged.route.cluster, kind }, result.durationMs / 1000);
-  const status = result.outcome === 'response' ? result.status : 503;
-  void ctx.audit.record({
-    type: 'upstream.response',
-    requestId: judged.id,
-    approvalId,
-    cluster: judged.route.cluster,
-    status,
-    durationMs: result.durationMs,
-  });
+  ctx.metrics.upstreamLatency.observe(
+    { cluster: judged.route.cluster, kind: judged.exchange.kind },
+    result.durationMs / 1000,
+  );
   if (result.outcome === 'failed') {
     ctx.logger.warn(
       { requestId: judged.id, cluster: judged.route.cluster, err: result.error },
       'upstream unreachable',
     );
   }
+  return result;
+}
+
+/** What the cluster answered, as the audit records it: an unreachable cluster is the 503 the agent got. */
+function answerOf(result: Exclude<ForwardResult, { outcome: 'aborted' }>) {
+  return { status: result.outcome === 'response' ? result.status : 503, durationMs: result.durationMs };
+}
+
+/**
+ * Sends an allowed request and records it once, with the cluster's answer: one audit event per allowed
+ * request (Kubernetes audit's ResponseStarted), since they are most of the traffic.
+ */
+export async function forwardAllowed(judged: JudgedRequest, ctx: GatewayContext): Promise<ForwardResult> {
+  const result = await send(judged, ctx);
+  const response: ResponseSummary = result.outcome === 'aborted' ? { aborted: true } : answerOf(result);
+  recordReceived(judged, ctx, { response });
+  return result;
+}
+
+/** Sends an approved request and records the cluster's answer as its approval's `upstream.response`. */
+export async function forwardApproved(
+  judged: JudgedRequest,
+  ctx: GatewayContext,
+  approvalId: string,
+  tap?: ByteTap,
+): Promise<ForwardResult> {
+  const result = await send(judged, ctx, tap);
+  if (result.outcome === 'aborted') return result;
+  void ctx.audit.record({
+    type: 'upstream.response',
+    requestId: judged.id,
+    approvalId,
+    cluster: judged.route.cluster,
+    ...answerOf(result),
+  });
   return result;
 }
 

@@ -105,8 +105,13 @@ describe('allowed requests', () => {
       ),
     ).toEqual([]);
     expect(received?.headers.accept).toBe('application/json');
-    expect(harness.audit.map((event) => event.type)).toEqual(['request.received', 'upstream.response']);
-    expect(harness.audit[0]).toMatchObject({ agent: 'agent-1', identity: { method: 'static-token' } });
+    // One event per allowed request, written once the cluster answered, with its answer.
+    expect(harness.audit.map((event) => event.type)).toEqual(['request.received']);
+    expect(harness.audit[0]).toMatchObject({
+      agent: 'agent-1',
+      identity: { method: 'static-token' },
+      response: { status: 200, durationMs: expect.any(Number) },
+    });
   });
 
   it('streams a watch: events reach the client before the upstream finishes, and a client abort reaches the upstream', async () => {
@@ -129,6 +134,24 @@ describe('allowed requests', () => {
     expect(release).toBeDefined();
     controller.abort();
     await expect.poll(() => harness.upstream.closed).toContain('/api/v1/namespaces/a/pods?watch=true');
+  });
+
+  it('records an allowed request whose agent went away before the cluster answered: nothing drops out of the audit', async () => {
+    const harness = await start({ handler: () => undefined });
+    const controller = new AbortController();
+    const sent = request(`${harness.base}/clusters/test/api/v1/namespaces/a/pods`, {
+      headers: auth,
+      signal: controller.signal,
+    });
+    await expect.poll(() => harness.upstream.received.length).toBe(1);
+    controller.abort();
+    await expect(sent).rejects.toThrow();
+    await expect.poll(() => harness.audit).toHaveLength(1);
+    expect(harness.audit[0]).toMatchObject({
+      type: 'request.received',
+      command: expect.stringContaining('kubectl get pods'),
+      response: { aborted: true },
+    });
   });
 
   it('ends the client response when the upstream dies mid-stream', async () => {

@@ -12,7 +12,7 @@ import { refuseByLimit } from '../limits/refuse.js';
 import type { GatewayContext } from '../ports.js';
 import { type ClusterRoute, parseClusterRoute } from '../routing/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
-import { forward, type JudgedRequest } from './forward.js';
+import { forwardAllowed, type JudgedRequest } from './forward.js';
 import { recordReceived } from './received.js';
 
 /** The sha256 of no bytes: every GET's body hash, computed once. */
@@ -171,8 +171,8 @@ async function judge(received: Received): Promise<void> {
       'request could not be classified; treated as mutating',
     );
   }
-  // A gated request records it once it knows its approval (hold/).
-  if (decision.effect !== 'require') recordReceived(judged, ctx);
+  // A gated request records it once it knows its approval (hold/), an allowed one once the cluster answered.
+  if (decision.effect === 'deny') recordReceived(judged, ctx);
   // Allowed requests are most of the traffic and each is in the audit already; a line per request at info
   // cost ~4% of the gateway's CPU under load (BENCHMARKS.md). Denied and held ones stay at info.
   ctx.logger[decision.effect === 'allow' ? 'debug' : 'info'](
@@ -196,7 +196,7 @@ async function judge(received: Received): Promise<void> {
 
   switch (decision.effect) {
     case 'allow':
-      await forward(judged, ctx);
+      await forwardAllowed(judged, ctx);
       return;
     case 'deny':
       if (action.kind === 'unclassified' && action.badRequest) {

@@ -1,16 +1,23 @@
+import type { ResponseSummary } from '@gatehouse/audit';
 import type { GatewayContext } from '../ports.js';
 import type { JudgedRequest } from './forward.js';
 
 /**
  * Records `request.received`. A gated request records it only once its approval is known (the
  * grant it claims, or the approval it opens, joins or is refused by), with that approval's id, so
- * `gatehouse-audit show <approval>` tells the story from each request that asked.
+ * `gatehouse-audit show <approval>` tells the story from each request that asked. An allowed request
+ * records it once the cluster answered, with the `response`.
  */
-export function recordReceived(judged: JudgedRequest, ctx: GatewayContext, approvalId?: string): void {
+export function recordReceived(
+  judged: JudgedRequest,
+  ctx: GatewayContext,
+  about: { approvalId?: string; response?: ResponseSummary } = {},
+): void {
   void ctx.audit.record({
     type: 'request.received',
     requestId: judged.id,
-    ...(approvalId !== undefined && { approvalId }),
+    ...(about.approvalId !== undefined && { approvalId: about.approvalId }),
+    ...(about.response !== undefined && { response: about.response }),
     agent: judged.agent.id,
     identity: judged.identity,
     cluster: judged.route.cluster,

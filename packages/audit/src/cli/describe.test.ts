@@ -40,6 +40,27 @@ describe('audit story', () => {
     );
   });
 
+  it("tells an allowed request's answer, which its one event carries", () => {
+    const received: StoredEvent = {
+      ...chain,
+      type: 'request.received',
+      agent: 'agent-oncall',
+      cluster: 'prod',
+      action: { kind: 'resource', verb: 'get', resource: 'pods' },
+      command: 'kubectl get pods',
+      decision: { effect: 'allow', rule: null },
+      request: { method: 'GET', path: '/api/v1/pods', query: '', headers: {} },
+      kubectl: {},
+      response: { status: 403, durationMs: 4 },
+    };
+    expect(describeEvent(received)).toBe(
+      'agent-oncall on prod: kubectl get pods -> allow; the cluster answered 403 in 4 ms',
+    );
+    expect(describeEvent({ ...received, response: { aborted: true } })).toBe(
+      'agent-oncall on prod: kubectl get pods -> allow; the agent went away before the cluster answered',
+    );
+  });
+
   it('names the rules on trial (audit, warn mode) and what they would have done', () => {
     const received: StoredEvent = {
       ...chain,

@@ -1,7 +1,7 @@
 import type { KubernetesIdentity } from '@gatehouse/config';
 import { isoTime, runFact } from '@gatehouse/lifecycle';
 import { escapeInvisible } from '@gatehouse/policy';
-import type { AgentIdentitySummary, SlackUser, StoredEvent } from '../events.js';
+import type { AgentIdentitySummary, ResponseSummary, SlackUser, StoredEvent } from '../events.js';
 import { runFactsOfEvents } from './facts.js';
 
 const runAs = (identity: KubernetesIdentity | undefined) =>
@@ -12,6 +12,13 @@ const runAs = (identity: KubernetesIdentity | undefined) =>
 /** Static tokens say nothing more than the agent id; an identity token names who presented it. */
 const via = (identity: AgentIdentitySummary | undefined) =>
   identity?.method === 'oidc' ? ` (${identity.provider}: ${identity.subject})` : '';
+
+/** An allowed request's answer, folded into its event. */
+const answered = (response: ResponseSummary | undefined) => {
+  if (response === undefined) return '';
+  if ('aborted' in response) return '; the agent went away before the cluster answered';
+  return `; the cluster answered ${response.status} in ${response.durationMs} ms`;
+};
 
 const who = (user: SlackUser) => (user.name ? `${user.name} (${user.id})` : user.id);
 
@@ -25,7 +32,7 @@ export function describe(event: StoredEvent): string {
       // Rules on trial (audit, warn mode): what they would have done, so a tail shows the candidate's effect.
       const observed = (decision.observed ?? []).map((o) => `${o.mode} rule ${o.rule} would ${o.effect}`);
       const trial = observed.length > 0 ? ` [${observed.join('; ')}]` : '';
-      return `${event.agent}${via(event.identity)} on ${event.cluster}${runAs(event.runAs)}: ${event.command} -> ${decision.effect}${rule}${reason}${trial}`;
+      return `${event.agent}${via(event.identity)} on ${event.cluster}${runAs(event.runAs)}: ${event.command} -> ${decision.effect}${rule}${reason}${trial}${answered(event.response)}`;
     }
     case 'approval.requested':
       return `needs ${event.approvalsNeeded} approval(s) from ${event.group} (rule ${event.rule}), expires ${event.expiresAt}`;
