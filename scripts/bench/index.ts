@@ -9,8 +9,12 @@
  *   BENCH_ONLY=passthrough,streaming,approvals,pending,policy,audit  sections to run
  *   BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_APPROVALS, BENCH_PENDING, BENCH_AUDIT_EVENTS
  *   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>"  profile the gateway;  BENCH_KEEP=1  keep logs
+ *   BENCH_CALLGRIND=1  proxies under callgrind: instructions per request instead of timed rounds
+ *   BENCH_BASELINE_GATEWAY=<another checkout, built>  its gateway beside this one (A/B in one run)
  */
 import { approvalPath } from './approvals.js';
+import { CALLGRIND } from './callgrind.js';
+import { instructionCounts } from './instructions.js';
 import { auditBench, policyBench } from './packages.js';
 import { passThrough } from './passthrough.js';
 import { scaleOfPending } from './pending.js';
@@ -67,7 +71,15 @@ try {
   ) {
     step('starting upstream, bare proxy, gateway, slackbot, load client');
     stack = await startBenchStack();
-    if (wanted('passthrough')) {
+    if (wanted('passthrough') && CALLGRIND) {
+      step('instructions per request (callgrind)');
+      rows.push(
+        ...(await instructionCounts(stack, {
+          connections: settings.connections,
+          durationMs: settings.seconds * 1000,
+        })),
+      );
+    } else if (wanted('passthrough')) {
       step('pass-through overhead');
       rows.push(
         ...(await passThrough(stack, {

@@ -30,8 +30,8 @@ export interface NginxTls {
   readonly key: string;
 }
 
+/** Its log, config and (under BENCH_CALLGRIND=1) callgrind output stay in its own directory. */
 export async function startNginx(
-  logDir: string,
   tls: NginxTls,
   upstreamPort: number,
 ): Promise<{ service: Service; origin: string }> {
@@ -86,8 +86,9 @@ http {
   const service = await startProgram('nginx', NGINX, {
     args: ['-p', `${dir}/`, '-e', join(dir, 'error.log'), '-c', configPath],
     env: {},
-    logDir,
+    logDir: dir,
     ready: { port },
+    measured: true,
     ...(asRoot && { user: { uid: nobody, gid: nobody } }),
   });
   const stop = async () => {

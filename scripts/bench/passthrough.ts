@@ -1,3 +1,4 @@
+import type { Service } from './processes.js';
 import { cpuMs } from './processes.js';
 import type { Row } from './report-types.js';
 import type { BenchStack } from './stack.js';
@@ -13,7 +14,7 @@ import { count, fixed, percentile } from './stats.js';
 const POD_PATH = '/api/v1/namespaces/x/pods/y';
 const KUBECTL_HEADERS = { accept: 'application/json', 'user-agent': 'kubectl/v1.32.0 (linux/amd64)' };
 
-interface RateReply {
+export interface RateReply {
   type: 'rate';
   latenciesMs: number[];
   errors: number;
@@ -26,35 +27,48 @@ export interface PassThroughOptions {
   readonly durationMs: number;
 }
 
-type Target = 'direct' | 'nginx' | 'bare proxy' | 'gateway';
+export type Target = 'direct' | 'nginx' | 'bare proxy' | 'gateway' | 'gateway (baseline)';
+
+export interface PassThroughTarget {
+  readonly origin: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  /** The process doing the proxying (none for direct), whose cost per request is counted. */
+  readonly service: Service | undefined;
+}
+
+/** The same small GET direct, through each proxy and through each gateway of the stack. */
+export function passThroughTargets(stack: BenchStack): Partial<Record<Target, PassThroughTarget>> {
+  const plain = { path: POD_PATH, headers: KUBECTL_HEADERS };
+  const gateway = (origin: string, service: Service) => ({
+    origin,
+    path: `/clusters/${CLUSTER}${POD_PATH}`,
+    headers: { ...KUBECTL_HEADERS, ...stack.agentHeaders },
+    service,
+  });
+  return {
+    direct: { ...plain, origin: stack.upstreamOrigin, service: undefined },
+    nginx: { ...plain, origin: stack.nginxOrigin, service: stack.nginx },
+    'bare proxy': { ...plain, origin: stack.bareOrigin, service: stack.bareProxy },
+    gateway: gateway(stack.gatewayOrigin, stack.gateway),
+    ...(stack.baseline && {
+      'gateway (baseline)': gateway(stack.baseline.origin, stack.baseline.service),
+    }),
+  };
+}
 
 export async function passThrough(stack: BenchStack, options: PassThroughOptions): Promise<Row[]> {
-  const targets: Record<Target, { origin: string; path: string; headers: Record<string, string> }> = {
-    direct: { origin: stack.upstreamOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
-    nginx: { origin: stack.nginxOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
-    'bare proxy': { origin: stack.bareOrigin, path: POD_PATH, headers: KUBECTL_HEADERS },
-    gateway: {
-      origin: stack.gatewayOrigin,
-      path: `/clusters/${CLUSTER}${POD_PATH}`,
-      headers: { ...KUBECTL_HEADERS, ...stack.agentHeaders },
-    },
-  };
+  const targets = passThroughTargets(stack);
   const names = Object.keys(targets) as Target[];
-  /** The process doing the proxying (none for direct), whose CPU time per request is counted. */
-  const proxyPid: Record<Target, number | undefined> = {
-    direct: undefined,
-    nginx: stack.nginx.pid,
-    'bare proxy': stack.bareProxy.pid,
-    gateway: stack.gateway.pid,
-  };
   // The audit chain's scripts run in Redis: its CPU is part of what a gateway request costs.
   const redisPid = Number(/^process_id:(\d+)/m.exec(await stack.redis.redis.info('server'))?.[1]);
   const run = async (target: Target, durationMs: number, connections = options.connections) => {
-    const pid = proxyPid[target];
+    const { service, ...request } = targets[target]!;
+    const pid = service?.pid;
     const cpuBefore = pid ? cpuMs(pid) : 0;
     const redisBefore = redisPid ? cpuMs(redisPid) : 0;
     const reply = await stack.load.ask<RateReply>(
-      { cmd: 'rate', ...targets[target], connections, durationMs },
+      { cmd: 'rate', ...request, connections, durationMs },
       'rate',
       durationMs + 60_000,
     );
@@ -121,7 +135,20 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
   });
   const p50Ratio = gateway.p50 / bare.p50;
   const rpsRatio = gateway.rps / bare.rps;
+  const baseline = stack.baseline && summary('gateway (baseline)');
+  const ab: Row[] = baseline
+    ? [
+        line(`gateway (baseline: ${process.env.BENCH_BASELINE_GATEWAY})`, baseline),
+        {
+          section,
+          measure: 'gateway / baseline gateway (p50; req/s; CPU/request)',
+          value: `${fixed(gateway.p50 / baseline.p50)}×; ${fixed(gateway.rps / baseline.rps)}×; ${fixed(gateway.cpuUsPerRequest / baseline.cpuUsPerRequest)}× (baseline/bare CPU ${fixed(baseline.cpuUsPerRequest / bare.cpuUsPerRequest)}×)`,
+          goal: '',
+        },
+      ]
+    : [];
   return [
+    ...ab,
     line('direct to upstream', direct),
     line('nginx (Debian) proxy', nginx),
     line('bare undici proxy', bare),

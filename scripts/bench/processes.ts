@@ -4,6 +4,7 @@ import { openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CALLGRIND, callgrindArgs, VALGRIND } from './callgrind.js';
 
 /**
  * Processes of the benchmark. Output goes to files, never to pipes held in memory: the gateway
@@ -17,6 +18,8 @@ export interface Service {
   readonly pid: number;
   readonly child: ChildProcess;
   readonly logFile: string;
+  /** Under BENCH_CALLGRIND=1, a measured process's callgrind output file (see callgrind.ts). */
+  readonly callgrindOut?: string;
   stop(): Promise<void>;
 }
 
@@ -53,7 +56,12 @@ interface StartOptions {
   env: Record<string, string>;
   logDir: string;
   ready: { port: number } | { line: RegExp };
+  /** A proxy whose cost per request is measured: run under callgrind when BENCH_CALLGRIND=1. */
+  measured?: boolean;
 }
+
+/** How long a process may take to be ready: much longer under valgrind. */
+const readyMs = (underValgrind: boolean) => (underValgrind ? 300_000 : 20_000);
 
 /** Runs a built entry point with plain node (no loader), ready when `readyPort` accepts or a line appears. */
 export function startBuilt(
@@ -73,13 +81,18 @@ export async function startProgram(
 ): Promise<Service> {
   const logFile = join(options.logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(executable, options.args ?? [], {
+  const callgrindOut = CALLGRIND && options.measured ? join(options.logDir, `${name}.callgrind`) : undefined;
+  const [command, args] = callgrindOut
+    ? [VALGRIND, [...callgrindArgs(callgrindOut), executable, ...(options.args ?? [])]]
+    : [executable, options.args ?? []];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', fd, fd],
     ...options.user,
   });
-  const deadline = Date.now() + 20_000;
+  const timeoutMs = readyMs(callgrindOut !== undefined);
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     failIfExited(child, name, logFile);
     const ready =
@@ -89,11 +102,11 @@ export async function startProgram(
     if (ready) break;
     if (Date.now() > deadline) {
       await stopChild(child);
-      throw new Error(`${name} was not ready within 20 s; see ${logFile}`);
+      throw new Error(`${name} was not ready within ${timeoutMs / 1000} s; see ${logFile}`);
     }
     await sleep(100);
   }
-  return { name, pid: child.pid ?? 0, child, logFile, stop: () => stopChild(child) };
+  return { name, pid: child.pid ?? 0, child, logFile, callgrindOut, stop: () => stopChild(child) };
 }
 
 /** A message a bench child process sends over IPC. */
@@ -116,14 +129,18 @@ export interface Helper extends Service {
 export async function startHelper(
   name: string,
   file: string,
-  options: { env?: Record<string, string>; logDir: string },
+  options: { env?: Record<string, string>; logDir: string; measured?: boolean },
 ): Promise<Helper> {
   const logFile = join(options.logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
+  const nodeArgs = ['--import', 'tsx', '--conditions=@gatehouse/source'];
+  const callgrindOut = CALLGRIND && options.measured ? join(options.logDir, `${name}.callgrind`) : undefined;
   const child = fork(join(import.meta.dirname, file), [], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
-    execArgv: ['--import', 'tsx', '--conditions=@gatehouse/source'],
+    ...(callgrindOut
+      ? { execPath: VALGRIND, execArgv: [...callgrindArgs(callgrindOut), process.execPath, ...nodeArgs] }
+      : { execArgv: nodeArgs }),
     stdio: ['ignore', fd, fd, 'ipc'],
   });
   const messages: ChildMessage[] = [];
@@ -166,13 +183,14 @@ export async function startHelper(
       waiters.add(wake);
       child.on('exit', onExit);
     });
-  const ready = await next<Helper['ready']>('ready', 30_000);
+  const ready = await next<Helper['ready']>('ready', callgrindOut ? readyMs(true) : 30_000);
   return {
     ready,
     name,
     pid: child.pid ?? 0,
     child,
     logFile,
+    callgrindOut,
     stop: () => stopChild(child),
     next,
     received: <T extends ChildMessage>(type: string) => messages.filter((m) => m.type === type) as T[],

@@ -31,6 +31,8 @@ export interface BenchStack {
   /** Debian's nginx proxying TLS to the same upstream: the floor under the bare Node proxy. */
   readonly nginx: Service;
   readonly gateway: Service;
+  /** BENCH_BASELINE_GATEWAY=<another checkout, built>: its gateway beside this one, for an A/B in one run. */
+  readonly baseline: { readonly service: Service; readonly origin: string } | undefined;
   readonly slackbot: Service;
   readonly load: Helper;
   readonly upstreamOrigin: string;
@@ -142,10 +144,11 @@ export async function startBenchStack(): Promise<BenchStack> {
     const bareProxy = await startHelper('bare-proxy', 'bare-proxy.ts', {
       env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin },
       logDir: dir,
+      measured: true,
     });
     cleanups.push(() => bareProxy.stop());
     const bareOrigin = `https://127.0.0.1:${bareProxy.ready.port as number}`;
-    const nginx = await startNginx(dir, files, upstreamPort);
+    const nginx = await startNginx(files, upstreamPort);
     cleanups.push(() => nginx.service.stop());
 
     const slack = await startSlackApi({
@@ -204,10 +207,33 @@ export async function startBenchStack(): Promise<BenchStack> {
       env,
       logDir: dir,
       ready: { port: gatewayPort },
+      measured: true,
       // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway.
       nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     });
     cleanups.push(() => gateway.stop());
+    const baselineRoot = process.env.BENCH_BASELINE_GATEWAY;
+    let baseline: BenchStack['baseline'];
+    if (baselineRoot) {
+      const port = await freePort();
+      const path = join(dir, 'gatehouse-baseline.yaml');
+      await writeFile(
+        path,
+        stringify({ ...config, gateway: { ...config.gateway, listen: `127.0.0.1:${port}` } }),
+      );
+      const service = await startBuilt(
+        'gateway-baseline',
+        join(baselineRoot, 'apps/gateway/dist/cli/index.js'),
+        {
+          args: ['serve'],
+          env: { ...env, GATEHOUSE_CONFIG: path },
+          logDir: dir,
+          ready: { port },
+        },
+      );
+      cleanups.push(() => service.stop());
+      baseline = { service, origin: `https://127.0.0.1:${port}` };
+    }
     const slackbot = await startBuilt('slackbot', join(ROOT, 'apps/slackbot/dist/main.js'), {
       env,
       logDir: dir,
@@ -245,6 +271,7 @@ export async function startBenchStack(): Promise<BenchStack> {
       bareProxy,
       nginx: nginx.service,
       gateway,
+      baseline,
       slackbot,
       load,
       upstreamOrigin,
