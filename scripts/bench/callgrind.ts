@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 /**
  * BENCH_CALLGRIND=1: the proxies run under `valgrind --tool=callgrind` with instrumentation off until a
@@ -17,8 +17,22 @@ export function callgrindArgs(outFile: string): string[] {
   return ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`];
 }
 
-const control = (pid: number, ...args: string[]) =>
-  execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
+const run = promisify(execFile);
+
+/**
+ * Sends a callgrind_control command and returns how many requests `poke` sent meanwhile: valgrind takes
+ * commands only while the process runs code, and an idle server sits in epoll_wait until a request comes.
+ */
+async function control(pid: number, poke: () => Promise<number>, ...args: string[]): Promise<number> {
+  let done = false;
+  const command = run('callgrind_control', [...args, String(pid)]).finally(() => {
+    done = true;
+  });
+  let poked = 0;
+  while (!done) poked += await poke();
+  await command;
+  return poked;
+}
 
 /** The `totals:` of the newest dump `<outFile>.<n>` callgrind_control -d wrote. */
 function lastDumpTotal(outFile: string): number {
@@ -36,25 +50,31 @@ function lastDumpTotal(outFile: string): number {
   return Number(total);
 }
 
+/** Requests for a while, returning how many were answered. */
+export type Traffic = (durationMs: number) => Promise<number>;
+
 /**
- * Instructions the process executed during `measure`: instrumentation on, a short settle (the JIT's code
- * is re-translated once it runs instrumented), counters zeroed, `measure`, a dump, instrumentation off.
+ * Instructions per request the process executed: instrumentation on, a settle (the JIT's code is
+ * re-translated once it runs instrumented), counters zeroed, `durationMs` of traffic, a dump,
+ * instrumentation off. The few single requests that wake the process for the zero and the dump count
+ * half (the zero lands somewhere in one) and whole; against hundreds measured that is noise.
  */
-export async function countInstructions<T>(
+export async function instructionsPerRequest(
   pid: number,
   outFile: string,
-  measure: () => Promise<T>,
-  settle: () => Promise<unknown>,
-): Promise<{ result: T; instructions: number }> {
-  control(pid, '-i', 'on');
+  traffic: Traffic,
+  poke: () => Promise<number>,
+  durationMs: number,
+): Promise<{ perRequest: number; requests: number }> {
+  await control(pid, poke, '-i', 'on');
   try {
-    await settle();
-    await sleep(100);
-    control(pid, '-z');
-    const result = await measure();
-    control(pid, '-d');
-    return { result, instructions: lastDumpTotal(outFile) };
+    await traffic(2000);
+    const beforeZero = await control(pid, poke, '-z');
+    const measured = await traffic(durationMs);
+    const beforeDump = await control(pid, poke, '-d');
+    const requests = measured + beforeDump + beforeZero / 2;
+    return { perRequest: lastDumpTotal(outFile) / requests, requests };
   } finally {
-    control(pid, '-i', 'off');
+    await control(pid, poke, '-i', 'off');
   }
 }

@@ -1,4 +1,4 @@
-import { countInstructions } from './callgrind.js';
+import { instructionsPerRequest } from './callgrind.js';
 import { passThroughTargets, type RateReply, type Target } from './passthrough.js';
 import type { Row } from './report-types.js';
 import type { BenchStack } from './stack.js';
@@ -17,28 +17,29 @@ export interface InstructionOptions {
 
 export async function instructionCounts(stack: BenchStack, options: InstructionOptions): Promise<Row[]> {
   const targets = passThroughTargets(stack);
-  const rate = (target: Target, durationMs: number) => {
+  const rate = async (target: Target, durationMs: number, connections = options.connections) => {
     const { service: _service, ...request } = targets[target]!;
-    return stack.load.ask<RateReply>(
-      { cmd: 'rate', ...request, connections: options.connections, durationMs },
+    const reply = await stack.load.ask<RateReply>(
+      { cmd: 'rate', ...request, connections, durationMs },
       'rate',
       durationMs + 120_000,
     );
+    return reply.latenciesMs.length + reply.errors;
   };
   const perRequest: Partial<Record<Target, { instructions: number; requests: number }>> = {};
   for (const target of Object.keys(targets) as Target[]) {
     const service = targets[target]?.service;
     if (!service?.callgrindOut) continue;
     await rate(target, 3000); // connections and JIT, uninstrumented
-    const { result, instructions } = await countInstructions(
+    const { perRequest: instructions, requests } = await instructionsPerRequest(
       service.pid,
       service.callgrindOut,
-      () => rate(target, options.durationMs),
-      () => rate(target, 2000),
+      (durationMs) => rate(target, durationMs),
+      () => rate(target, 50, 1),
+      options.durationMs,
     );
-    const requests = result.latenciesMs.length + result.errors;
-    perRequest[target] = { instructions: instructions / requests, requests };
-    process.stdout.write(`  ${target}: ${count(instructions / requests)} instructions/request\n`);
+    perRequest[target] = { instructions, requests };
+    process.stdout.write(`  ${target}: ${count(instructions)} instructions/request (${requests} requests)\n`);
   }
   const section = `Instructions per small GET (callgrind, ${options.connections} connections)`;
   const of = (target: Target) => perRequest[target]?.instructions ?? Number.NaN;

@@ -229,6 +229,7 @@ export async function startBenchStack(): Promise<BenchStack> {
           env: { ...env, GATEHOUSE_CONFIG: path },
           logDir: dir,
           ready: { port },
+          measured: true,
         },
       );
       cleanups.push(() => service.stop());

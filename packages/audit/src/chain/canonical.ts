@@ -13,3 +13,52 @@ export function canonicalJson(value: unknown): string {
     .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
   return `{${members.join(',')}}`;
 }
+
+/**
+ * Keys a JS object keeps first, in numeric order, whatever the insertion order — so a copy
+ * with sorted keys would not stringify sorted — and the one key a plain assignment does not create.
+ */
+const UNORDERABLE_KEY = /^(?:0|[1-9]\d*|__proto__)$/;
+
+/** Marks a value whose sorted copy would not stringify as canonicalJson does. */
+const UNSUITED = Symbol('unsuited');
+
+/**
+ * canonicalJson's bytes at the speed of one native JSON.stringify: each event is hashed when
+ * it is linked (every request is recorded), and the recursive join above was ~5% of the
+ * gateway's CPU under load. Builds a copy with each object's keys inserted sorted and
+ * stringifies it; anything whose copy could not keep that order or that JSON.stringify would
+ * read differently (an index-like key, a non-plain object, a function) takes canonicalJson.
+ */
+export function canonicalJsonFast(value: unknown): string {
+  const copy = sortedCopy(value);
+  return copy === UNSUITED ? canonicalJson(value) : (JSON.stringify(copy) ?? 'null');
+}
+
+function sortedCopy(value: unknown): unknown {
+  if (typeof value === 'function' || typeof value === 'symbol') return UNSUITED;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const items: unknown[] = new Array(value.length);
+    for (let index = 0; index < value.length; index++) {
+      // A hole: canonicalJson's map would leave it empty.
+      if (!(index in value)) return UNSUITED;
+      const item = sortedCopy(value[index]);
+      if (item === UNSUITED) return UNSUITED;
+      items[index] = item;
+    }
+    return items;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return UNSUITED;
+  const record = value as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(record).sort()) {
+    if (record[key] === undefined) continue;
+    if (UNORDERABLE_KEY.test(key)) return UNSUITED;
+    const item = sortedCopy(record[key]);
+    if (item === UNSUITED) return UNSUITED;
+    copy[key] = item;
+  }
+  return copy;
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent, StoredEvent } from '../events.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJsonFast } from './canonical.js';
 
 /** The head of an empty chain: the first event's prevHash. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -19,7 +19,7 @@ export type TimedEvent = AuditEvent & { readonly time: string };
 /** sha256 hex over the canonical JSON of every field except `hash` itself. */
 export function hashEvent(event: object): string {
   const { hash: _ignored, ...fields } = event as Record<string, unknown>;
-  return createHash('sha256').update(canonicalJson(fields)).digest('hex');
+  return createHash('sha256').update(canonicalJsonFast(fields)).digest('hex');
 }
 
 /** Links events after `head`, in order; pure, so a lost compare-and-set is re-linked from the new head. */
