@@ -41,7 +41,7 @@ export async function holdForApproval(
     .claimGrant(judged.agent.id, fingerprint, ctx.replicaId)
     .catch(unrecorded(judged, ctx));
   if (granted) {
-    recordReceived(judged, ctx, granted.id);
+    recordReceived(judged, ctx, { approvalId: granted.id });
     ctx.metrics.requests.inc({ cluster, decision: 'grant' });
     logger.info({ requestId: judged.id, approvalId: granted.id, agent: judged.agent.id }, 'grant used');
     await dispatch(judged, granted, 'grant', ctx);
@@ -143,7 +143,7 @@ async function openApproval(
       approvalsNeeded: decision.approvals,
     })
     .catch(unrecorded(judged, ctx));
-  recordReceived(judged, ctx, approval.id);
+  recordReceived(judged, ctx, { approvalId: approval.id });
   if (repeatedUntil !== undefined) {
     // kubectl retries a refused WebSocket exec over SPDY at once, maybe on another replica: same answer.
     logger.info(

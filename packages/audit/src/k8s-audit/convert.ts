@@ -1,4 +1,4 @@
-import type { RequestReceivedEvent, SlackUser, StoredEvent } from '../events.js';
+import type { RequestReceivedEvent, ResponseSummary, SlackUser, StoredEvent } from '../events.js';
 import type { K8sAuditEvent, K8sStatus, K8sUserInfo } from './types.js';
 import { apiServerVerb } from './verb.js';
 
@@ -68,6 +68,9 @@ export function createK8sAuditConverter(): K8sAuditConverter {
         case 'request.received': {
           const key = event.requestId ?? `seq-${event.seq}`;
           pending.set(key, event);
+          // An allowed request is one event carrying its answer (the gateway records it as the answer starts).
+          if (event.response)
+            return complete(key, { status: responseStatus(event.response), time: event.time });
           if (event.decision.effect !== 'deny') return [];
           const status = failure(403, 'Forbidden', event.decision.reason);
           return complete(key, { status, time: event.time });
@@ -159,7 +162,7 @@ function toK8sEvent(
       }),
     }),
     ...(outcome && { responseStatus: outcome.status }),
-    requestReceivedTimestamp: microTime(request.time),
+    requestReceivedTimestamp: microTime(receivedTime(request)),
     stageTimestamp: microTime(outcome?.time ?? request.time),
     annotations: compact({
       [ANNOTATION.decision]: decision.effect,
@@ -238,6 +241,22 @@ function sourceIPsOf(headers: Readonly<Record<string, string>>, remoteAddress: s
   if (realIp && !ips.includes(realIp)) ips.push(realIp);
   if (remoteAddress && ips[ips.length - 1] !== remoteAddress) ips.push(remoteAddress);
   return ips;
+}
+
+function responseStatus(response: ResponseSummary): K8sStatus {
+  if ('aborted' in response)
+    return failure(499, 'ClientClosedRequest', 'the client went away before the cluster answered');
+  return answered(response.status);
+}
+
+/**
+ * When the gateway received the request: its event's time, or — for an allowed request, recorded as the
+ * cluster's answer started — that time less the cluster's time to answer.
+ */
+function receivedTime(request: RequestReceivedEvent & StoredEvent): string {
+  const response = request.response;
+  if (!response || 'aborted' in response) return request.time;
+  return new Date(Date.parse(request.time) - response.durationMs).toISOString();
 }
 
 function answered(code: number): K8sStatus {

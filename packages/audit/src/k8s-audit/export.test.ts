@@ -106,6 +106,9 @@ beforeEach(async () => {
     },
     request: { method: 'DELETE', path: '/api/v1/namespaces/web', query: '', headers: {} },
   }); // 11
+  // Allowed requests as the gateway records them now: one event with the cluster's answer.
+  await audit.record({ ...allowed, requestId: 'req-one', response: { status: 404, durationMs: 250 } }); // 12
+  await audit.record({ ...allowed, requestId: 'req-gone', response: { aborted: true } }); // 13
   await audit.close();
 });
 afterEach(() => ctx.cleanup());
@@ -155,13 +158,17 @@ it('writes one audit.k8s.io/v1 Event per request, each valid against the schema 
     ['delete', 'ResponseComplete', 200],
     ['create', 'ResponseComplete', 403],
     ['watch', 'ResponseComplete', 200],
+    ['watch', 'ResponseComplete', 404],
+    ['watch', 'ResponseComplete', 499],
     ['delete', 'RequestReceived', undefined],
   ]);
 });
 
 it('carries the approval, the agent, the identity it ran as and the chain position', async () => {
   const { events } = await exportK8s('2026-11-26T00:00:00Z');
-  const [approved, denied, watched, held] = events as [
+  const [approved, denied, watched, one, gone, held] = events as [
+    ExportedEvent,
+    ExportedEvent,
     ExportedEvent,
     ExportedEvent,
     ExportedEvent,
@@ -206,6 +213,17 @@ it('carries the approval, the agent, the identity it ran as and the chain positi
     objectRef: { resource: 'pods', namespace: 'web', apiVersion: 'v1' },
   });
   expect(watched.objectRef).not.toHaveProperty('apiGroup'); // the core group: omitempty
+  // Recorded as the answer started (seq 12, at 01:00:11): received 250 ms before that.
+  expect(one).toMatchObject({
+    auditID: 'req-one',
+    responseStatus: { status: 'Failure', code: 404 },
+    requestReceivedTimestamp: '2026-11-26T01:00:10.750000Z',
+    stageTimestamp: '2026-11-26T01:00:11.000000Z',
+  });
+  expect(gone).toMatchObject({
+    auditID: 'req-gone',
+    responseStatus: { code: 499, reason: 'ClientClosedRequest' },
+  });
   expect(held).toMatchObject({
     stage: 'RequestReceived',
     annotations: { 'gatehouse.dev/approval-id': 'apv-open' },
@@ -215,7 +233,13 @@ it('carries the approval, the agent, the identity it ran as and the chain positi
 
 it('leaves out requests received before --since, though their answer came after', async () => {
   const { events } = await exportK8s('2026-11-26T01:00:07Z');
-  expect(events.map((event) => event.auditID)).toEqual(['req-exec', 'req-get', 'req-held']);
+  expect(events.map((event) => event.auditID)).toEqual([
+    'req-exec',
+    'req-get',
+    'req-one',
+    'req-gone',
+    'req-held',
+  ]);
 });
 
 it('the schema refuses what the API reference does not allow', () => {
