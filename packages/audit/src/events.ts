@@ -316,6 +316,25 @@ export interface SessionRecordedEvent {
   readonly notRecorded?: string | undefined;
 }
 
+/**
+ * What an approved port-forward carried, when its connection ended: counts only, never contents
+ * (a port-forward has no recording).
+ */
+export interface SessionForwardedEvent {
+  readonly type: 'session.forwarded';
+  readonly approvalId: string;
+  readonly command: string;
+  readonly durationMs: number;
+  /** Forwarded connections: one per client connection over SPDY, one per port over the WebSocket channel protocol. */
+  readonly connections: number;
+  /** Bytes the agent sent to the pod's ports. */
+  readonly bytesIn: number;
+  /** Bytes the pod's ports sent back. */
+  readonly bytesOut: number;
+  /** Why the session could not be counted (the counts are then what was read before). */
+  readonly notCounted?: string | undefined;
+}
+
 /** Events stored as given (after redaction). */
 type PlainEvent =
   | ApprovalRequestedEvent
@@ -335,7 +354,8 @@ type PlainEvent =
   | UpstreamResponseEvent
   | GrantUsedEvent
   | RequestLimitedEvent
-  | SessionRecordedEvent;
+  | SessionRecordedEvent
+  | SessionForwardedEvent;
 
 /** What callers hand to `audit.record()`. */
 export type AuditEventInput = RequestReceivedInput | PlainEvent;
@@ -365,6 +385,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'grant.used',
   'request.limited',
   'session.recorded',
+  'session.forwarded',
 ];
 
 /** The fields every stored event carries. */

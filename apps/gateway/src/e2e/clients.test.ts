@@ -2,6 +2,7 @@ import { pod } from '@gatehouse/testkit/kube-upstream';
 import { describe, expect, it } from 'vitest';
 import {
   clientNode,
+  forwardedCounts,
   namespaceDeletes,
   podWebServer,
   python,
@@ -103,6 +104,12 @@ describe.each(CLIENTS)('$name through the gateway', ({ agent, deniedUpgrade, den
     expect(e.upstream.portForwardSessions).toMatchObject([
       { port: 8080, transport: 'websocket', error: undefined },
     ]);
+    const [session] = e.upstream.portForwardSessions;
+    expect(await forwardedCounts(e, approval.id)).toMatchObject({
+      connections: 1,
+      bytesIn: session!.sent.length,
+      bytesOut: session!.received.length,
+    });
   });
 
   it('shows what it can of a denied port-forward, and nothing is sent', async () => {

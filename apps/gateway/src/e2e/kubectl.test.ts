@@ -4,6 +4,7 @@ import { namespace, pod } from '@gatehouse/testkit/kube-upstream';
 import { runKubectl, startKubectl, waitUntil } from '@gatehouse/testkit/processes';
 import { describe, expect, it } from 'vitest';
 import {
+  forwardedCounts,
   namespaceDeletes,
   podWebServer,
   replay,
@@ -254,8 +255,8 @@ describe('kubectl exec through the gateway', () => {
     const forwarding = startKubectl(['port-forward', '-n', 'prod-payments', 'pod/api-0', ':8080'], {
       kubeconfig: e.kubeconfig,
     });
+    const approval = await e.onePendingApproval();
     try {
-      const approval = await e.onePendingApproval();
       expect(e.upstream.received({ path: /\/portforward$/ })).toEqual([]);
       await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
       const port = await waitUntil('kubectl to listen', () =>
@@ -269,6 +270,13 @@ describe('kubectl exec through the gateway', () => {
     } finally {
       await forwarding.kill();
     }
+    // The session ends with kubectl; then the audit has what it carried.
+    const [session] = e.upstream.portForwardSessions;
+    expect(await forwardedCounts(e, approval.id)).toMatchObject({
+      connections: 1,
+      bytesIn: session!.sent.length,
+      bytesOut: session!.received.length,
+    });
   });
 
   it('gives the SPDY retry of a denied exec the same denial, not a second approval', async () => {

@@ -1,7 +1,7 @@
 import { namespace, pod } from '@gatehouse/testkit/kube-upstream';
 import { KUBECTL_1_20, runKubectl, startKubectl, waitUntil } from '@gatehouse/testkit/processes';
 import { describe, expect, it } from 'vitest';
-import { namespaceDeletes, podWebServer, replay, stackPerTest } from '../testing/clients.js';
+import { forwardedCounts, namespaceDeletes, podWebServer, replay, stackPerTest } from '../testing/clients.js';
 
 const start = stackPerTest();
 const web = podWebServer();
@@ -111,8 +111,8 @@ describe.each(SPDY_CLIENTS)('%s through the gateway', (_, client) => {
       kubeconfig: e.kubeconfig,
       ...('binary' in client ? client : { env: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } }),
     });
+    const approval = await e.onePendingApproval();
     try {
-      const approval = await e.onePendingApproval();
       await e.slackbot.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
       const port = await waitUntil('kubectl to listen', () =>
         Number(/127\.0\.0\.1:(\d+) -> 8080/.exec(forwarding.stdout())?.[1]),
@@ -123,5 +123,12 @@ describe.each(SPDY_CLIENTS)('%s through the gateway', (_, client) => {
     } finally {
       await forwarding.kill();
     }
+    // The session ends with kubectl; then the audit has what it carried.
+    const [session] = e.upstream.portForwardSessions;
+    expect(await forwardedCounts(e, approval.id)).toMatchObject({
+      connections: 1,
+      bytesIn: session!.sent.length,
+      bytesOut: session!.received.length,
+    });
   });
 });

@@ -6,7 +6,7 @@ import { forwardApproved, heldRequestOf, type JudgedRequest } from '../pipeline/
 import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
 import { startPreview } from '../preview/index.js';
-import { type ByteTap, sessionTap } from '../session-tap/index.js';
+import { type ByteTap, forwardTap, sessionTap } from '../session-tap/index.js';
 import {
   alreadyUsedMessage,
   deniedMessage,
@@ -212,13 +212,18 @@ function refuse(judged: JudgedRequest, approval: ApprovalRequest, askAgainAt?: n
   );
 }
 
-/** An approved exec or attach is recorded; the recording ends when the connection does. */
+/**
+ * An approved exec or attach is recorded; the recording ends when the connection does. An approved
+ * port-forward is counted (connections, bytes each way), never recorded.
+ */
 async function recordSession(
   judged: JudgedRequest,
   approvalId: string,
   ctx: GatewayContext,
 ): Promise<ByteTap | undefined> {
   const { verb } = judged.action;
+  if (judged.exchange.kind === 'upgrade' && verb === 'portforward')
+    return countForward(judged, approvalId, ctx);
   if (!ctx.sessions || judged.exchange.kind !== 'upgrade' || (verb !== 'exec' && verb !== 'attach'))
     return undefined;
   try {
@@ -239,6 +244,24 @@ async function recordSession(
     );
     return undefined;
   }
+}
+
+/** Counts what an approved port-forward carried; `session.forwarded` says it when the connection ends. */
+function countForward(judged: JudgedRequest, approvalId: string, ctx: GatewayContext): ByteTap {
+  const tap = forwardTap();
+  const started = ctx.clock.now();
+  judged.exchange.signal.addEventListener('abort', () => {
+    const notCounted = tap.problem();
+    void ctx.audit.record({
+      type: 'session.forwarded',
+      approvalId,
+      command: judged.command,
+      durationMs: ctx.clock.now() - started,
+      ...tap.totals(),
+      ...(notCounted === undefined ? {} : { notCounted }),
+    });
+  });
+  return tap;
 }
 
 /**

@@ -76,6 +76,15 @@ export async function replay(e: E2e, approvalId: string): Promise<{ input: strin
   return { input: joined('i'), output: joined('o') };
 }
 
+/** The approved port-forward's counts: they match what the pod's port received and sent. */
+export async function forwardedCounts(e: E2e, approvalId: string) {
+  return waitUntil('the port-forward counts', async () =>
+    (await e.auditEvents()).find(
+      (event) => event.type === 'session.forwarded' && event.approvalId === approvalId,
+    ),
+  );
+}
+
 /** An agent's last line: what its operation came to. */
 export interface AgentAnswer {
   ok: boolean;

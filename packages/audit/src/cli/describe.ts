@@ -83,6 +83,10 @@ export function describe(event: StoredEvent): string {
       const error = event.error ? `, stopped early: ${event.error}` : '';
       return `session "${event.command}" recorded to ${event.path} (${event.durationMs} ms, ${event.bytesIn} bytes in, ${event.bytesOut} out${error})`;
     }
+    case 'session.forwarded':
+      if (event.notCounted !== undefined)
+        return `port-forward "${event.command}" not counted: ${event.notCounted} (${event.durationMs} ms)`;
+      return `port-forward "${event.command}": ${event.connections} connection(s), ${event.bytesIn} bytes in, ${event.bytesOut} out (${event.durationMs} ms; not recorded)`;
   }
 }
 
