@@ -17,6 +17,14 @@ export interface Keys {
   readonly expiries: string;
   /** Sorted set, score grantExpiresAt, member id: approved, unclaimed grants the sweeper lapses. */
   readonly grants: string;
+  /** Hash: how many of an approval's held connections each store instance (process) holds. */
+  holders(id: string): string;
+  /**
+   * Sorted set, score the lease's end (Redis server time, ms), member `presenceMember()`: the held
+   * connections' presence, renewed by the holding process; a lapsed lease means it crashed or was
+   * cut off, and the sweeper counts its connections gone.
+   */
+  readonly presence: string;
   /** The audit log's outbox (`@gatehouse/audit` auditKeys): every transition pushes its event here. */
   readonly outbox: string;
   /** Pub/sub channel: one JSON `ApprovalChange` per change. */
@@ -31,6 +39,8 @@ export function keysFor(prefix: string): Keys {
     pending: `${prefix}:pending`,
     expiries: `${prefix}:expiries`,
     grants: `${prefix}:grants`,
+    holders: (id) => `${prefix}:approval:${id}:holders`,
+    presence: `${prefix}:presence`,
     outbox: auditKeys(prefix).outbox,
     events: `${prefix}:events`,
   };
@@ -42,6 +52,17 @@ export function keysFor(prefix: string): Keys {
  */
 export function pendingMember(createdAt: number, id: string): string {
   return `${String(createdAt).padStart(16, '0')}:${id}`;
+}
+
+/** Member of the presence set: the holding store instance, then the approval id (ids have no '|'). */
+export function presenceMember(instance: string, id: string): string {
+  return `${instance}|${id}`;
+}
+
+/** The instance and approval id of a presence member. */
+export function parsePresenceMember(member: string): { instance: string; id: string } {
+  const at = member.indexOf('|');
+  return { instance: member.slice(0, at), id: member.slice(at + 1) };
 }
 
 /** BullMQ queue names; BullMQ keeps its own key prefix (`bull`), so only the name is shared. */

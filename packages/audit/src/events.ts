@@ -203,6 +203,8 @@ export interface ApprovalJoinedEvent {
 export interface RequesterDisconnectedEvent {
   readonly type: 'requester.disconnected';
   readonly approvalId: string;
+  /** Said when no connection left cleanly: the holding gateway's presence lease ran out. */
+  readonly why?: string | undefined;
 }
 
 /** A held connection is back after all had gone (an identical request joined). */

@@ -57,20 +57,38 @@ export async function holdForApproval(
   );
 
   const settled = await wait(judged, approval.id, ctx);
-  if (!settled || settled.state === 'pending') {
-    // This connection no longer holds it (the client left, or the hold timed out); the last one
-    // leaving records the requester as gone: once approved, the approval is a grant for the retry.
-    await approvals
+  const leave = () =>
+    approvals
       .leave(approval.id)
       .catch((error: unknown) =>
         logger.error({ err: error, approvalId: approval.id }, 'cannot record that the requester left'),
       );
+  if (!settled || settled.state === 'pending') {
+    // This connection no longer holds it (the client left, or the hold timed out); the last one
+    // leaving records the requester as gone: once approved, the approval is a grant for the retry.
+    await leave();
   }
   if (!settled) {
     // Nothing is sent without a live requester.
     logger.info({ requestId: judged.id, approvalId: approval.id }, 'client left while held');
     return;
   }
+  try {
+    await answerSettled(judged, settled, ctx);
+  } finally {
+    // Decided: the connection is answered. Leaving ends its presence lease (a decided approval only
+    // loses the count), so a gateway that holds nothing renews nothing.
+    if (settled.state !== 'pending') await leave();
+  }
+}
+
+/** Answers the held connection once its approval left pending (or the hold timed out). */
+async function answerSettled(
+  judged: JudgedRequest,
+  settled: ApprovalRequest,
+  ctx: GatewayContext,
+): Promise<void> {
+  const { approvals } = ctx;
   switch (settled.state) {
     case 'approved': {
       if (!(await approvals.claimDispatch(settled.id, ctx.replicaId, 'hold'))) {

@@ -34,15 +34,20 @@ export enum OpenOutcome {
  * ARGV[11] the `approval.requested` audit event (JSON, with time) recorded when created
  * ARGV[12] the `approval.joined` audit event (JSON, with time) recorded when joined
  * ARGV[13] now as ISO 8601, for the `requester.back` event
- * ARGV[14..] field, value pairs of the new approval hash (state pending, revision 0)
+ * ARGV[14] this store instance (the process holding the connection), for its presence lease
+ * ARGV[15] presence lease ms (from Redis's clock)
+ * ARGV[16..] field, value pairs of the new approval hash (state pending, revision 0)
  * KEYS[7] audit outbox
+ * KEYS[8] seen approval's holders  keys.holders(seenId) (or of newId when KEYS[1] was empty)
+ * KEYS[9] new approval's holders   keys.holders(newId)
+ * KEYS[10] presence set            keys.presence
  * Returns {1, HGETALL new} created | {2, HGETALL seen} joined (seen is pending and not past expiresAt)
  *       | {3, HGETALL seen} repeated (seen is denied, expired or stale, and was so less than window ago)
  *       | {-3} retry: KEYS[1] no longer holds seenId | {-5} newId is taken
  */
 export const openScript: LuaScript = {
   name: 'open',
-  numberOfKeys: 7,
+  numberOfKeys: 10,
   lua: `
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return {-3} end
@@ -51,6 +56,8 @@ if current ~= '' then
   local seen = redis.call('HMGET', KEYS[2], 'state', 'expiresAt', 'decidedAt', 'staleAt')
   if seen[1] == 'pending' and now < tonumber(seen[2]) then
     redis.call('RPUSH', KEYS[7], ARGV[12])
+    redis.call('HINCRBY', KEYS[8], ARGV[14], 1)
+    redis.call('ZADD', KEYS[10], serverMs() + tonumber(ARGV[15]), ARGV[14] .. '|' .. ARGV[1])
     if redis.call('HINCRBY', KEYS[2], 'holders', 1) == 1 then
       redis.call('HDEL', KEYS[2], 'requesterGoneAt')
       record(KEYS[7], {type = 'requester.back', approvalId = ARGV[1], time = ARGV[13]})
@@ -68,9 +75,12 @@ if current ~= '' then
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {-5} end
 local fields = {}
-for i = 14, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 16, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[3], unpack(fields))
 redis.call('HSET', KEYS[3], 'holders', 1)
+redis.call('HSET', KEYS[9], ARGV[14], 1)
+redis.call('PEXPIRE', KEYS[9], ARGV[5])
+redis.call('ZADD', KEYS[10], serverMs() + tonumber(ARGV[15]), ARGV[14] .. '|' .. ARGV[2])
 redis.call('RPUSH', KEYS[7], ARGV[11])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[5]) end

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { confirmDurable, createRedisClient, reconnectDelay } from '@gatehouse/redis';
 import type { Redis } from 'ioredis';
 import {
@@ -10,7 +11,15 @@ import {
 } from '../errors.js';
 import { type FingerprintInput, fingerprintOf, isConnectVerb } from '../fingerprint/index.js';
 import { newApprovalId } from '../ids.js';
-import { type Keys, keysFor, pendingMember, type QueueNames, queueNamesFor } from '../keys.js';
+import {
+  type Keys,
+  keysFor,
+  parsePresenceMember,
+  pendingMember,
+  presenceMember,
+  type QueueNames,
+  queueNamesFor,
+} from '../keys.js';
 import type { ApprovalPreview, ApprovalRequest, ApprovalState } from '../model.js';
 import { ChangeFeed } from '../notify/index.js';
 import { describePreview } from '../preview/index.js';
@@ -21,6 +30,7 @@ import { expireScript } from '../scripts/expire.js';
 import { lapseScript } from '../scripts/lapse.js';
 import { leaveScript } from '../scripts/leave.js';
 import { OpenOutcome, openScript } from '../scripts/open.js';
+import { presenceScript } from '../scripts/presence.js';
 import { previewScript } from '../scripts/preview.js';
 import { ScriptRunner } from '../scripts/run.js';
 import { slackScript } from '../scripts/slack.js';
@@ -66,6 +76,11 @@ export class Approvals {
   readonly #queues: ApprovalQueues;
   readonly #feed: ChangeFeed;
   readonly #sweeper: NodeJS.Timeout | undefined;
+  /** This store instance (one per process): the holder its presence leases name. */
+  readonly #instance = randomUUID();
+  /** The held connections this instance opened or joined and has not left, per approval. */
+  readonly #held = new Map<string, number>();
+  readonly #renewer: NodeJS.Timeout;
   #sweeping = false;
   #closed = false;
 
@@ -87,6 +102,9 @@ export class Approvals {
       this.#sweeper = setInterval(() => void this.#sweepInBackground(), options.sweepIntervalMs);
       this.#sweeper.unref();
     }
+    // Renewed three times a lease, so one late tick (a busy event loop) does not end it.
+    this.#renewer = setInterval(() => void this.#renewInBackground(), options.presenceLeaseMs / 3);
+    this.#renewer.unref();
   }
 
   /**
@@ -149,6 +167,9 @@ export class Approvals {
           this.#keys.pending,
           this.#keys.expiries,
           this.#keys.outbox,
+          this.#keys.holders(seenId === '' ? id : seenId),
+          this.#keys.holders(id),
+          this.#keys.presence,
         ],
         [
           seenId,
@@ -164,6 +185,8 @@ export class Approvals {
           requested,
           joined,
           time,
+          this.#instance,
+          this.#options.presenceLeaseMs,
           ...encodeNew(approval, member),
         ],
       );
@@ -174,6 +197,8 @@ export class Approvals {
       }
       if (code === OpenOutcome.Created || code === OpenOutcome.Joined) {
         const stored = decodeApproval(flat as unknown[], input.request.bodyBase64);
+        // This process holds one more connection of it: its presence lease is renewed until leave().
+        this.#held.set(stored.id, (this.#held.get(stored.id) ?? 0) + 1);
         // Re-enqueueing on a join is a no-op while the post job exists, and heals a crash between
         // creating the approval and enqueueing its post.
         if (stored.slack === undefined) await this.#queues.post(stored.id);
@@ -449,8 +474,42 @@ export class Approvals {
         if (ids.length < SWEEP_BATCH) break;
       }
     }
+    changed += await this.#sweepPresence();
     await this.#drain();
     return changed;
+  }
+
+  /**
+   * Ends the presence of connections whose holder stopped renewing its lease (a crashed or cut-off
+   * gateway never calls leave): their requester is recorded as gone. Leases are in Redis's time;
+   * this instance's own are renewed, never ended (it is alive: it is running this).
+   */
+  async #sweepPresence(): Promise<number> {
+    await this.#renew();
+    let ended = 0;
+    for (;;) {
+      const [seconds, micros] = await this.#client.time();
+      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      const members = await this.#client.zrangebyscore(
+        this.#keys.presence,
+        '-inf',
+        now,
+        'LIMIT',
+        0,
+        SWEEP_BATCH,
+      );
+      const due = members.map(parsePresenceMember).filter((lease) => lease.instance !== this.#instance);
+      for (const { instance, id } of due) {
+        const [code, rest] = await this.#leave(id, instance, 'lapsed');
+        if (code === 1) {
+          ended++;
+          const approval = decodeApproval(rest as unknown[]);
+          if (approval.holders === 0 && approval.requesterGoneAt !== undefined)
+            await this.#refresh(approval, 'presence');
+        }
+      }
+      if (members.length < SWEEP_BATCH) return ended;
+    }
   }
 
   /**
@@ -459,17 +518,41 @@ export class Approvals {
    */
   async leave(id: string): Promise<ApprovalRequest> {
     this.#assertOpen();
+    const count = (this.#held.get(id) ?? 0) - 1;
+    if (count > 0) this.#held.set(id, count);
+    else this.#held.delete(id);
     const now = this.#options.clock.now();
-    const [code, rest] = await this.#run(
-      leaveScript,
-      [this.#keys.approval(id), this.#keys.outbox],
-      [id, now, iso(now), this.#keys.events],
-    );
+    const [code, rest] = await this.#leave(id, this.#instance, '');
     if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, undefined, 'leave it');
     await this.#drain();
     const approval = decodeApproval(rest as unknown[]);
     if (approval.holders === 0 && approval.requesterGoneAt === now) await this.#refresh(approval, 'presence');
     return approval;
+  }
+
+  async #leave(id: string, instance: string, mode: '' | 'lapsed'): Promise<Reply> {
+    const now = this.#options.clock.now();
+    return await this.#run(
+      leaveScript,
+      [this.#keys.approval(id), this.#keys.outbox, this.#keys.holders(id), this.#keys.presence],
+      [id, now, iso(now), this.#keys.events, instance, mode],
+    );
+  }
+
+  /** Renews the presence leases of the connections this instance holds. */
+  async #renew(): Promise<void> {
+    if (this.#held.size === 0) return;
+    const members = [...this.#held.keys()].map((id) => presenceMember(this.#instance, id));
+    await this.#run(presenceScript, [this.#keys.presence], [this.#options.presenceLeaseMs, ...members]);
+  }
+
+  async #renewInBackground(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#renew();
+    } catch (error) {
+      this.#options.onError(asError(error));
+    }
   }
 
   /** Remember the Slack message of an approval; enqueues a refresh (votes may have come meanwhile). */
@@ -577,6 +660,7 @@ export class Approvals {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
+    clearInterval(this.#renewer);
     await this.#queues.close();
     await this.#feed.close();
     await this.#client.quit().catch(() => this.#client.disconnect());

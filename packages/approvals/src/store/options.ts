@@ -11,6 +11,7 @@ export interface ResolvedOptions {
   readonly retainMs: number;
   readonly sweepIntervalMs: number;
   readonly pollIntervalMs: number;
+  readonly presenceLeaseMs: number;
   readonly onError: (error: Error) => void;
   readonly audit: ApprovalsOptions['audit'];
 }
@@ -33,6 +34,7 @@ export function resolveOptions(options: ApprovalsOptions): ResolvedOptions {
     retainMs: options.retainMs ?? 7 * DAY_MS,
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
     pollIntervalMs: options.pollIntervalMs ?? 5000,
+    presenceLeaseMs: options.presenceLeaseMs ?? 30_000,
     onError: options.onError ?? ((error) => process.emitWarning(error)),
     audit: options.audit,
   };
@@ -40,6 +42,7 @@ export function resolveOptions(options: ApprovalsOptions): ResolvedOptions {
   positive('grantTtlMs', resolved.grantTtlMs);
   positive('retainMs', resolved.retainMs);
   positive('pollIntervalMs', resolved.pollIntervalMs);
+  positive('presenceLeaseMs', resolved.presenceLeaseMs);
   if (resolved.sweepIntervalMs !== 0) positive('sweepIntervalMs', resolved.sweepIntervalMs);
   if (resolved.connectRetryWindowMs !== 0) positive('connectRetryWindowMs', resolved.connectRetryWindowMs);
   return resolved;

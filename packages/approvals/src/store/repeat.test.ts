@@ -27,7 +27,8 @@ const webSocketExec: OpenInput = openInput({
 const spdyExec: OpenInput = { ...webSocketExec, request: { ...webSocketExec.request, method: 'POST' } };
 
 async function approvalCount(): Promise<number> {
-  return (await scanKeys(h.redis, `${h.prefix}:approval:*`)).filter((key) => !key.endsWith(':body')).length;
+  return (await scanKeys(h.redis, `${h.prefix}:approval:*`)).filter((key) => !/:(body|holders)$/.test(key))
+    .length;
 }
 
 async function deniedExec(): Promise<string> {

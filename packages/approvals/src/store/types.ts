@@ -36,6 +36,12 @@ export interface ApprovalsOptions {
    */
   readonly pollIntervalMs?: number | undefined;
   /**
+   * How long a held connection counts as present without its process renewing it (three times a
+   * lease, in Redis's time). A gateway that crashes never calls `leave`: once its leases run out, any
+   * sweeper records the requester as gone. @defaultValue 30000
+   */
+  readonly presenceLeaseMs?: number | undefined;
+  /**
    * Moves the transition events (pushed to the audit outbox by the same script as each change) into
    * the audit chain; called after every change and by the sweeper. Without it the events wait in the
    * outbox for a process that has one (the gateway and the slackbot both do).

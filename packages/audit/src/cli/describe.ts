@@ -52,7 +52,7 @@ export function describe(event: StoredEvent): string {
     case 'approval.joined':
       return `${event.agent} asked again; held with the first request`;
     case 'requester.disconnected':
-      return 'the requester disconnected (approving creates a one-time grant)';
+      return `the requester disconnected (approving creates a one-time grant)${event.why ? `: ${event.why}` : ''}`;
     case 'requester.back':
       return 'the requester is back on a held connection';
     case 'grant.issued':
