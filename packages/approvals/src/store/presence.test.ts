@@ -55,10 +55,10 @@ describe('requester presence', () => {
     const sweeper = h.replica({ audit });
     const { approval } = await holding.open(openInput());
     const lease = `${h.prefix}:presence`;
-    const [, first] = await h.redis.zrange(lease, 0, 0, 'WITHSCORES');
+    const [, first] = await h.redis.zrange(lease, '0', '0', 'WITHSCORES');
     // Renewed (every lease / 3) past where the first lease ended: alive processes keep their leases.
     await expect
-      .poll(async () => Number((await h.redis.zrange(lease, 0, 0, 'WITHSCORES'))[1]), { timeout: 10_000 })
+      .poll(async () => Number((await h.redis.zrange(lease, '0', '0', 'WITHSCORES'))[1]), { timeout: 10_000 })
       .toBeGreaterThan(Number(first));
     await sweeper.sweepExpired();
 
