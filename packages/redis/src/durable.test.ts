@@ -3,7 +3,7 @@ import { type RedisProcess, startRedisProcess } from '@gatehouse/testkit/redis';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, createRedisClient } from './connect.js';
-import { confirmDurable } from './durable.js';
+import { confirmDurable, connectionEpoch } from './durable.js';
 import { RedisErrorCode } from './errors.js';
 import type { RedisTarget } from './target.js';
 
@@ -32,16 +32,18 @@ describe('confirmDurable on a primary with a replica', () => {
 
   it('returns once the replica holds the write (auto: 1 replica, found with ROLE)', async () => {
     const redis = await client(primary.url);
+    const epoch = connectionEpoch(redis);
     await redis.set('durable-test', 'claimed');
-    await confirmDurable(redis);
+    await confirmDurable(redis, epoch);
     const onReplica = await client(replica.url);
     expect(await onReplica.get('durable-test')).toBe('claimed');
   });
 
   it('refuses with REDIS_NOT_DURABLE when more replicas are asked for than confirm', async () => {
     const redis = await client({ url: primary.url, minReplicasToAck: 2, ackTimeoutMs: 50 });
+    const epoch = connectionEpoch(redis);
     await redis.set('durable-test', 'voted');
-    const error = await confirmDurable(redis).catch((e: unknown) => e);
+    const error = await confirmDurable(redis, epoch).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: RedisErrorCode.NotDurable,
       acked: 1,
@@ -51,15 +53,32 @@ describe('confirmDurable on a primary with a replica', () => {
     });
   });
 
+  it('refuses when the connection changed between the write and WAIT (WAIT there confirms nothing)', async () => {
+    const redis = await client(primary.url);
+    const epoch = connectionEpoch(redis);
+    await redis.set('durable-test', 'written on the old connection');
+    const ready = new Promise((resolve) => redis.once('ready', resolve));
+    redis.disconnect(true);
+    await ready;
+    // The new connection has no writes of its own: WAIT there answers 1 at once.
+    expect(await redis.wait(1, 50)).toBe(1);
+    await expect(confirmDurable(redis, epoch)).rejects.toMatchObject({ code: RedisErrorCode.NotDurable });
+    await confirmDurable(redis, connectionEpoch(redis));
+  });
+
   it('refuses once the replica is gone, and never waits with minReplicasToAck: 0', async () => {
     const redis = await client({ url: primary.url, ackTimeoutMs: 50 });
-    await confirmDurable(redis); // resolves the policy while the replica is there: 1
+    await confirmDurable(redis, connectionEpoch(redis)); // resolves the policy while the replica is there: 1
     await replica.crash();
+    const epoch = connectionEpoch(redis);
     await redis.set('durable-test', 'dispatched');
-    await expect(confirmDurable(redis)).rejects.toMatchObject({ code: RedisErrorCode.NotDurable, acked: 0 });
+    await expect(confirmDurable(redis, epoch)).rejects.toMatchObject({
+      code: RedisErrorCode.NotDurable,
+      acked: 0,
+    });
     const single = await client({ url: primary.url, minReplicasToAck: 0 });
     await single.set('durable-test', 'single node');
-    await confirmDurable(single);
+    await confirmDurable(single, connectionEpoch(single));
     await redis.del('durable-test');
   });
 });
@@ -70,8 +89,9 @@ describe('confirmDurable on a single node', () => {
   it('does not wait: auto finds no replicas', async () => {
     const node = await startRedisProcess();
     const redis = await client(node.url);
+    const epoch = connectionEpoch(redis);
     await redis.set('durable-test', 'alone');
-    await confirmDurable(redis);
+    await confirmDurable(redis, epoch);
     expect(await redis.call('ROLE')).toEqual(['master', expect.any(Number), []]);
   });
 });

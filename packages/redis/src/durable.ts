@@ -25,17 +25,34 @@ export function setDurability(client: Redis, policy: DurabilityPolicy): void {
   resolved.delete(client);
 }
 
+const closes = new WeakMap<Redis, number>();
+
 /**
- * Resolves once the writes this client has made so far are on at least `minReplicasToAck` replicas
- * (Redis WAIT, which counts this connection's writes), or throws RedisNotDurableError when fewer
- * confirmed within `ackTimeoutMs`. Call it after a transition that must survive a failover and
- * before acting on it: asynchronous replication otherwise loses the last writes when the primary
- * dies, and a promoted replica would not know the claim, vote or audit head.
+ * How many times this client's connection has closed so far. Take it before a must-survive write and
+ * pass it to `confirmDurable`: WAIT counts only the writes of the connection it runs on, so a WAIT
+ * that ioredis resent on a new connection (after a failover) would confirm nothing about the write.
  */
-export async function confirmDurable(client: Redis): Promise<void> {
+export function connectionEpoch(client: Redis): number {
+  if (!closes.has(client)) {
+    closes.set(client, 0);
+    client.on('close', () => closes.set(client, (closes.get(client) ?? 0) + 1));
+  }
+  return closes.get(client) ?? 0;
+}
+
+/**
+ * Resolves once the writes this client made since `epoch` (from `connectionEpoch`) are on at least
+ * `minReplicasToAck` replicas (Redis WAIT), or throws RedisNotDurableError when fewer confirmed
+ * within `ackTimeoutMs` or the connection changed meanwhile (the write may have died with the old
+ * primary). Call it after a transition that must survive a failover and before acting on it:
+ * asynchronous replication otherwise loses the last writes when the primary dies, and a promoted
+ * replica would not know the claim, vote or audit head.
+ */
+export async function confirmDurable(client: Redis, epoch: number): Promise<void> {
   const { replicas, timeoutMs } = await policyOf(client);
   if (replicas === 0) return;
   const acked = await client.wait(replicas, timeoutMs);
+  if (connectionEpoch(client) !== epoch) throw new RedisNotDurableError(0, replicas, timeoutMs);
   if (acked < replicas) throw new RedisNotDurableError(acked, replicas, timeoutMs);
 }
 

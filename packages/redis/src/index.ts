@@ -5,7 +5,13 @@ export {
   RECONNECT_MAX_DELAY_MS,
   reconnectDelay,
 } from './connect.js';
-export { confirmDurable, DEFAULT_ACK_TIMEOUT_MS, type DurabilityPolicy, setDurability } from './durable.js';
+export {
+  confirmDurable,
+  connectionEpoch,
+  DEFAULT_ACK_TIMEOUT_MS,
+  type DurabilityPolicy,
+  setDurability,
+} from './durable.js';
 export {
   describeCause,
   RedisAuthError,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { confirmDurable, createRedisClient, reconnectDelay } from '@gatehouse/redis';
+import { confirmDurable, connectionEpoch, createRedisClient, reconnectDelay } from '@gatehouse/redis';
 import type { Redis } from 'ioredis';
 import {
   ClosedError,
@@ -157,6 +157,7 @@ export class Approvals {
         agent: input.agent,
         time,
       });
+      const epoch = connectionEpoch(this.#client);
       const [code, flat] = await this.#run(
         openScript,
         [
@@ -204,7 +205,7 @@ export class Approvals {
         if (stored.slack === undefined) await this.#queues.post(stored.id);
         // The approval and its post job are on the replicas before the request is held on them: a
         // failover then keeps the pending approval and its one Slack message.
-        await confirmDurable(this.#client);
+        await confirmDurable(this.#client, epoch);
         await this.#drain();
         return { approval: stored, joined: code === OpenOutcome.Joined };
       }
@@ -295,6 +296,7 @@ export class Approvals {
       at: now,
     });
     const grantExpiresAt = now + this.#options.grantTtlMs;
+    const epoch = connectionEpoch(this.#client);
     const [code, approvals, flat] = await this.#run(
       voteScript,
       [
@@ -320,7 +322,7 @@ export class Approvals {
     );
     if (code === ScriptFailure.NotFound) throw new NotFoundError(id);
     // On the replicas before anyone is told "recorded": a failover must not lose an answered vote.
-    await confirmDurable(this.#client);
+    await confirmDurable(this.#client, epoch);
     await this.#drain();
     const approval = decodeApproval(flat as unknown[]);
     const base = { approval, approvals: Number(approvals), needed: approval.approvalsNeeded };
@@ -674,6 +676,7 @@ export class Approvals {
     fingerprint: string,
   ): Promise<Reply> {
     const now = this.#options.clock.now();
+    const epoch = connectionEpoch(this.#client);
     const reply = await this.#run(
       dispatchScript,
       [this.#keys.approval(id), this.#keys.body(id), this.#keys.grants, this.#keys.outbox],
@@ -681,7 +684,7 @@ export class Approvals {
     );
     // The claim is on the replicas before anything is sent upstream: a promoted replica that did not
     // know it would let another claim send the same request again. Not confirmed: nothing is sent.
-    if (reply[0] === 1) await confirmDurable(this.#client);
+    if (reply[0] === 1) await confirmDurable(this.#client, epoch);
     await this.#drain();
     if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'dispatched');
     return reply;

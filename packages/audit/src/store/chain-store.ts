@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { confirmDurable } from '@gatehouse/redis';
+import { confirmDurable, connectionEpoch } from '@gatehouse/redis';
 import type { Redis } from 'ioredis';
 import type { ChainHead, TimedEvent } from '../chain/link.js';
 import { EMPTY_HEAD, GENESIS_HASH, linkEvents, serialiseEvent } from '../chain/link.js';
@@ -65,12 +65,13 @@ export class ChainStore {
     let head = this.head ?? (await this.readHead());
     let linked = linkEvents(head, events);
     while (performance.now() < deadline) {
+      const epoch = connectionEpoch(this.redis);
       const [reply, current] = await this.compareAndSet(head, linked, outbox);
       if (reply === Reply.OutboxMoved) return undefined;
       if (reply === Reply.Appended) {
         // The new head is on the replicas before anyone reads the events as stored: a promoted
         // replica with an older head would fork the chain.
-        await confirmDurable(this.redis);
+        await confirmDurable(this.redis, epoch);
         const last = linked[linked.length - 1];
         this.head = last ? { seq: last.seq, hash: last.hash } : head;
         return linked;
