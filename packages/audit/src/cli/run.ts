@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { escapeInvisible } from '@gatehouse/policy';
-import { Redis } from 'ioredis';
+import { connectRedis, createRedisClient, RedisError, type RedisTarget } from '@gatehouse/redis';
+import type { Redis } from 'ioredis';
 import { seqOfLine } from '../chain/link.js';
 import { type VerifyResult, verifyChain } from '../chain/verify.js';
 import { BadArgumentError, NotFoundError, StoreFailedError } from '../errors.js';
@@ -91,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       { config: flags.config, redisUrl: flags['redis-url'], prefix: flags.prefix },
       io.env,
     );
-    redis = await connect(target.redisUrl);
+    redis = await connect(target.redis);
     const ctx: Context = { redis, keys: auditKeys(target.prefix), flags, io };
     switch (command) {
       case 'show':
@@ -238,23 +239,16 @@ function report(result: VerifyResult, io: CliIo): ExitCode {
   return 1;
 }
 
-/** Fails fast when Redis is down instead of retrying forever; names the server without its password. */
-async function connect(url: string): Promise<Redis> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
-  let lastError: Error | undefined;
-  redis.on('error', (error: Error) => {
-    lastError = error;
-  });
+/**
+ * The gatehouse connection factory (URL or Sentinel, ACL user, TLS), failing fast when Redis is down
+ * instead of retrying for ever; the error names the server without its password and the fix.
+ */
+async function connect(target: RedisTarget): Promise<Redis> {
   try {
-    await redis.connect();
-    return redis;
+    return await connectRedis(target, createRedisClient(target, { maxRetriesPerRequest: 1 }));
   } catch (error) {
-    redis.disconnect();
-    const reason = (lastError ?? (error as Error)).message;
-    throw new StoreFailedError(
-      `cannot reach Redis at ${new URL(url).host} (${reason}); check --redis-url or REDIS_URL`,
-      error,
-    );
+    if (!(error instanceof RedisError)) throw error;
+    throw new StoreFailedError(`${error.message} (or pass --redis-url)`, error);
   }
 }
 

@@ -1,11 +1,13 @@
 import type { GatehouseConfig } from '@gatehouse/config';
 import { loadConfig } from '@gatehouse/config';
+import type { RedisTarget } from '@gatehouse/redis';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Where the log lives. */
 export interface Target {
-  readonly redisUrl: string;
+  /** A URL from --redis-url or REDIS_URL, else the config's `redis` section (Sentinel, TLS, ACL). */
+  readonly redis: RedisTarget;
   readonly prefix: string;
 }
 
@@ -20,7 +22,7 @@ export function resolveTarget(flags: TargetFlags, env: Env): Target {
   const configPath = flags.config ?? env.GATEHOUSE_CONFIG;
   const config: GatehouseConfig | undefined = configPath ? loadConfig(configPath, env) : undefined;
   return {
-    redisUrl: flags.redisUrl ?? env.REDIS_URL ?? config?.redis.url ?? 'redis://127.0.0.1:6379',
+    redis: flags.redisUrl ?? env.REDIS_URL ?? config?.redis ?? 'redis://127.0.0.1:6379',
     prefix: flags.prefix ?? env.GATEHOUSE_PREFIX ?? config?.redis.keyPrefix ?? 'gatehouse',
   };
 }
