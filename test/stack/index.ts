@@ -96,6 +96,14 @@ export interface StackOptions {
   readonly audit?: Readonly<Record<string, unknown>>;
   /** Redis for the whole stack. @defaultValue REDIS_URL or the shared 127.0.0.1:6379 */
   readonly redisUrl?: string;
+  /**
+   * The processes find Redis through these sentinels (redis.sentinels, redis.name) instead of
+   * `redisUrl`; the test's own client follows them too, so it reads the promoted primary.
+   */
+  readonly redisSentinel?: {
+    readonly sentinels: readonly { host: string; port: number }[];
+    readonly name: string;
+  };
 }
 
 /** The buttons an approval message shows, by label. */
@@ -201,7 +209,18 @@ async function assemble(
   const clusterType = options.clusterType ?? 'kubeconfig';
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-stack-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const redis: TestRedis = await testRedis(options.redisUrl ? { url: options.redisUrl } : {});
+  const sentinel = options.redisSentinel;
+  const redis: TestRedis = await testRedis({
+    ...(options.redisUrl && { url: options.redisUrl }),
+    // Through a failover the test's client reconnects (to the promoted primary) instead of giving up.
+    ...(sentinel && {
+      redisOptions: {
+        sentinels: [...sentinel.sentinels],
+        name: sentinel.name,
+        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+      },
+    }),
+  });
   // Last: after the processes that write there have stopped (cleanups run in reverse).
   cleanups.push(() => redis.cleanup());
 
@@ -262,7 +281,13 @@ async function assemble(
   const [gatewayPort, slackbotPort] = [await freePort(), await freePort()];
   const configPath = join(dir, 'gatehouse.yaml');
   let config: Record<string, unknown> = {
-    redis: { url: redis.url, keyPrefix: redis.prefix },
+    redis: sentinel
+      ? {
+          sentinels: sentinel.sentinels.map(({ host, port }) => `${host}:${port}`),
+          name: sentinel.name,
+          keyPrefix: redis.prefix,
+        }
+      : { url: redis.url, keyPrefix: redis.prefix },
     gateway: {
       listen: `127.0.0.1:${gatewayPort}`,
       tls: { mode: 'self-signed', dir: join(dir, 'tls') },

@@ -22,9 +22,10 @@ export interface RedisProcess {
  */
 export async function startRedisProcess(
   args: readonly string[] = [],
-  options: { readyPort?: number; configLines?: readonly string[] } = {},
+  options: { port?: number; readyPort?: number; configLines?: readonly string[] } = {},
 ): Promise<RedisProcess> {
-  const port = await freePort();
+  // A given port: a crashed node coming back where its peers and sentinels knew it.
+  const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-redis-'));
   // Sentinel needs a config file it can rewrite; redis-server takes one as its first argument.
   const file = join(dir, 'redis.conf');
