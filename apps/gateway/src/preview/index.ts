@@ -6,6 +6,7 @@ import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { pinForPreview } from '../pin/index.js';
 import type { GatewayContext } from '../ports.js';
 import type { ClusterUpstream } from '../upstream/index.js';
+import { boundedPreview } from './bound.js';
 import { bodyChange, isWrite, type WriteChange, writeChange } from './change.js';
 import { type KubeReader, kubeReader, sendDryRun } from './kube.js';
 import { planPreview } from './plan.js';
@@ -139,7 +140,7 @@ export function startPreview(input: PreviewInput, ctx: GatewayContext): void {
           }).finally(() => previews.give(cluster, 1))
         : skipped(cluster, settings.previewConcurrency, ctx.clock.now());
     if (!preview) return;
-    await ctx.approvals.setPreview(input.approvalId, preview);
+    await ctx.approvals.setPreview(input.approvalId, boundedPreview(preview));
     ctx.logger.info(
       { approvalId: input.approvalId, status: preview.status, durationMs: preview.durationMs },
       'approval preview stored',

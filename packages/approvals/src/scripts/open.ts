@@ -22,8 +22,9 @@ export enum OpenOutcome {
  * ARGV[1] seenId ('' when KEYS[1] was empty)
  * ARGV[2] newId
  * ARGV[3] now (epoch ms)
- * ARGV[4] pointer ttl ms (request ttl + grant ttl: the longest an approval can be joined or granted)
- * ARGV[5] record ttl ms for the approval and its body
+ * ARGV[4] pointer and body ttl ms (request ttl + grant ttl: the longest an approval can be joined,
+ *         granted or dispatched; every transition that ends it deletes the body before that)
+ * ARGV[5] record ttl ms for the approval (kept for show and audit after it ended)
  * ARGV[6] events channel
  * ARGV[7] body base64 ('' when none)
  * ARGV[8] pending index member
@@ -83,7 +84,7 @@ redis.call('PEXPIRE', KEYS[9], ARGV[5])
 redis.call('ZADD', KEYS[10], serverMs() + tonumber(ARGV[15]), ARGV[14] .. '|' .. ARGV[2])
 redis.call('RPUSH', KEYS[7], ARGV[11])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
-if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[5]) end
+if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[4]) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
 redis.call('ZADD', KEYS[5], 0, ARGV[8])
 redis.call('ZADD', KEYS[6], ARGV[9], ARGV[2])

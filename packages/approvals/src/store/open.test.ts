@@ -46,6 +46,22 @@ describe('open', () => {
     expect(stored?.request.bodyBase64).toBe(input.request.bodyBase64);
   });
 
+  it('stores the body once: apart from the hash and the post job, and only while a request or grant can use it', async () => {
+    const input = openInput();
+    const { approval } = await h.approvals.open(input);
+    const bodyKey = `${h.prefix}:approval:${approval.id}:body`;
+    expect(await h.redis.get(bodyKey)).toBe(input.request.bodyBase64);
+    // Request TTL 30 min + grant TTL 10 min (the harness), not the approval's retention (days).
+    const ttl = await h.redis.pttl(bodyKey);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(40 * 60_000);
+    expect(await h.redis.hget(`${h.prefix}:approval:${approval.id}`, 'request')).not.toContain(
+      input.request.bodyBase64!,
+    );
+    const job = await h.redis.hget(`bull:${h.prefix}-approvals:${approval.id}`, 'data');
+    expect(JSON.parse(job ?? 'null')).toEqual({ id: approval.id });
+  });
+
   it('keeps who the request runs as, and leaves it absent when not given', async () => {
     const runAs = { user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents', 'team:sre'] };
     const { approval } = await h.approvals.open(openInput({ runAs }));
