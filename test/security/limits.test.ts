@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { waitUntil } from '@gatehouse/testkit/processes';
+import { prefixKeys } from '@gatehouse/testkit/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_ID, type Stack, startStack } from '../stack/index.js';
 import { auditEvents, gatewayRequest, report } from './support.js';
@@ -33,6 +34,24 @@ function bigConfigMap(name: string, bytes: number): Buffer {
     Buffer.alloc(bytes - head.length - tail.length, 'x'),
     Buffer.from(tail),
   ]);
+}
+
+/**
+ * Where held bodies are in the stack's Redis: the body keys' lengths, and the size of the largest
+ * other key (by MEMORY USAGE), so a second copy anywhere shows.
+ */
+async function heldBodiesInRedis(
+  stack: Stack,
+): Promise<{ bodies: number[]; bodyBytes: number; largestOther: number }> {
+  const { redis } = stack.redis;
+  const keys = await prefixKeys(redis, stack.redis.prefix);
+  const bodies: number[] = [];
+  let largestOther = 0;
+  for (const key of keys) {
+    if (key.endsWith(':body')) bodies.push(await redis.strlen(key));
+    else largestOther = Math.max(largestOther, (await redis.memory('USAGE', key)) ?? 0);
+  }
+  return { bodies, bodyBytes: bodies.reduce((sum, n) => sum + n, 0), largestOther };
 }
 
 interface Outcome {
@@ -133,6 +152,7 @@ describe('security: one agent cannot exhaust the gateway', () => {
       90_000,
     );
     const memory = await memoryMib(stack.gateway.pid);
+    const redisCopies = await heldBodiesInRedis(stack);
     const limited = events.filter((e) => e.type === 'request.limited' && e.agent === FLOODER);
     const opened = events.filter((e) => e.type === 'approval.requested' && e.agent === FLOODER).length;
     const byLimit = new Map<string, number>();
@@ -142,8 +162,13 @@ describe('security: one agent cannot exhaust the gateway', () => {
       Math.round(memory.peak),
       CHART_MEMORY_LIMIT_MIB,
       'MiB gateway peak RSS',
-      `${opened} held, ${limited.length} refused (${[...byLimit].map(([k, n]) => `${k} ${n}`).join(', ')}); another agent's reads ${reads.filter((s) => s === 200).length}/5 answered`,
+      `${opened} held, ${limited.length} refused (${[...byLimit].map(([k, n]) => `${k} ${n}`).join(', ')}); another agent's reads ${reads.filter((s) => s === 200).length}/5 answered; Redis: ${redisCopies.bodies.length} body copies of ${Math.round(redisCopies.bodyBytes / MIB)} MiB, largest other key ${redisCopies.largestOther} bytes`,
     );
+    // Each held body is in Redis once (its own key, base64), nowhere else: no other key of the
+    // stack (approval hashes, BullMQ jobs, the audit stream of all 300 requests) is a quarter of one.
+    expect(redisCopies.bodies).toHaveLength(opened);
+    for (const length of redisCopies.bodies) expect(length).toBe(Math.ceil(body.length / 3) * 4);
+    expect(redisCopies.largestOther).toBeLessThan(MIB);
     expect(memory.peak).toBeLessThan(CHART_MEMORY_LIMIT_MIB);
     expect(reads).toEqual([200, 200, 200, 200, 200]);
     expect(opened + limited.length).toBe(300);
