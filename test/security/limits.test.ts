@@ -256,8 +256,14 @@ describe('security: one agent cannot exhaust the gateway', () => {
         }),
     );
     const answers = await Promise.all(stalled);
-    const events = (await auditEvents(stack)).slice(before);
-    const cut = events.filter((e) => e.type === 'request.limited' && e.limit === 'gateway.bodyTimeout');
+    // The 408 goes out as the upload is cut; its audit event is stored beside it, not before it.
+    const isCut = (e: Record<string, unknown>) =>
+      e.type === 'request.limited' && e.limit === 'gateway.bodyTimeout';
+    const events = await waitUntil('every stalled upload recorded', async () => {
+      const fresh = (await auditEvents(stack)).slice(before);
+      return fresh.filter(isCut).length >= stalled.length && fresh;
+    });
+    const cut = events.filter(isCut);
     const timedOut = answers.filter((a) => a.startsWith('HTTP/1.1 408'));
     report('stalled uploads', cut.length, 20, 'cut and recorded', `${timedOut.length} answered 408`);
     expect(cut).toHaveLength(20);
