@@ -26,9 +26,25 @@ export class Watches {
   }
 }
 
+/** The cacher's bookmarkFrequency (time.Minute). */
+const BOOKMARK_FREQUENCY_MS = 60_000;
+/** The API server's --min-request-timeout default (1800 s). */
+const MIN_REQUEST_TIMEOUT_MS = 1_800_000;
+
+/**
+ * How long a watch stays open: `timeoutSeconds`, or — without it — what the API server picks
+ * (endpoints/handlers/get.go ListResource: minRequestTimeout × (1 + rand), 30 to 60 minutes), so
+ * clients see watches end and re-list as they do against a cluster.
+ */
+export function watchTimeoutMs(query: URLSearchParams): number {
+  const seconds = Number(query.get('timeoutSeconds') ?? 0);
+  return seconds > 0 ? seconds * 1000 : MIN_REQUEST_TIMEOUT_MS * (1 + Math.random());
+}
+
 /**
  * Streams newline-delimited watch events: ADDED for what exists (or the changes since
- * `resourceVersion`), then live changes, until `timeoutSeconds`, the client leaves, or the test ends it.
+ * `resourceVersion`), then live changes, until the watch's timeout, the client leaves, or the test ends
+ * it. `allowWatchBookmarks=true` adds BOOKMARK events carrying the current resourceVersion.
  */
 export function serveWatch(
   r: ResourceRoute,
@@ -74,26 +90,38 @@ export function serveWatch(
   // Headers go out now: a client waits for them before it reads any (possibly much later) event.
   res.flushHeaders();
   for (const line of backlog) res.write(line);
-  if (queryFlag(req.query, 'sendInitialEvents')) {
-    const bookmark = {
+  const bookmark = (annotations?: Record<string, string>) => {
+    const object = {
       kind: r.type.kind,
       apiVersion: r.type.group ? `${r.type.group}/${r.type.version}` : r.type.version,
-      metadata: {
-        resourceVersion: String(store.resourceVersion),
-        annotations: { 'k8s.io/initial-events-end': 'true' },
-      },
+      metadata: { resourceVersion: String(store.resourceVersion), ...(annotations ? { annotations } : {}) },
     };
-    res.write(`${JSON.stringify({ type: 'BOOKMARK', object: bookmark })}\n`);
-  }
+    res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+  };
+  if (queryFlag(req.query, 'sendInitialEvents')) bookmark({ 'k8s.io/initial-events-end': 'true' });
 
   const unsubscribe = store.subscribe((event) => {
     if (inScope(event)) res.write(encode(event.type, event.object));
   });
-  const timeoutSeconds = Number(req.query.get('timeoutSeconds') ?? 0);
-  const timer = timeoutSeconds > 0 ? setTimeout(() => end(), timeoutSeconds * 1000) : undefined;
+  const timeoutMs = watchTimeoutMs(req.query);
+  const deadline = Date.now() + timeoutMs;
+  const timer = setTimeout(() => end(), timeoutMs);
+  let bookmarks: NodeJS.Timeout | undefined;
+  const scheduleBookmark = () => {
+    // apiserver storage/cacher/cache_watcher.go nextBookmarkTime: roughly every minute, and 2 s
+    // before the deadline so a client that resumes from it loses nothing.
+    const next = Math.min(Date.now() + BOOKMARK_FREQUENCY_MS, deadline - 2000);
+    if (next < Date.now()) return;
+    bookmarks = setTimeout(() => {
+      bookmark();
+      scheduleBookmark();
+    }, next - Date.now());
+  };
+  if (queryFlag(req.query, 'allowWatchBookmarks')) scheduleBookmark();
   const forget = watches.add(() => end());
   function end() {
     clearTimeout(timer);
+    clearTimeout(bookmarks);
     unsubscribe();
     forget();
     if (!res.writableEnded) res.end();
