@@ -68,9 +68,16 @@ helm.sh/chart: {{ printf "%s-%s" (index . 0).Chart.Name (index . 0).Chart.Versio
 {{- else if .Values.redis.url }}
 - name: REDIS_URL
   value: {{ .Values.redis.url | quote }}
-{{- else if .Values.redis.bundled.enabled }}
+{{- else if and .Values.redis.bundled.enabled (not (hasKey .Values.config.redis "sentinels")) }}
 - name: REDIS_URL
   value: {{ printf "redis://%s:6379" (include "gatehouse.componentName" (list . "redis")) | quote }}
+{{- end }}
+{{- if .Values.redis.passwordSecret.name }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.passwordSecret.name }}
+      key: {{ .Values.redis.passwordSecret.key }}
 {{- end }}
 {{- end -}}
 
