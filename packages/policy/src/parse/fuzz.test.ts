@@ -127,7 +127,7 @@ describe('parseAction on arbitrary requests', () => {
     );
   });
 
-  it('decides every parsed request without throwing, and never allows an unclassified one', () => {
+  it('decides every parsed request without throwing (conditions over its body too), and never allows an unclassified one', () => {
     const policy = compilePolicy({
       default: 'allow',
       rules: [
@@ -137,12 +137,30 @@ describe('parseAction on arbitrary requests', () => {
           match: { namespaces: ['prod*'], names: ['w?b*'], verbs: ['delete'] },
           require: { group: 'g' },
         },
+        // Conditions read the fuzzed body and the request; errors must fail closed, never throw.
+        {
+          name: 'cel-body',
+          mode: 'warn',
+          match: {},
+          conditions: [
+            'object != null && object.spec.replicas > 0',
+            "object.metadata.labels.exists(k, k == 'x')",
+          ],
+          deny: { reason: 'r' },
+        },
+        {
+          name: 'cel-request',
+          match: {},
+          conditions: ["request.verb == 'delete' || has(object.kind)"],
+          require: { group: 'g' },
+        },
       ],
     });
     fc.assert(
       fc.property(request, (r) => {
         const action = parseAction(r);
-        const decision = policy.decide({ cluster: 'c', agent: 'a', action });
+        const decision = policy.decide({ cluster: 'c', agent: 'a', action, request: r });
+        expect(policy.explain({ cluster: 'c', agent: 'a', action, request: r }).decision).toEqual(decision);
         if (action.kind === 'unclassified') expect(decision.effect).not.toBe('allow');
       }),
       { numRuns: 10_000 },
