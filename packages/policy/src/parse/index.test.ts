@@ -38,6 +38,13 @@ describe('parseAction: the URL space', () => {
     ['GET', '/api/v1/namespaces/prod/pods?watch=true', { verb: 'watch' }],
     ['GET', '/api/v1/namespaces/prod/pods?watch=1', { verb: 'watch' }],
     ['GET', '/api/v1/namespaces/prod/pods?watch=false', { verb: 'list' }],
+    // The API server's reading (requestinfo.go): the first value only; all but 0/false (any case) is a watch.
+    ['GET', '/api/v1/namespaces/prod/pods?watch=', { verb: 'watch' }],
+    ['GET', '/api/v1/namespaces/prod/pods?watch=yes', { verb: 'watch' }],
+    ['GET', '/api/v1/namespaces/prod/pods?watch=FALSE', { verb: 'list' }],
+    ['GET', '/api/v1/namespaces/prod/pods?watch=0&watch=true', { verb: 'list' }],
+    ['GET', '/api/v1/namespaces/prod/pods?watch=false&watch=true', { verb: 'list' }],
+    ['GET', '/api/v1/namespaces/prod/pods?watch=true&watch=false', { verb: 'watch' }],
     ['GET', '/api/v1/watch/namespaces/prod/pods', { verb: 'watch', namespace: 'prod', resource: 'pods' }],
     ['GET', '/apis/apps/v1/watch/namespaces/prod/deployments/web', { verb: 'watch', name: 'web' }],
     [

@@ -19,8 +19,6 @@ const METHOD_OVERRIDES = ['x-http-method-override', 'x-http-method', 'x-method-o
 const CONNECT_VERBS = new Set<Verb>(['exec', 'attach', 'portforward']);
 /** Verbs the API server runs as a dry run under `dryRun=All`; connect and proxy calls ignore the parameter. */
 const DRY_RUNNABLE = new Set<Verb>(['create', 'update', 'patch', 'delete', 'deletecollection']);
-/** strconv.ParseBool's true spellings, which is how the API server reads `?watch=`. */
-const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 
 /**
  * Turns one HTTP request into the action it performs on the cluster. Pure and total: it
@@ -77,7 +75,7 @@ function classifyResource(req: KubeRequest, method: string, p: ResourcePath): Ac
   } else if (read) {
     if (name !== undefined) verb = 'get';
     else {
-      verb = query.getAll('watch').some((v) => TRUE_VALUES.has(v)) ? 'watch' : 'list';
+      verb = isWatch(query.getAll('watch')) ? 'watch' : 'list';
       // As the API server does: a list narrowed to one name by field selector is about that object.
       name = nameFromFieldSelector(query.get('fieldSelector'));
     }
@@ -169,4 +167,17 @@ function unclassified(req: KubeRequest, reason: string): UnclassifiedAction {
 /** What the API server itself would refuse as malformed: the gateway answers 400 and sends nothing. */
 function refused(req: KubeRequest, reason: string): UnclassifiedAction {
   return { ...unclassified(req, reason), badRequest: true };
+}
+
+/**
+ * A list is a watch as the API server reads it (apiserver endpoints/request/requestinfo.go,
+ * NewRequestInfo; the same rule as ListOptions' Convert_Slice_string_To_bool): only the first
+ * `watch` value counts, and anything but `0` or `false` in any case — `?watch=` and `?watch=yes`
+ * included — is a watch.
+ */
+function isWatch(values: readonly string[]): boolean {
+  const first = values[0];
+  if (first === undefined) return false;
+  const lower = first.toLowerCase();
+  return lower !== 'false' && lower !== '0';
 }
