@@ -92,6 +92,8 @@ export interface StackOptions {
   readonly usergroupCacheTtl?: string;
   /** More environment for the gateway and slackbot processes (a webhook sink's secrets). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The `telemetry:` section (OpenTelemetry export). */
+  readonly telemetry?: Readonly<Record<string, unknown>>;
   /** Added to the `audit:` section (sinks, bodies). */
   readonly audit?: Readonly<Record<string, unknown>>;
   /** Redis for the whole stack. @defaultValue REDIS_URL or the shared 127.0.0.1:6379 */
@@ -318,6 +320,7 @@ async function assemble(
       ...(options.usergroupCacheTtl && { usergroupCacheTtl: options.usergroupCacheTtl }),
     },
     audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings'), ...options.audit },
+    ...(options.telemetry && { telemetry: options.telemetry }),
     policy: options.policy ?? DEFAULT_POLICY,
   };
   await writeFile(configPath, stringify(config));

@@ -12,6 +12,7 @@ import type { Authenticator } from './auth/index.js';
 import type { GatewayLimits } from './limits/index.js';
 import type { GatewayMetrics } from './metrics/index.js';
 import type { SessionSink } from './session-tap/index.js';
+import type { RequestTracer } from './tracing/index.js';
 import type { ClusterUpstream } from './upstream/index.js';
 
 export interface PolicyPort {
@@ -62,6 +63,8 @@ export interface GatewayContext {
   /** Absent: sessions are not recorded. */
   readonly sessions?: SessionRecorderPort | undefined;
   readonly metrics: GatewayMetrics;
+  /** Absent: telemetry is off, and requests carry a no-op span. */
+  readonly tracer?: RequestTracer | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
   /** This replica's id, recorded as the dispatch holder. */

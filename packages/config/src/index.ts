@@ -23,6 +23,7 @@ export type {
   RedisPasswordSource,
   RedisTlsConfig,
   SlackConfig,
+  TelemetryConfig,
   TlsConfig,
   WebhookSinkConfig,
 } from './types.js';

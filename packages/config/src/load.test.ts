@@ -331,6 +331,31 @@ describe('parseConfig', () => {
     ).toEqual(['audit.sinks[1].url: an http:// or https:// URL, e.g. https://siem.example.com/gatehouse']);
   });
 
+  it('reads telemetry with its defaults, and is off without it', () => {
+    expect(parseConfig(base, { baseDir: '/etc/gatehouse', env: {} }).telemetry).toBeUndefined();
+    const config = parseConfig(
+      {
+        ...base,
+        telemetry: {
+          otlp: { endpoint: 'http://otel-collector:4318', headersFromEnv: { Authorization: 'OTLP_AUTH' } },
+        },
+      },
+      { baseDir: '/etc/gatehouse', env: {} },
+    );
+    expect(config.telemetry).toEqual({
+      serviceName: undefined,
+      otlp: {
+        endpoint: 'http://otel-collector:4318',
+        headers: {},
+        headersFromEnv: { Authorization: 'OTLP_AUTH' },
+        timeoutMs: 10_000,
+      },
+    });
+    expect(configError({ ...base, telemetry: { otlp: { endpoint: 'otel:4318' } } }).issues).toEqual([
+      'telemetry.otlp.endpoint: an http:// or https:// URL, e.g. http://otel-collector:4318',
+    ]);
+  });
+
   it('needs at least one cluster', () => {
     expect(configError({}).issues).toEqual([
       'clusters: required field missing; for example clusters: [{ name: kind, type: kubeconfig, kubeconfig: ~/.kube/config }]',

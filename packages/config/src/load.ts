@@ -413,6 +413,17 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       bodies: raw.audit.bodies,
       recordingsDir: path(raw.audit.recordingsDir),
     },
+    ...(raw.telemetry && {
+      telemetry: {
+        serviceName: raw.telemetry.serviceName,
+        otlp: {
+          endpoint: raw.telemetry.otlp.endpoint,
+          headers: raw.telemetry.otlp.headers,
+          headersFromEnv: raw.telemetry.otlp.headersFromEnv,
+          timeoutMs: raw.telemetry.otlp.timeout,
+        },
+      },
+    }),
     policy,
   };
 }

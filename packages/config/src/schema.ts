@@ -356,6 +356,22 @@ export const configSchema = z.strictObject({
       recordingsDir: z.string().min(1).default('.gatehouse/recordings'),
     })
     .prefault({}),
+  /** OpenTelemetry traces, exported over OTLP/HTTP; absent: no tracing, the SDK is not even loaded. */
+  telemetry: z
+    .strictObject({
+      serviceName: z.string().min(1).optional(),
+      otlp: z.strictObject({
+        /** The collector's base URL; traces go to `<endpoint>/v1/traces`, as OTEL_EXPORTER_OTLP_ENDPOINT. */
+        endpoint: z.url({
+          protocol: /^https?$/,
+          error: 'an http:// or https:// URL, e.g. http://otel-collector:4318',
+        }),
+        headers: z.record(z.string(), z.string()).default({}),
+        headersFromEnv: z.record(z.string(), z.string().min(1)).default({}),
+        timeout: positiveDuration.default(10_000),
+      }),
+    })
+    .optional(),
   policy: z.unknown().optional(),
 });
 

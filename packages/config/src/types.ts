@@ -11,6 +11,8 @@ export interface GatehouseConfig {
   readonly approverGroups: Readonly<Record<string, ApproverGroupConfig>>;
   readonly slack?: SlackConfig | undefined;
   readonly audit: AuditConfig;
+  /** OpenTelemetry tracing; absent: off. */
+  readonly telemetry?: TelemetryConfig | undefined;
   /** The policy section, validated by @gatehouse/policy (rules name approver groups above). */
   readonly policy: PolicySpec;
 }
@@ -201,6 +203,19 @@ export type AuditSinkConfig =
   | { readonly type: 'file'; readonly path: string }
   | { readonly type: 'stdout' }
   | WebhookSinkConfig;
+
+export interface TelemetryConfig {
+  /** `service.name` of the spans. @defaultValue the app's name (gatehouse-gateway, gatehouse-slackbot) */
+  readonly serviceName?: string | undefined;
+  readonly otlp: {
+    /** Base URL; spans are POSTed to `<endpoint>/v1/traces` (OTLP/HTTP, JSON). */
+    readonly endpoint: string;
+    readonly headers: Readonly<Record<string, string>>;
+    /** Header name -> environment variable with its value, read at start-up. */
+    readonly headersFromEnv: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+  };
+}
 
 export interface AuditConfig {
   readonly sinks: readonly AuditSinkConfig[];

@@ -7,6 +7,7 @@ import { recordReceived } from '../pipeline/received.js';
 import type { GatewayContext } from '../ports.js';
 import { startPreview } from '../preview/index.js';
 import { type ByteTap, forwardTap, sessionTap } from '../session-tap/index.js';
+import { NOOP_SPAN } from '../tracing/index.js';
 import {
   alreadyUsedMessage,
   deniedMessage,
@@ -197,20 +198,22 @@ async function wait(
 ): Promise<ApprovalRequest | undefined> {
   const { signal } = judged.exchange;
   const started = ctx.clock.now();
+  const span = (judged.span ?? NOOP_SPAN).wait(id);
+  let outcome = 'error';
   ctx.metrics.held.inc();
   try {
     const settled = await ctx.approvals.waitForDecision(id, { timeoutMs: ctx.holdTimeoutMs, signal });
-    ctx.metrics.approvalWait.observe(
-      { outcome: signal.aborted ? 'client-gone' : settled.state },
-      (ctx.clock.now() - started) / 1000,
-    );
+    outcome = signal.aborted ? 'client-gone' : settled.state;
+    ctx.metrics.approvalWait.observe({ outcome }, (ctx.clock.now() - started) / 1000);
     return signal.aborted ? undefined : settled;
   } catch (error) {
     if (!signal.aborted) throw error;
-    ctx.metrics.approvalWait.observe({ outcome: 'client-gone' }, (ctx.clock.now() - started) / 1000);
+    outcome = 'client-gone';
+    ctx.metrics.approvalWait.observe({ outcome }, (ctx.clock.now() - started) / 1000);
     return undefined;
   } finally {
     ctx.metrics.held.dec();
+    span.end(outcome);
   }
 }
 

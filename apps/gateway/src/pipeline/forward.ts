@@ -8,6 +8,7 @@ import { heldRequestHeaders } from '../headers/index.js';
 import type { GatewayContext } from '../ports.js';
 import type { ClusterRoute } from '../routing/index.js';
 import type { ByteTap } from '../session-tap/index.js';
+import type { RequestSpan } from '../tracing/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
 import { policyWarnings } from '../warnings/index.js';
 import { recordReceived } from './received.js';
@@ -29,6 +30,8 @@ export interface JudgedRequest {
   readonly action: Action;
   readonly command: string;
   readonly decision: Decision;
+  /** The request's trace span (tracing/); absent where tests build a request by hand. */
+  readonly span?: RequestSpan | undefined;
 }
 
 /** Sends a judged request upstream: the latency metric and a log line when the cluster is unreachable. */

@@ -11,6 +11,7 @@ import { bodyLease } from '../limits/index.js';
 import { refuseByLimit } from '../limits/refuse.js';
 import type { GatewayContext } from '../ports.js';
 import { type ClusterRoute, parseClusterRoute } from '../routing/index.js';
+import { NOOP_SPAN, type RequestSpan } from '../tracing/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
 import { forwardAllowed, type JudgedRequest } from './forward.js';
 import { recordReceived } from './received.js';
@@ -22,7 +23,11 @@ const EMPTY_SHA256 = createHash('sha256').digest('hex');
 const UPGRADABLE: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward', 'proxy']);
 
 /** Runs one request through routing, authentication, the policy and its outcome. */
-export async function handleExchange(exchange: Exchange, ctx: GatewayContext): Promise<void> {
+export async function handleExchange(
+  exchange: Exchange,
+  ctx: GatewayContext,
+  span: RequestSpan = NOOP_SPAN,
+): Promise<void> {
   const route = parseClusterRoute(exchange.target);
   if (!route) {
     exchange.reject(
@@ -82,7 +87,7 @@ export async function handleExchange(exchange: Exchange, ctx: GatewayContext): P
       return;
     }
     // The body stays in memory (once) until the request is answered: held, then sent upstream.
-    await judge({ exchange, ctx, route, agent, identity, upstream, requestId, body: read?.body });
+    await judge({ exchange, ctx, route, agent, identity, upstream, requestId, body: read?.body, span });
   } finally {
     lease.release();
   }
@@ -97,6 +102,7 @@ interface Received {
   readonly upstream: ClusterUpstream;
   readonly requestId: string;
   readonly body: Buffer | undefined;
+  readonly span: RequestSpan;
 }
 
 /** Rule names come from the config, so they are few enough to be label values. */
@@ -155,7 +161,16 @@ async function judge(received: Received): Promise<void> {
     action,
     command: ctx.policy.renderCommand(action),
     decision,
+    span: received.span,
   };
+  received.span.judged({
+    cluster: route.cluster,
+    agent: agent.id,
+    verb: action.verb,
+    resource: action.kind === 'resource' ? action.resource : undefined,
+    decision: decision.effect,
+    rule: decision.rule ?? DEFAULT_RULE,
+  });
   ctx.metrics.requests.inc({ cluster: route.cluster, decision: decision.effect });
   countRules(decision, ctx);
   if (action.kind === 'unclassified') {

@@ -52,8 +52,9 @@ async function serveOwn(
 }
 
 async function run(exchange: Exchange, ctx: GatewayContext): Promise<void> {
+  const span = ctx.tracer?.start(exchange.method, exchange.headers);
   try {
-    await handleExchange(exchange, ctx);
+    await handleExchange(exchange, ctx, span);
   } catch (error) {
     // Fail closed: whatever broke (Redis, the policy), nothing was forwarded for this request.
     ctx.logger.error(
@@ -69,6 +70,8 @@ async function run(exchange: Exchange, ctx: GatewayContext): Promise<void> {
         `gatehouse could not process the request: ${(error as Error).message}; nothing was sent to the cluster`,
       ),
     );
+  } finally {
+    span?.end();
   }
 }
 

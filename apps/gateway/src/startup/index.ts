@@ -78,6 +78,11 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       onSinkError: (error, sink) => logger.error({ err: error, sink }, 'audit sink failed'),
     });
     cleanups.push(() => audit.close());
+    // The SDK is loaded only when configured: with telemetry off it costs nothing, not even an import.
+    const tracer = config.telemetry
+      ? (await import('../tracing/otel.js')).createOtelTracer(config.telemetry, 'gatehouse-gateway', env)
+      : undefined;
+    if (tracer) cleanups.push(() => tracer.close());
     const approvals = createApprovals({
       redis: config.redis,
       prefix: config.redis.keyPrefix,
@@ -92,6 +97,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
     const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const clusterConfigs = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
     const ctx: GatewayContext = {
+      tracer,
       clusters,
       authenticate: auth.authenticator.authenticate,
       runAs: (agent, cluster) => {
