@@ -35,7 +35,7 @@ export interface Shipper {
   readonly name: string;
   /** Chain events not yet delivered: the head's seq less the sink's cursor. */
   backlog(): Promise<number>;
-  /** Stops after the attempt under way; what was not delivered is delivered by the next process. */
+  /** Stops after the POST under way (at most `timeout`); what was not delivered is delivered by the next process. */
   stop(): Promise<void>;
 }
 
@@ -125,7 +125,9 @@ export function startShipper(options: ShipperOptions): Shipper {
           method: 'POST',
           headers,
           body,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(sink.timeoutMs)]),
+          // Not aborted by stop(): a POST under way finishes (within timeout) and its batch is marked
+          // delivered, so a graceful restart sends nothing twice.
+          signal: AbortSignal.timeout(sink.timeoutMs),
         });
         await response.body?.cancel();
         if (response.ok) return true;
