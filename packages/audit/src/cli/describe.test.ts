@@ -18,19 +18,24 @@ const requested = (runAs?: { user: string; groups: string[] }): StoredEvent => (
   runAs,
 });
 
+/** An allowed `kubectl get pods` by agent-oncall on prod. */
+const getPods: StoredEvent = {
+  ...chain,
+  type: 'request.received',
+  agent: 'agent-oncall',
+  cluster: 'prod',
+  action: { kind: 'resource', verb: 'get', resource: 'pods' },
+  command: 'kubectl get pods',
+  decision: { effect: 'allow', rule: null },
+  request: { method: 'GET', path: '/api/v1/pods', query: '', headers: {} },
+  kubectl: {},
+};
+
 describe('audit story', () => {
   it('names the identity provider and subject of an agent that came with an identity token', () => {
     const received: StoredEvent = {
-      ...chain,
-      type: 'request.received',
-      agent: 'agent-oncall',
-      cluster: 'prod',
-      action: { kind: 'resource', verb: 'get', resource: 'pods' },
-      command: 'kubectl get pods',
-      decision: { effect: 'allow', rule: null },
+      ...getPods,
       identity: { method: 'oidc', provider: 'eks-prod', subject: 'system:serviceaccount:agents:oncall' },
-      request: { method: 'GET', path: '/api/v1/pods', query: '', headers: {} },
-      kubectl: {},
     };
     expect(describeEvent(received)).toBe(
       'agent-oncall (eks-prod: system:serviceaccount:agents:oncall) on prod: kubectl get pods -> allow',
@@ -41,18 +46,7 @@ describe('audit story', () => {
   });
 
   it("tells an allowed request's answer, which its one event carries", () => {
-    const received: StoredEvent = {
-      ...chain,
-      type: 'request.received',
-      agent: 'agent-oncall',
-      cluster: 'prod',
-      action: { kind: 'resource', verb: 'get', resource: 'pods' },
-      command: 'kubectl get pods',
-      decision: { effect: 'allow', rule: null },
-      request: { method: 'GET', path: '/api/v1/pods', query: '', headers: {} },
-      kubectl: {},
-      response: { status: 403, durationMs: 4 },
-    };
+    const received: StoredEvent = { ...getPods, response: { status: 403, durationMs: 4 } };
     expect(describeEvent(received)).toBe(
       'agent-oncall on prod: kubectl get pods -> allow; the cluster answered 403 in 4 ms',
     );
