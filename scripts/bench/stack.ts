@@ -166,6 +166,10 @@ export async function startBenchStack(): Promise<BenchStack> {
         listen: `127.0.0.1:${gatewayPort}`,
         tls: { mode: 'files', certFile: files.cert, keyFile: files.key },
         holdTimeout: '10m',
+        // The scale-of-pending measurement holds 10,000 requests from one agent on one replica on purpose:
+        // the overload caps (gateway.maxHeldPerAgent 20, maxHeld 200 by default) would refuse them with 429.
+        maxHeldPerAgent: 20_000,
+        maxHeld: 20_000,
       },
       clusters: [
         {
