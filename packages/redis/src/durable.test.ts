@@ -94,4 +94,32 @@ describe('confirmDurable on a single node', () => {
     await confirmDurable(redis, epoch);
     expect(await redis.call('ROLE')).toEqual(['master', expect.any(Number), []]);
   });
+
+  it('reads ROLE again after a reconnect: a replica added since makes auto wait for it', async () => {
+    const node = await startRedisProcess();
+    const redis = await client({ url: node.url, ackTimeoutMs: 50 });
+    await confirmDurable(redis, connectionEpoch(redis)); // auto: 0, no replica yet
+    const replica = await startRedisProcess(['--replicaof', '127.0.0.1', String(node.port)]);
+    await waitUntil('the replica to be in sync', async () =>
+      /^slave0:.*state=online/m.test(await redis.info('replication')),
+    );
+    // A stopped replica stays connected (ROLE lists it) but confirms nothing: WAIT on it times out.
+    process.kill(replica.process.pid, 'SIGSTOP');
+    try {
+      const ready = new Promise((resolve) => redis.once('ready', resolve));
+      redis.disconnect(true);
+      await ready;
+      const epoch = connectionEpoch(redis);
+      await redis.set('durable-test', 'after the replica joined');
+      await expect(confirmDurable(redis, epoch)).rejects.toMatchObject({
+        code: RedisErrorCode.NotDurable,
+        wanted: 1,
+      });
+    } finally {
+      process.kill(replica.process.pid, 'SIGCONT');
+    }
+    const epoch = connectionEpoch(redis);
+    await redis.set('durable-test', 'confirmed by the replica');
+    await confirmDurable(redis, epoch);
+  });
 });

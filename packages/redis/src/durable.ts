@@ -3,7 +3,7 @@ import { RedisNotDurableError } from './errors.js';
 
 /** How many replicas must confirm a must-survive write, and how long to wait for them. */
 export interface DurabilityPolicy {
-  /** `auto`: 1 when the primary has replicas (ROLE) or Sentinel is used, else 0. */
+  /** `auto`: 1 when the primary has replicas (ROLE, read again after each reconnect) or Sentinel is used, else 0. */
   readonly minReplicasToAck: number | 'auto';
   readonly ackTimeoutMs: number;
 }
@@ -17,7 +17,8 @@ interface Resolved {
 }
 
 const policies = new WeakMap<Redis, DurabilityPolicy>();
-const resolved = new WeakMap<Redis, Promise<Resolved>>();
+/** The policy as worked out on one connection (`epoch`): `auto` is asked again on the next one. */
+const resolved = new WeakMap<Redis, { readonly epoch: number; readonly policy: Promise<Resolved> }>();
 
 /** Sets the policy `confirmDurable` applies to writes made on `client` (createRedisClient does). */
 export function setDurability(client: Redis, policy: DurabilityPolicy): void {
@@ -57,13 +58,17 @@ export async function confirmDurable(client: Redis, epoch: number): Promise<void
 }
 
 function policyOf(client: Redis): Promise<Resolved> {
-  let policy = resolved.get(client);
-  if (policy === undefined) {
-    policy = resolve(client, policies.get(client));
-    resolved.set(client, policy);
-    // A failed ROLE (Redis away) is asked again on the next write instead of being remembered.
-    policy.catch(() => resolved.delete(client));
-  }
+  // `auto` reads ROLE once per connection: a reconnect (a failover, the primary restarted with
+  // replicas added or removed) may have changed the replica set, so it is read again there.
+  const epoch = connectionEpoch(client);
+  const known = resolved.get(client);
+  if (known !== undefined && known.epoch === epoch) return known.policy;
+  const policy = resolve(client, policies.get(client));
+  resolved.set(client, { epoch, policy });
+  // A failed ROLE (Redis away) is asked again on the next write instead of being remembered.
+  policy.catch(() => {
+    if (resolved.get(client)?.policy === policy) resolved.delete(client);
+  });
   return policy;
 }
 
