@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { namespace, pod } from '@gatehouse/testkit/kube-upstream';
+import { type KubeUpstream, namespace, pod } from '@gatehouse/testkit/kube-upstream';
 import { type ManagedProcess, startProcess, waitUntil } from '@gatehouse/testkit/processes';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type E2e, type E2eOptions, startE2e } from './e2e.js';
@@ -29,14 +29,14 @@ export function stackPerTest(
 }
 
 /** What the client suites act on: a held namespace (prod-payments) with a pod, and a deletable one. */
-export function seedClientCluster(e: E2e): void {
+export function seedClientCluster(e: { readonly upstream: KubeUpstream }): void {
   e.upstream.store.put(namespace('prod-payments'));
   e.upstream.store.put(namespace('payments-staging'));
   e.upstream.store.put(pod({ name: 'api-0', namespace: 'prod-payments' }));
 }
 
 /** Deletes that changed the cluster (a preview's dry run is not one). */
-export function namespaceDeletes(e: E2e, name: string) {
+export function namespaceDeletes(e: { readonly upstream: KubeUpstream }, name: string) {
   return e.upstream
     .received({ method: 'DELETE', path: `/api/v1/namespaces/${name}` })
     .filter((request) => !request.query.has('dryRun'));
@@ -107,7 +107,12 @@ const PYTHON = '/usr/bin/python3';
 const AGENT_PY = fileURLToPath(new URL('../e2e/clients/agent.py', import.meta.url));
 const AGENT_NODE = fileURLToPath(new URL('../e2e/clients/agent-node.mjs', import.meta.url));
 
-async function startAgent(command: string, script: string, e: E2e, args: string[]): Promise<Agent> {
+/** Where an agent runs against: the in-process stack (E2e) or the process stack's agent kubeconfig. */
+export interface AgentTarget {
+  readonly kubeconfig: string;
+}
+
+async function startAgent(command: string, script: string, e: AgentTarget, args: string[]): Promise<Agent> {
   const agent: ManagedProcess = await startProcess({
     command,
     args: [script, e.kubeconfig, ...args],
@@ -136,7 +141,8 @@ async function startAgent(command: string, script: string, e: E2e, args: string[
 }
 
 /** The Kubernetes Python client (agent.py OPERATION ARGS…). */
-export const python = (e: E2e, ...args: string[]) => startAgent(PYTHON, AGENT_PY, e, args);
+export const python = (e: AgentTarget, ...args: string[]) => startAgent(PYTHON, AGENT_PY, e, args);
 
 /** @kubernetes/client-node (agent-node.mjs OPERATION ARGS…). */
-export const clientNode = (e: E2e, ...args: string[]) => startAgent(process.execPath, AGENT_NODE, e, args);
+export const clientNode = (e: AgentTarget, ...args: string[]) =>
+  startAgent(process.execPath, AGENT_NODE, e, args);
