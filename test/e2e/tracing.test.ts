@@ -7,7 +7,8 @@ import { AGENT_ID, PEOPLE, type Stack, startStack } from '../stack/index.js';
 
 /**
  * The gateway process exporting OTLP/HTTP to a recording collector (packages/testkit otlp): a span
- * per request from real kubectl, and a held request's wait inside the agent's own trace.
+ * per request from real kubectl, a held request's wait inside the agent's own trace, and the
+ * slackbot's vote span linked to it.
  */
 describe('tracing through the running gateway', () => {
   let otlp: OtlpReceiver;
@@ -86,5 +87,31 @@ describe('tracing through the running gateway', () => {
       parentSpanId: request!.spanId,
       attributes: { 'gatehouse.approval.id': approvalId, 'gatehouse.approval.outcome': 'approved' },
     });
+
+    // The slackbot's handling of bob's click: a trace of its own, linked to the held request's span.
+    const [vote] = await waitUntil(
+      'the vote span',
+      () => {
+        const found = otlp
+          .spans()
+          .filter(
+            (span) =>
+              span.name === 'gatehouse.approval.vote' &&
+              span.attributes['gatehouse.approval.id'] === approvalId,
+          );
+        return found.length > 0 && found;
+      },
+      20_000,
+    );
+    expect(vote).toMatchObject({
+      service: 'gatehouse-slackbot',
+      links: [{ traceId, spanId: request!.spanId }],
+      attributes: {
+        'gatehouse.voter': PEOPLE.bob.id,
+        'gatehouse.vote.decision': 'approve',
+        'gatehouse.vote.outcome': 'approved',
+      },
+    });
+    expect(vote!.traceId).not.toBe(traceId);
   });
 });

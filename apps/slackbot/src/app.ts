@@ -29,6 +29,7 @@ import type { ApprovalsPort, AuditTrailPort } from './ports.js';
 import { createPoster } from './post/index.js';
 import { createRefresher } from './refresh/index.js';
 import { checkSlack } from './slack-check.js';
+import type { VoteTracer } from './tracing/index.js';
 import { createVoteService } from './votes/index.js';
 
 export interface SlackSecrets {
@@ -67,6 +68,8 @@ export interface SlackbotOptions {
    * @defaultValue one that pings the bot's own client and only logs when it gives up
    */
   readonly redisHealth?: RedisHealth | undefined;
+  /** Vote spans (tracing/otel.ts), when `telemetry` is configured; the caller closes it. */
+  readonly tracer?: VoteTracer | undefined;
 }
 
 export interface Slackbot {
@@ -175,7 +178,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       },
     },
   });
-  const votes = createVoteService({ approvals, approvers, log });
+  const votes = createVoteService({ approvals, approvers, log, tracer: options.tracer });
   const commands = createCommandService({
     approvals,
     trail: options.trail ?? auditTrailIn(redis, config.redis.keyPrefix),

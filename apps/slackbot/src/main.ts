@@ -45,7 +45,11 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     bodies: config.audit.bodies,
     recordingsDir: config.audit.recordingsDir,
   });
-  const bot = createSlackbot({ config: { ...config, slack }, secrets, audit, logger, redisHealth });
+  // Without `telemetry` the OpenTelemetry SDK is never loaded.
+  const tracer = config.telemetry
+    ? (await import('./tracing/otel.js')).createOtelVoteTracer(config.telemetry, env)
+    : undefined;
+  const bot = createSlackbot({ config: { ...config, slack }, secrets, audit, logger, redisHealth, tracer });
   const { port } = await bot.start();
 
   const where =
@@ -62,6 +66,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     logger.info({ signal }, 'stopping');
     redisHealth.close();
     await bot.stop().catch(() => undefined);
+    await tracer?.close().catch(() => undefined);
     await audit.close().catch(() => undefined);
     redis.disconnect();
     process.exit(exitCode);

@@ -158,6 +158,8 @@ export interface ApprovalRequest {
   readonly reason: string;
   readonly group: string;
   readonly approvalsNeeded: number;
+  /** The W3C `traceparent` of the gateway span that opened it (telemetry on): vote spans link to it. */
+  readonly traceparent?: string | undefined;
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly state: ApprovalState;

@@ -160,6 +160,7 @@ async function openApproval(
       reason: decision.reason,
       group: decision.group,
       approvalsNeeded: decision.approvals,
+      traceparent: judged.span?.traceparent,
     })
     .catch(unrecorded(judged, ctx));
   recordReceived(judged, ctx, { approvalId: approval.id });

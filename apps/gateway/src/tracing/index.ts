@@ -18,6 +18,11 @@ export interface WaitSpan {
 
 /** One request through the gateway. */
 export interface RequestSpan {
+  /**
+   * This span's W3C `traceparent`, stored with the approval a held request opens so the slackbot's
+   * vote spans link to it; undefined when tracing is off.
+   */
+  readonly traceparent: string | undefined;
   judged(attributes: JudgedAttributes): void;
   wait(approvalId: string): WaitSpan;
   end(): void;
@@ -35,6 +40,7 @@ const NOOP_WAIT: WaitSpan = { end() {} };
 
 /** What requests carry when tracing is off: no allocation, no SDK loaded. */
 export const NOOP_SPAN: RequestSpan = {
+  traceparent: undefined,
   judged() {},
   wait: () => NOOP_WAIT,
   end() {},

@@ -4,6 +4,7 @@ import { runFact } from '@gatehouse/lifecycle';
 import type { ApproverCheck } from '../approvers/index.js';
 import type { ApprovalsPort, Log } from '../ports.js';
 import { code, date, mention } from '../render/mrkdwn.js';
+import { NOOP_TRACER, type VoteTracer } from '../tracing/index.js';
 
 /**
  * Where a click came from, as the signed payload names it. Every channel and message ts the payload
@@ -50,6 +51,8 @@ export interface VoteServiceOptions {
   readonly approvals: Pick<ApprovalsPort, 'get' | 'vote'>;
   readonly approvers: ApproverCheck;
   readonly log: Log;
+  /** @defaultValue no spans (telemetry off) */
+  readonly tracer?: VoteTracer | undefined;
 }
 
 /**
@@ -58,7 +61,7 @@ export interface VoteServiceOptions {
  * counted or refused, is in the audit), and words the answer.
  */
 export function createVoteService(options: VoteServiceOptions): VoteService {
-  const { approvals, approvers, log } = options;
+  const { approvals, approvers, log, tracer = NOOP_TRACER } = options;
 
   /** A click refused here is still a vote on record: the store records it as refused, with why. */
   const refuse = (approval: ApprovalRequest, click: Pick<Ballot, 'user' | 'decision'>, refusal: string) =>
@@ -99,8 +102,26 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
     );
   }
 
+  /** One click, as a span linked to the gateway's span of the held request. */
   async function cast(ballot: Ballot): Promise<BallotResult> {
     const approval = await approvals.get(ballot.approvalId);
+    const span = tracer.vote({
+      approvalId: ballot.approvalId,
+      voter: ballot.user.id,
+      decision: ballot.decision,
+      traceparent: approval?.traceparent,
+    });
+    let outcome = 'error';
+    try {
+      const result = await decide(ballot, approval);
+      outcome = result.outcome;
+      return result;
+    } finally {
+      span.end(outcome);
+    }
+  }
+
+  async function decide(ballot: Ballot, approval: ApprovalRequest | undefined): Promise<BallotResult> {
     if (!approval) return { counted: false, outcome: 'not-found', message: notFound(ballot.approvalId) };
     if (!fromPostedMessage(approval, ballot.origin)) {
       await refuseWrongMessage(approval, ballot);

@@ -22,6 +22,7 @@ export function encodeNew(approval: ApprovalRequest, pendingMember: string): str
     ...['createdAt', String(approval.createdAt), 'expiresAt', String(approval.expiresAt)],
     ...['state', approval.state, 'votes', '[]', 'revision', '0', 'pendingMember', pendingMember],
     ...(approval.runAs ? ['runAs', JSON.stringify(approval.runAs)] : []),
+    ...(approval.traceparent ? ['traceparent', approval.traceparent] : []),
   ];
 }
 
@@ -57,6 +58,7 @@ export function decodeApproval(flat: readonly unknown[], body?: string | null): 
     reason: text('reason'),
     group: text('group'),
     approvalsNeeded: Number(text('approvalsNeeded')),
+    traceparent: f.get('traceparent'),
     createdAt: Number(text('createdAt')),
     expiresAt: Number(text('expiresAt')),
     state: text('state') as ApprovalState,

@@ -65,6 +65,11 @@ export interface OpenInput {
   readonly reason: string;
   readonly group: string;
   readonly approvalsNeeded: number;
+  /**
+   * The W3C `traceparent` of the gateway span holding the opening request (telemetry on), kept so
+   * the slackbot's vote spans link to it. A join keeps the opener's.
+   */
+  readonly traceparent?: string | undefined;
 }
 
 export interface OpenResult {
