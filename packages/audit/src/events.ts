@@ -269,6 +269,19 @@ export interface ApprovalStaleEvent {
   readonly holder?: string | undefined;
 }
 
+/**
+ * A dispatch claim undone because Redis could not confirm it on a replica (WAIT): nothing was sent,
+ * the agent got a 503, and the approval is approved again, for the agent's re-run to claim once.
+ */
+export interface DispatchReleasedEvent {
+  readonly type: 'dispatch.released';
+  readonly approvalId: string;
+  /** The gateway replica whose claim it was. */
+  readonly holder?: string | undefined;
+  /** Why it was not confirmed (the REDIS_NOT_DURABLE message). */
+  readonly reason: string;
+}
+
 export interface UpstreamResponseEvent {
   readonly type: 'upstream.response';
   readonly approvalId?: string | undefined;
@@ -352,6 +365,7 @@ type PlainEvent =
   | GrantExpiredEvent
   | ApprovalCompletedEvent
   | DispatchEvent
+  | DispatchReleasedEvent
   | ApprovalStaleEvent
   | UpstreamResponseEvent
   | GrantUsedEvent
@@ -382,6 +396,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'grant.expired',
   'approval.completed',
   'dispatch',
+  'dispatch.released',
   'approval.stale',
   'upstream.response',
   'grant.used',

@@ -33,6 +33,7 @@ export type {
   ChainFields,
   DecisionSummary,
   DispatchEvent,
+  DispatchReleasedEvent,
   GrantExpiredEvent,
   GrantIssuedEvent,
   GrantUsedEvent,

@@ -32,6 +32,7 @@ import { leaveScript } from '../scripts/leave.js';
 import { OpenOutcome, openScript } from '../scripts/open.js';
 import { presenceScript } from '../scripts/presence.js';
 import { previewScript } from '../scripts/preview.js';
+import { releaseScript } from '../scripts/release.js';
 import { ScriptRunner } from '../scripts/run.js';
 import { slackScript } from '../scripts/slack.js';
 import { staleScript } from '../scripts/stale.js';
@@ -683,11 +684,38 @@ export class Approvals {
       [id, now, holderId, via, agent, fingerprint, this.#keys.events, iso(now)],
     );
     // The claim is on the replicas before anything is sent upstream: a promoted replica that did not
-    // know it would let another claim send the same request again. Not confirmed: nothing is sent.
-    if (reply[0] === 1) await confirmDurable(this.#client, epoch);
+    // know it would let another claim send the same request again. Not confirmed: nothing is sent,
+    // and the claim is released so that the approval is not stuck as dispatched.
+    if (reply[0] === 1) {
+      try {
+        await confirmDurable(this.#client, epoch);
+      } catch (error) {
+        await this.#release(id, holderId, via, now, asError(error));
+        throw error;
+      }
+    }
     await this.#drain();
     if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'dispatched');
     return reply;
+  }
+
+  /**
+   * Undoes this caller's unconfirmed claim (approved again, a grant for the agent's re-run), when
+   * Redis still has it: a claim lost with the old primary left nothing to undo, and one made since
+   * by another caller is not ours. Never sends; a failed release only leaves the claim in place
+   * (safe: nothing was sent) and is reported.
+   */
+  async #release(id: string, holderId: string, via: 'hold' | 'grant', claimedAt: number, why: Error) {
+    try {
+      await this.#run(
+        releaseScript,
+        [this.#keys.approval(id), this.#keys.grants, this.#keys.outbox],
+        [id, holderId, claimedAt, via, this.#keys.events, iso(this.#options.clock.now()), why.message],
+      );
+    } catch (error) {
+      this.#options.onError(asError(error));
+    }
+    await this.#drain();
   }
 
   async #expire(id: string): Promise<Reply> {

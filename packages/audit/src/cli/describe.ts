@@ -69,6 +69,8 @@ export function describe(event: StoredEvent): string {
       // A claim, not a send: the target is checked first (it may end stale), and only the cluster's
       // answer (approval.completed) says it was sent. Which connection, from which gateway.
       return `claimed for dispatch ${event.via === 'grant' ? "on the agent's retry (single-use grant)" : 'on the held connection'}${event.holder ? ` by gateway replica ${event.holder}` : ''}`;
+    case 'dispatch.released':
+      return `claim released, nothing sent (${event.reason}); the agent's re-run can use the approval once`;
     case 'approval.stale':
       return `not sent: ${event.reason}`;
     case 'upstream.response':

@@ -29,6 +29,10 @@ export function runFactsOfEvents(events: readonly StoredEvent[]): RunFacts {
       case 'dispatch':
         facts = { ...facts, state: 'dispatched', claimedAt: at(event.time), via: event.via };
         break;
+      case 'dispatch.released':
+        // The claim was undone (not confirmed on a replica, nothing sent): approved again.
+        facts = { ...facts, state: 'approved', claimedAt: undefined, via: undefined };
+        break;
       case 'approval.completed':
         facts =
           'status' in event
