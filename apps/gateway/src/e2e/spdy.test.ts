@@ -66,6 +66,28 @@ describe.each(SPDY_CLIENTS)('%s through the gateway', (_, client) => {
     expect(namespaceDeletes(e, 'payments-staging')).toHaveLength(1);
   });
 
+  it('prints that the approval expired, for a delete and an exec, and sends nothing', async () => {
+    // The hold lasts as long as the request may wait, so each request expires while held.
+    const e = await start({ requestTtl: '1s', holdTimeout: '1s', grantTtl: '1s' });
+    const seen: string[] = [];
+    for (const args of [
+      ['delete', 'namespace', 'payments-staging', '--wait=false'],
+      ['exec', 'api-0', '-n', 'prod-payments', '--', 'hostname'],
+    ]) {
+      const kubectl = startKubectl(args, { kubeconfig: e.kubeconfig, ...client });
+      const id = await waitUntil(
+        'its approval',
+        async () => (await e.pending()).find((approval) => !seen.includes(approval.id))?.id,
+      );
+      seen.push(id);
+      const result = await kubectl.result();
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(new RegExp(`approval ${id} .* expired at`));
+    }
+    expect(namespaceDeletes(e, 'payments-staging')).toEqual([]);
+    expect(e.upstream.execSessions).toEqual([]);
+  });
+
   it('holds an exec until approved, runs it, and records what was typed and printed', async () => {
     const e = await start();
     const kubectl = startKubectl(['exec', '-i', 'api-0', '-n', 'prod-payments', '--', 'cat'], {
