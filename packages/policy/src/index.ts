@@ -17,6 +17,7 @@ export { parseAction } from './parse/index.js';
 export { MAX_QUERY_PARAMETERS, type ParsedQuery, parseQuery } from './parse/query.js';
 export { renderCommand } from './render/index.js';
 export { escapeInvisible, type Shortened, shorten, textHash } from './render/printable.js';
+export { compileSelector, type LabelSelector } from './selector/index.js';
 export {
   type PolicyRuleSpec,
   type PolicySpec,
@@ -25,12 +26,14 @@ export {
   RULE_MODES,
   RULE_VERBS,
   type RuleMode,
+  SELECTOR_OPERATORS,
 } from './spec/schema.js';
 export { validatePolicySpec } from './spec/validate.js';
 export type {
   Action,
   Decision,
   KubeRequest,
+  LabelLookup,
   NonResourceAction,
   ObservedRule,
   PatchType,

@@ -118,6 +118,14 @@ export interface UnclassifiedAction {
 
 export type Action = ResourceAction | NonResourceAction | UnclassifiedAction;
 
+/**
+ * Labels the gateway looked up for a selector, or why it has none (the namespace cache has not
+ * synced, the GET failed). Unknown labels fail closed: see `namespaceSelector` in the README.
+ */
+export type LabelLookup =
+  | { readonly labels: Readonly<Record<string, string>> }
+  | { readonly unknown: string };
+
 /** What the policy is asked about. */
 export interface PolicyContext {
   readonly cluster: string;
@@ -127,6 +135,10 @@ export interface PolicyContext {
   readonly request?: KubeRequest | undefined;
   /** The namespace (its metadata: labels, annotations) where the gateway read it; `namespaceObject` in conditions. */
   readonly namespaceObject?: unknown;
+  /** The labels of the request's namespace, for `namespaceSelector`. Absent: unknown (fails closed). */
+  readonly namespaceLabels?: LabelLookup | undefined;
+  /** The labels of the object the request is about, for `objectSelector`. Absent: unknown (fails closed). */
+  readonly objectLabels?: LabelLookup | undefined;
   /** The object as stored, where the gateway read it; `oldObject` in conditions. */
   readonly oldObject?: unknown;
 }

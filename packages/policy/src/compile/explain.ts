@@ -1,4 +1,5 @@
 import { type CelBindings, celBindings } from '../cel/input.js';
+import { evaluateSelectors, unknownLabelsNote } from '../selector/rule.js';
 import type { RuleMode } from '../spec/schema.js';
 import type { Action, Decision, PolicyContext } from '../types.js';
 import { type CompiledRule, evaluateConditions, failClosedNote, failsClosedToMatch } from './rule.js';
@@ -59,13 +60,22 @@ function explainRule(
   }
   const field = rule.match.refusedBy(ctx, action);
   if (field !== undefined) return { matched: false, why: `match.${field} does not match` };
-  if (rule.conditions.length === 0) return { matched: true, why: 'every match field matches' };
+  const selected = rule.selectors.length === 0 ? undefined : evaluateSelectors(rule.selectors, ctx, action);
+  if (selected?.kind === 'nomatch') return { matched: false, why: `match.${selected.field} does not match` };
+  if (selected?.kind === 'unknown' && !failsClosedToMatch(rule)) {
+    return { matched: false, why: `${selected.unknown}; an allow rule then does not apply` };
+  }
+  const unknown = selected?.kind === 'unknown' ? unknownLabelsNote(selected) : '';
+  const fields = unknown === '' ? 'every match field matches' : unknown;
+  if (rule.conditions.length === 0) return { matched: true, why: fields };
   const outcome = evaluateConditions(rule, bindings());
-  if (outcome.kind === 'true')
-    return { matched: true, why: 'every match field matches and every condition is true' };
+  if (outcome.kind === 'true') return { matched: true, why: `${fields} and every condition is true` };
   const expression = JSON.stringify(rule.conditions[outcome.index]!.expression);
   if (outcome.kind === 'false') return { matched: false, why: `condition ${expression} is false` };
-  if (failsClosedToMatch(rule)) return { matched: true, why: failClosedNote(rule, outcome) };
+  if (failsClosedToMatch(rule)) {
+    const note = failClosedNote(rule, outcome);
+    return { matched: true, why: unknown === '' ? note : `${unknown}; ${note}` };
+  }
   return {
     matched: false,
     why: `condition ${expression} could not be evaluated (${outcome.error}); an allow rule then does not apply`,

@@ -1,5 +1,6 @@
 import { type CelBindings, celBindings } from '../cel/input.js';
 import { printable } from '../render/printable.js';
+import { evaluateSelectors, unknownLabelsNote } from '../selector/rule.js';
 import type { PolicySpec, RequireSpec } from '../spec/schema.js';
 import { type ValidateOptions, validatePolicySpec } from '../spec/validate.js';
 import type { Action, Decision, ObservedRule, PolicyContext } from '../types.js';
@@ -53,11 +54,20 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
     bindings: () => CelBindings,
   ) => {
     if (!rule.match.test(ctx, action)) return false;
-    if (rule.conditions.length === 0) return '';
+    let note = '';
+    if (rule.selectors.length !== 0) {
+      const selected = evaluateSelectors(rule.selectors, ctx, action);
+      if (selected.kind === 'nomatch') return false;
+      if (selected.kind === 'unknown') {
+        if (!failsClosedToMatch(rule)) return false;
+        note = unknownLabelsNote(selected);
+      }
+    }
+    if (rule.conditions.length === 0) return note;
     const outcome = evaluateConditions(rule, bindings());
-    if (outcome.kind === 'true') return '';
+    if (outcome.kind === 'true') return note;
     if (outcome.kind === 'false' || !failsClosedToMatch(rule)) return false;
-    return failClosedNote(rule, outcome);
+    return withNote(note, failClosedNote(rule, outcome));
   };
 
   const decide = (ctx: PolicyContext): Decision => {
@@ -155,7 +165,8 @@ function reasonOf(rule: CompiledRule): string {
 }
 
 function withNote(reason: string, note: string): string {
-  return note === '' ? reason : `${reason}; ${note}`;
+  if (note === '') return reason;
+  return reason === '' ? note : `${reason}; ${note}`;
 }
 
 function requireDecision(rule: string, req: RequireSpec, reason?: string, note = ''): Decision {

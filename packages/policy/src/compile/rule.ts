@@ -1,5 +1,7 @@
 import { type Condition, compileCondition } from '../cel/condition.js';
 import type { CelBindings } from '../cel/input.js';
+import { compileSelector } from '../selector/index.js';
+import type { RuleSelector } from '../selector/rule.js';
 import type { PolicyRuleSpec, RequireSpec, RuleMode } from '../spec/schema.js';
 import { type CompiledMatch, compileMatch } from './match.js';
 
@@ -8,6 +10,8 @@ export type CompiledRule = {
   readonly name: string;
   readonly mode: RuleMode;
   readonly match: CompiledMatch;
+  /** `match.namespaceSelector` and `match.objectSelector`; empty when the rule has neither. */
+  readonly selectors: readonly RuleSelector[];
   /** Empty when the rule has none. */
   readonly conditions: readonly Condition[];
 } & (
@@ -34,6 +38,14 @@ export function compileRule(rule: PolicyRuleSpec): CompiledRule {
     name: rule.name,
     mode: rule.mode,
     match: compileMatch(rule.match),
+    selectors: (['namespaceSelector', 'objectSelector'] as const).flatMap((field) => {
+      const spec = rule.match[field];
+      if (spec === undefined) return [];
+      const compiled = compileSelector(spec);
+      // validatePolicySpec refused every selector that does not compile.
+      if (!compiled.ok) throw new Error(`unvalidated ${field}: ${compiled.message}`);
+      return [{ field, selector: compiled.selector }];
+    }),
     conditions: (rule.conditions ?? []).map((expression) => {
       const compiled = compileCondition(expression);
       // validatePolicySpec refused every expression that does not compile.
@@ -64,8 +76,9 @@ export function evaluateConditions(rule: CompiledRule, bindings: CelBindings): C
 }
 
 /**
- * Fail closed: a condition that cannot be evaluated makes a deny or require rule match (it may hold
- * what it was written to hold) and an allow rule not match (it must not open what it cannot judge).
+ * Fail closed: a condition that cannot be evaluated, or a selector over labels the gateway could not
+ * read, makes a deny or require rule match (it may hold what it was written to hold) and an allow
+ * rule not match (it must not open what it cannot judge).
  */
 export function failsClosedToMatch(rule: CompiledRule): boolean {
   return rule.effect !== 'allow';

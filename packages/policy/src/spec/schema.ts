@@ -34,6 +34,26 @@ const resourceRef = z
 
 const subresource = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a subresource such as exec, scale, status');
 
+/** Label-selector operators, as `metav1.LabelSelectorOperator` (selector/index.ts reads them). */
+export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+
+/** A Kubernetes `LabelSelector`; keys, values and operator/values pairs are checked in selector/. */
+const labelSelector = z.strictObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z.strictObject({
+        key: z.string(),
+        operator: z.enum(SELECTOR_OPERATORS, {
+          error: (issue) =>
+            `unknown operator ${JSON.stringify(issue.input)}; expected one of ${SELECTOR_OPERATORS.join(', ')}`,
+        }),
+        values: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+
 export const matchSchema = z.strictObject({
   clusters: globs.optional(),
   agents: globs.optional(),
@@ -52,6 +72,10 @@ export const matchSchema = z.strictObject({
   podTemplate: z.boolean().optional(),
   /** Set: the rule matches only dry runs (true) or only real requests (false). */
   dryRun: z.boolean().optional(),
+  /** The labels of the request's namespace (of the namespace itself for `namespaces/<name>`). */
+  namespaceSelector: labelSelector.optional(),
+  /** The labels of the object the request is about (as stored; a create's from its body). */
+  objectSelector: labelSelector.optional(),
 });
 
 export const requireSchema = z.strictObject({
@@ -114,4 +138,5 @@ export type PolicySpecInput = z.input<typeof policySpecSchema>;
 export type PolicySpec = z.output<typeof policySpecSchema>;
 export type PolicyRuleSpec = z.output<typeof ruleSchema>;
 export type RequireSpec = z.output<typeof requireSchema>;
+export type LabelSelectorSpec = z.output<typeof labelSelector>;
 export type RuleMode = (typeof RULE_MODES)[number];

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { compileCondition } from '../cel/condition.js';
 import { PolicyRuleError, PolicySpecError } from '../errors.js';
+import { compileSelector } from '../selector/index.js';
 import { type PolicySpec, policySpecSchema, type RequireSpec } from './schema.js';
 
 export interface ValidateOptions {
@@ -43,6 +44,12 @@ export function validatePolicySpec(input: unknown, options: ValidateOptions = {}
     seen.set(rule.name, index);
     if (rule.require !== undefined)
       checkGroup(groups, rule.require, (msg) => ruleError(label, index, 'require.group', msg));
+    for (const field of ['namespaceSelector', 'objectSelector'] as const) {
+      const selector = rule.match[field];
+      if (selector === undefined) continue;
+      const compiled = compileSelector(selector);
+      if (!compiled.ok) throw ruleError(label, index, `match.${field}.${compiled.field}`, compiled.message);
+    }
     rule.conditions?.forEach((expression, i) => {
       const compiled = compileCondition(expression);
       if (!compiled.ok) {
