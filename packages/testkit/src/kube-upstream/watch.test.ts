@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeUpstream, pod, startKubeUpstream } from './index.js';
-import { watchTimeoutMs } from './watch.js';
+import { nextBookmark, watchTimeoutMs } from './watch.js';
 
 /** Every line of a watch, read until the server ends it. */
 async function watchLines(
@@ -30,6 +30,12 @@ describe('watch timeouts and bookmarks, as the API server sends them', () => {
       apiVersion: 'v1',
       metadata: { resourceVersion: String(upstream.store.resourceVersion) },
     });
+  });
+
+  it('sends the bookmark before the deadline once, then none (a timer firing in the millisecond it was due sent two)', () => {
+    expect(nextBookmark(0, 3000)).toEqual({ delayMs: 1000, last: true });
+    expect(nextBookmark(0, 200_000)).toEqual({ delayMs: 60_000, last: false });
+    expect(nextBookmark(180_000, 200_000)).toEqual({ delayMs: 18_000, last: true });
   });
 
   it('sends no bookmark unless asked', async () => {

@@ -42,6 +42,19 @@ export function watchTimeoutMs(query: URLSearchParams): number {
 }
 
 /**
+ * When the next bookmark goes out (apiserver storage/cacher/cache_watcher.go nextBookmarkTime):
+ * roughly every minute, and 2 s before the deadline so a client that resumes from it loses nothing.
+ * The one before the deadline is the last; deciding that up front, not from the clock when its timer
+ * fires, keeps a timer that fires in the millisecond it was due from sending it twice.
+ */
+export function nextBookmark(now: number, deadline: number): { delayMs: number; last: boolean } | undefined {
+  const beforeDeadline = deadline - 2000;
+  if (beforeDeadline < now) return undefined;
+  const periodic = now + BOOKMARK_FREQUENCY_MS;
+  return { delayMs: Math.min(periodic, beforeDeadline) - now, last: beforeDeadline <= periodic };
+}
+
+/**
  * Streams newline-delimited watch events: ADDED for what exists (or the changes since
  * `resourceVersion`), then live changes, until the watch's timeout, the client leaves, or the test ends
  * it. `allowWatchBookmarks=true` adds BOOKMARK events carrying the current resourceVersion.
@@ -108,14 +121,12 @@ export function serveWatch(
   const timer = setTimeout(() => end(), timeoutMs);
   let bookmarks: NodeJS.Timeout | undefined;
   const scheduleBookmark = () => {
-    // apiserver storage/cacher/cache_watcher.go nextBookmarkTime: roughly every minute, and 2 s
-    // before the deadline so a client that resumes from it loses nothing.
-    const next = Math.min(Date.now() + BOOKMARK_FREQUENCY_MS, deadline - 2000);
-    if (next < Date.now()) return;
+    const next = nextBookmark(Date.now(), deadline);
+    if (!next) return;
     bookmarks = setTimeout(() => {
       bookmark();
-      scheduleBookmark();
-    }, next - Date.now());
+      if (!next.last) scheduleBookmark();
+    }, next.delayMs);
   };
   if (queryFlag(req.query, 'allowWatchBookmarks')) scheduleBookmark();
   const forget = watches.add(() => end());
