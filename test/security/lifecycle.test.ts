@@ -58,18 +58,21 @@ describe('security: one approval lifecycle, one truth (issue 14)', () => {
   async function heldThenGone(name: string) {
     stack.upstream.store.put(namespace(name));
     const held = await heldKubectl(stack, ['delete', 'namespace', name]);
+    // Read before the kill: once the gateway records the requester gone, the slackbot may rewrite
+    // the message at any moment.
+    const postedWhileConnected = text(held.message.ts);
     held.kubectl.kill();
     await held.kubectl.result().catch(() => undefined);
     await waitUntil(
       'the gateway to record the requester gone',
       async () => (await storedApproval(stack, held.id)).raw.requesterGoneAt !== undefined,
     );
-    return held;
+    return { ...held, postedWhileConnected };
   }
 
   it('problem 4: the requester disconnecting while pending changes the message', async () => {
-    const { id, message } = await heldThenGone('lc-gone');
-    expect(text(message.ts)).not.toMatch(/requester disconnected/);
+    const { id, message, postedWhileConnected } = await heldThenGone('lc-gone');
+    expect(postedWhileConnected).not.toMatch(/requester disconnected/);
     await stack.slack.waitFor('the message to say the requester left', () =>
       /the requester disconnected at .+ \(approving creates a one-time grant\)/.test(text(message.ts)),
     );
