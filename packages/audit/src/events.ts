@@ -84,12 +84,14 @@ export interface StoredRequest {
 }
 
 /**
- * The cluster's answer to an allowed request, in that request's one event: its status (503 when the
- * cluster could not be reached) and how long the cluster took to start answering; `aborted` when the
- * agent went away before it did.
+ * The cluster's answer to an allowed request, in that request's one event: its status and how long the
+ * cluster took to start answering; `unreachable` when it never answered (the gateway's own 503 is not
+ * the cluster's, so it is not recorded as a status); `aborted` when the agent went away before it did.
+ * Events written before `unreachable` existed record an unreachable cluster as status 503.
  */
 export type ResponseSummary =
   | { readonly status: number; readonly durationMs: number }
+  | { readonly unreachable: true; readonly durationMs: number }
   | { readonly aborted: true };
 
 interface RequestReceivedFields {
@@ -282,6 +284,10 @@ export interface DispatchReleasedEvent {
   readonly reason: string;
 }
 
+/**
+ * The cluster's answer to an approved request, as the gateway that sent it saw it. Only an answer the
+ * cluster gave: when it gave none, the approval's `approval.completed` says so (`no-answer`).
+ */
 export interface UpstreamResponseEvent {
   readonly type: 'upstream.response';
   readonly approvalId?: string | undefined;

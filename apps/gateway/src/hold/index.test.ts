@@ -74,6 +74,23 @@ describe('holding a gated request', () => {
     expect(harness.audit.map((event) => event.type)).toEqual(['request.received', 'upstream.response']);
   });
 
+  it("records no status when the approved request found the cluster unreachable: the 503 is the gateway's", async () => {
+    const harness = await start();
+    const pending = remove(harness);
+    const approval = await held(harness);
+    await harness.upstream.stop();
+    harness.approvals.settle(approval.id, 'approved');
+    expect((await pending).status).toBe(503);
+    expect(harness.approvals.completions).toEqual([
+      {
+        id: approval.id,
+        unanswered: { kind: 'no-answer', why: 'the cluster could not be reached or failed mid-request' },
+        durationMs: expect.any(Number),
+      },
+    ]);
+    expect(harness.audit.map((event) => event.type)).toEqual(['request.received']);
+  });
+
   it('answers a denial with 403 naming who denied and why; nothing is sent', async () => {
     const harness = await start();
     const pending = remove(harness);

@@ -57,9 +57,11 @@ async function send(judged: JudgedRequest, ctx: GatewayContext, tap?: ByteTap): 
   return result;
 }
 
-/** What the cluster answered, as the audit records it: an unreachable cluster is the 503 the agent got. */
-function answerOf(result: Exclude<ForwardResult, { outcome: 'aborted' }>) {
-  return { status: result.outcome === 'response' ? result.status : 503, durationMs: result.durationMs };
+/** What the cluster answered, as the audit records it: an unreachable cluster gave no status. */
+function answerOf(result: ForwardResult): ResponseSummary {
+  if (result.outcome === 'aborted') return { aborted: true };
+  if (result.outcome === 'failed') return { unreachable: true, durationMs: result.durationMs };
+  return { status: result.status, durationMs: result.durationMs };
 }
 
 /**
@@ -68,12 +70,14 @@ function answerOf(result: Exclude<ForwardResult, { outcome: 'aborted' }>) {
  */
 export async function forwardAllowed(judged: JudgedRequest, ctx: GatewayContext): Promise<ForwardResult> {
   const result = await send(judged, ctx);
-  const response: ResponseSummary = result.outcome === 'aborted' ? { aborted: true } : answerOf(result);
-  recordReceived(judged, ctx, { response });
+  recordReceived(judged, ctx, { response: answerOf(result) });
   return result;
 }
 
-/** Sends an approved request and records the cluster's answer as its approval's `upstream.response`. */
+/**
+ * Sends an approved request and records the cluster's answer as its approval's `upstream.response`;
+ * when the cluster gave none, the approval's completion (hold/) is the only record, saying so.
+ */
 export async function forwardApproved(
   judged: JudgedRequest,
   ctx: GatewayContext,
@@ -81,13 +85,14 @@ export async function forwardApproved(
   tap?: ByteTap,
 ): Promise<ForwardResult> {
   const result = await send(judged, ctx, tap);
-  if (result.outcome === 'aborted') return result;
+  if (result.outcome !== 'response') return result;
   void ctx.audit.record({
     type: 'upstream.response',
     requestId: judged.id,
     approvalId,
     cluster: judged.route.cluster,
-    ...answerOf(result),
+    status: result.status,
+    durationMs: result.durationMs,
   });
   return result;
 }

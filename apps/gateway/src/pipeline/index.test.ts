@@ -203,6 +203,10 @@ describe('allowed requests', () => {
     const response = await call(harness, '/clusters/test/api/v1/namespaces/a/pods');
     expect(response.status).toBe(503);
     expect(response.json().message).toContain('cluster test');
+    // The 503 is the gateway's, not the cluster's: the record says the cluster never answered.
+    await expect.poll(() => harness.audit).toHaveLength(1);
+    expect(harness.audit[0]).toMatchObject({ type: 'request.received', response: { unreachable: true } });
+    expect(harness.audit[0]).not.toHaveProperty('response.status');
   });
 });
 

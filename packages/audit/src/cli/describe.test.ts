@@ -53,6 +53,9 @@ describe('audit story', () => {
     expect(describeEvent({ ...received, response: { aborted: true } })).toBe(
       'agent-oncall on prod: kubectl get pods -> allow; the agent went away before the cluster answered',
     );
+    expect(describeEvent({ ...received, response: { unreachable: true, durationMs: 30 } })).toBe(
+      'agent-oncall on prod: kubectl get pods -> allow; the cluster could not be reached (after 30 ms; the agent got a 503 from the gateway)',
+    );
   });
 
   it('names the rules on trial (audit, warn mode) and what they would have done', () => {

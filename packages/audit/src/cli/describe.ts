@@ -17,6 +17,8 @@ const via = (identity: AgentIdentitySummary | undefined) =>
 const answered = (response: ResponseSummary | undefined) => {
   if (response === undefined) return '';
   if ('aborted' in response) return '; the agent went away before the cluster answered';
+  if ('unreachable' in response)
+    return `; the cluster could not be reached (after ${response.durationMs} ms; the agent got a 503 from the gateway)`;
   return `; the cluster answered ${response.status} in ${response.durationMs} ms`;
 };
 

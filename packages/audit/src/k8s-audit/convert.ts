@@ -81,6 +81,13 @@ export function createK8sAuditConverter(): K8sAuditConverter {
             return complete(event.requestId, outcome);
           return event.approvalId ? completeApproval(event.approvalId, outcome) : [];
         }
+        case 'approval.completed':
+          // The store's record of how the dispatch ended; the gateway's `upstream.response` (the same
+          // status, when there was one) may have completed these requests already.
+          return completeApproval(event.approvalId, {
+            status: 'status' in event ? answered(event.status) : unansweredStatus(event),
+            time: event.time,
+          });
         case 'request.limited': {
           const outcome = {
             status: failure(event.status, limitReason(event.status), event.message),
@@ -246,6 +253,7 @@ function sourceIPsOf(headers: Readonly<Record<string, string>>, remoteAddress: s
 function responseStatus(response: ResponseSummary): K8sStatus {
   if ('aborted' in response)
     return failure(499, 'ClientClosedRequest', 'the client went away before the cluster answered');
+  if ('unreachable' in response) return unreachable;
   return answered(response.status);
 }
 
@@ -255,8 +263,27 @@ function responseStatus(response: ResponseSummary): K8sStatus {
  */
 function receivedTime(request: RequestReceivedEvent & StoredEvent): string {
   const response = request.response;
-  if (!response || 'aborted' in response) return request.time;
+  if (!response || !('durationMs' in response)) return request.time;
   return new Date(Date.parse(request.time) - response.durationMs).toISOString();
+}
+
+/** The gateway's own 503 for a cluster that never answered: the status the agent got, not the cluster's. */
+const unreachable = failure(
+  503,
+  'ServiceUnavailable',
+  'the cluster could not be reached; the gateway answered 503',
+);
+
+function unansweredStatus(
+  event: Extract<StoredEvent, { type: 'approval.completed'; why: string }>,
+): K8sStatus {
+  return event.unanswered === 'not-sent'
+    ? failure(499, 'ClientClosedRequest', `not sent: ${event.why}`)
+    : failure(
+        503,
+        'ServiceUnavailable',
+        `no answer from the cluster (${event.why}); whether it ran is unknown`,
+      );
 }
 
 function answered(code: number): K8sStatus {
