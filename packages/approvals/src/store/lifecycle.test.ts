@@ -8,7 +8,7 @@ import {
   type StoredEvent,
   verifyChain,
 } from '@gatehouse/audit';
-import { isoTime, runFact } from '@gatehouse/lifecycle';
+import { isoTime, runFact, type Unanswered } from '@gatehouse/lifecycle';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runFactsOf } from '../facts.js';
@@ -44,7 +44,7 @@ type Op =
   | { kind: 'sweep'; by: Replica }
   | { kind: 'hold'; by: Replica }
   | { kind: 'grant'; by: Replica }
-  | { kind: 'complete'; by: Replica; status: number }
+  | { kind: 'complete'; by: Replica; answer: number | Unanswered }
   | { kind: 'stale' };
 
 const replica = fc.constantFrom<Replica>(0, 1);
@@ -79,7 +79,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('complete' as const),
       by: replica,
-      status: fc.constantFrom(200, 404, 499),
+      // The cluster's status, or none: as the gateway completes a dispatch that got no answer (hold/).
+      answer: fc.constantFrom<number | Unanswered>(
+        200,
+        404,
+        500,
+        { kind: 'not-sent', why: 'the requester disconnected before it was sent' },
+        { kind: 'no-answer', why: 'the cluster could not be reached or failed mid-request' },
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'stale' as const }) },
@@ -99,6 +106,7 @@ interface Expected {
   dispatchAt?: number;
   dispatchHolder?: string;
   status?: number;
+  unanswered?: Unanswered;
 }
 
 const HOLDERS = ['gw-a', 'gw-b'] as const;
@@ -268,17 +276,20 @@ async function step(run: Run, model: Model, next: Op): Promise<void> {
     }
     case 'complete': {
       if (current === undefined) return;
-      const completing = run.replicas[next.by].completeDispatch(current.id, {
-        status: next.status,
-        durationMs: 3,
-      });
+      const completing = run.replicas[next.by].completeDispatch(
+        current.id,
+        typeof next.answer === 'number'
+          ? { status: next.answer, durationMs: 3 }
+          : { unanswered: next.answer, durationMs: 3 },
+      );
       if (current.state !== 'dispatched') {
         await expect(completing).rejects.toMatchObject({ code: 'APPROVALS_INVALID_TRANSITION' });
         break;
       }
       await completing;
       current.state = 'completed';
-      current.status = next.status;
+      if (typeof next.answer === 'number') current.status = next.answer;
+      else current.unanswered = next.answer;
       model.record(current, 'approval.completed');
       break;
     }
@@ -358,6 +369,7 @@ async function agree(run: Run, model: Model): Promise<void> {
     });
     expect(stored?.dispatch?.at).toBe(expected.dispatchAt);
     expect(stored?.dispatch?.status).toBe(expected.status);
+    expect(stored?.dispatch?.unanswered).toEqual(expected.unanswered);
 
     const story = (await readApproval(h.redis, keys, expected.id)).map(
       (entry) => JSON.parse(entry.line) as StoredEvent,

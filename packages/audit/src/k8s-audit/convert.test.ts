@@ -28,6 +28,7 @@ const received = {
   },
   decision: { effect: 'require', rule: 'ns-delete', group: 'sre', approvals: 1 },
   request: { method: 'DELETE', path: '/api/v1/namespaces/web', query: '', headers: {} },
+  kubectl: {},
 } as const;
 
 function convert(events: readonly AuditEvent[]) {
@@ -40,7 +41,7 @@ describe('the answer an exported request carries', () => {
     const [event] = convert([
       {
         ...received,
-        decision: { effect: 'allow' },
+        decision: { effect: 'allow', rule: 'reads' },
         requestId: 'r1',
         response: { unreachable: true, durationMs: 1000 },
       },
