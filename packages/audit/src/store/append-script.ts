@@ -26,7 +26,8 @@ import { createHash } from 'node:crypto';
  * Returns   {1}: appended (and, from the outbox, those entries removed from its head).
  *           {0, seq, hash}: the head moved to seq/hash; re-link from it and retry.
  *           {2, seq, hash}: another writer's turn; retry shortly.
- *           {3}: the outbox no longer starts with those entries (another writer drained them).
+ *           {3}: the outbox no longer starts with those entries (another writer drained them); the
+ *               writer's turn, if it held one, is given up.
  */
 export const APPEND_SCRIPT = `
 local turn = redis.call('GET', KEYS[3])
@@ -43,6 +44,8 @@ local outbox = tonumber(ARGV[8])
 if outbox > 0 then
   local n = tonumber(ARGV[9])
   if redis.call('LINDEX', KEYS[outbox], 0) ~= ARGV[10] or redis.call('LINDEX', KEYS[outbox], n - 1) ~= ARGV[11] then
+    -- Nothing left for this writer to append: a turn it holds would only make the others wait it out.
+    if turn then redis.call('DEL', KEYS[3]) end
     return {3}
   end
   redis.call('LTRIM', KEYS[outbox], n, -1)

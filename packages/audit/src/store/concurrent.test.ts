@@ -175,3 +175,41 @@ it('lets a writer that lost the race go next instead of starving behind a busy o
   });
   expect(await ctx.redis.hgetall(keys.head)).toEqual({ seq: '3', hash: 'busy-3' });
 });
+
+/**
+ * A writer holding the turn whose outbox events another writer moved first has nothing left to
+ * append: it gives the turn up at once, instead of every other writer waiting out its lifetime.
+ */
+it('releases the turn of a writer whose outbox entries another writer already moved', async () => {
+  const keys = auditKeys(ctx.prefix);
+  const drain = async (writer: string, expected: { seq: number; hash: string }, raw: string) =>
+    (await ctx.redis.eval(
+      APPEND_SCRIPT,
+      4,
+      keys.head,
+      keys.log,
+      keys.turn,
+      keys.outbox,
+      writer,
+      '60000',
+      String(expected.seq),
+      expected.hash,
+      '1',
+      String(expected.seq + 1),
+      `${writer}-${expected.seq + 1}`,
+      '4',
+      '1',
+      raw,
+      raw,
+      raw,
+      '0',
+    )) as [number, string?, string?];
+  await ctx.redis.rpush(keys.outbox, 'event-a');
+  // Both read the outbox; the busy writer moves it, the quiet one loses the head and takes the turn.
+  expect((await drain('busy', { seq: 0, hash: '' }, 'event-a'))[0]).toBe(1);
+  expect((await drain('quiet', { seq: 0, hash: '' }, 'event-a'))[0]).toBe(0);
+  expect(await ctx.redis.get(keys.turn)).toBe('quiet');
+  // Re-linked, it finds its entries gone: told so, and the turn is free for the next writer.
+  expect(await drain('quiet', { seq: 1, hash: 'busy-1' }, 'event-a')).toEqual([3]);
+  expect(await ctx.redis.exists(keys.turn)).toBe(0);
+});
