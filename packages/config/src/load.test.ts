@@ -98,6 +98,7 @@ describe('parseConfig', () => {
       holdTimeoutMs: 270_000,
       requestTtlMs: 1_800_000,
       grantTtlMs: 600_000,
+      presenceLeaseMs: 30_000,
       maxBodyBytes: 3 * 1024 * 1024,
       previewTimeoutMs: 3_000,
       recheckOnDispatch: true,
@@ -249,11 +250,12 @@ describe('parseConfig', () => {
     expect(error.message).toContain('invalid configuration in config:');
   });
 
-  it('refuses limits that cannot hold: no body timeout, a per-agent share above the total', () => {
+  it('refuses limits that cannot hold: no body timeout, a presence lease too short to renew, a per-agent share above the total', () => {
     const error = configError({
       clusters: base.clusters,
       gateway: {
         bodyTimeout: 0,
+        presenceLease: '1s',
         maxHeldPerAgent: 300,
         maxHeld: 200,
         bodyMemory: '8MiB',
@@ -261,6 +263,7 @@ describe('parseConfig', () => {
       },
     });
     expect(error.issues).toEqual([
+      'gateway.presenceLease: must be at least 3s (it is renewed every third of it)',
       'gateway.bodyTimeout: must be more than 0 (a stalled upload would hold memory forever)',
       'gateway.maxHeldPerAgent: must not exceed gateway.maxHeld',
       'gateway.bodyMemoryPerAgent: must not exceed gateway.bodyMemory',

@@ -170,6 +170,9 @@ function crossCheck(raw: RawConfig, env: Env): string[] {
       'gateway.holdTimeout: must not exceed gateway.requestTtl (a hold cannot outlive its request)',
     );
   }
+  if (raw.gateway.presenceLease < 3_000) {
+    problems.push('gateway.presenceLease: must be at least 3s (it is renewed every third of it)');
+  }
   if (raw.gateway.bodyTimeout <= 0) {
     problems.push('gateway.bodyTimeout: must be more than 0 (a stalled upload would hold memory forever)');
   }
@@ -358,6 +361,7 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       holdTimeoutMs: raw.gateway.holdTimeout,
       requestTtlMs: raw.gateway.requestTtl,
       grantTtlMs: raw.gateway.grantTtl,
+      presenceLeaseMs: raw.gateway.presenceLease,
       maxBodyBytes: raw.gateway.maxBodySize,
       previewTimeoutMs: raw.gateway.previewTimeout,
       recheckOnDispatch: raw.gateway.recheckOnDispatch,

@@ -300,6 +300,11 @@ export const configSchema = z.strictObject({
       holdTimeout: duration.default(270_000),
       requestTtl: duration.default(1_800_000),
       grantTtl: duration.default(600_000),
+      /**
+       * How long a held connection counts as present once its gateway stops renewing it (a crash
+       * never says goodbye); renewed every third of it. Past it, any replica records the requester gone.
+       */
+      presenceLease: duration.default(30_000),
       maxBodySize: byteSize.default(3 * 1024 * 1024),
       /** Bound on reading an approval's blast radius from the cluster; 0 turns previews off. */
       previewTimeout: duration.default(3_000),

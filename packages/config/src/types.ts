@@ -60,6 +60,8 @@ export interface GatewayConfig {
   readonly holdTimeoutMs: number;
   readonly requestTtlMs: number;
   readonly grantTtlMs: number;
+  /** How long a held connection counts as present without its gateway renewing it. */
+  readonly presenceLeaseMs: number;
   readonly maxBodyBytes: number;
   /** How long the gateway may read an approval's blast radius (preview); 0: no previews. */
   readonly previewTimeoutMs: number;

@@ -88,6 +88,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       prefix: config.redis.keyPrefix,
       requestTtlMs: config.gateway.requestTtlMs,
       grantTtlMs: config.gateway.grantTtlMs,
+      presenceLeaseMs: config.gateway.presenceLeaseMs,
       // Every transition's audit event is moved into the chain by the store, in transition order.
       audit,
       onError: (error) => logger.error({ err: error }, 'approvals background task failed'),
