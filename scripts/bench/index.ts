@@ -70,7 +70,7 @@ try {
     ['passthrough', 'streaming', 'approvals', 'pending'].some((s) => wanted(s as (typeof SECTIONS)[number]))
   ) {
     step('starting upstream, bare proxy, gateway, slackbot, load client');
-    stack = await startBenchStack();
+    stack = await startBenchStack({ traced: wanted('passthrough') && !CALLGRIND });
     if (wanted('passthrough') && CALLGRIND) {
       step('instructions per request (callgrind)');
       rows.push(

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import type { Service } from './processes.js';
 import { cpuMs } from './processes.js';
 import type { Row } from './report-types.js';
@@ -27,7 +28,13 @@ export interface PassThroughOptions {
   readonly durationMs: number;
 }
 
-export type Target = 'direct' | 'nginx' | 'bare proxy' | 'gateway' | 'gateway (baseline)';
+export type Target =
+  | 'direct'
+  | 'nginx'
+  | 'bare proxy'
+  | 'gateway'
+  | 'gateway (baseline)'
+  | 'gateway (traced)';
 
 export interface PassThroughTarget {
   readonly origin: string;
@@ -54,6 +61,7 @@ export function passThroughTargets(stack: BenchStack): Partial<Record<Target, Pa
     ...(stack.baseline && {
       'gateway (baseline)': gateway(stack.baseline.origin, stack.baseline.service),
     }),
+    ...(stack.traced && { 'gateway (traced)': gateway(stack.traced.origin, stack.traced.service) }),
   };
 }
 
@@ -62,6 +70,8 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
   const names = Object.keys(targets) as Target[];
   // The audit chain's scripts run in Redis: its CPU is part of what a gateway request costs.
   const redisPid = Number(/^process_id:(\d+)/m.exec(await stack.redis.redis.info('server'))?.[1]);
+  /** Requests each target answered, warm-up and one-at-a-time runs included: what a traced gateway exports. */
+  const sent = new Map<Target, number>();
   const run = async (target: Target, durationMs: number, connections = options.connections) => {
     const { service, ...request } = targets[target]!;
     const pid = service?.pid;
@@ -72,6 +82,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
       'rate',
       durationMs + 60_000,
     );
+    sent.set(target, (sent.get(target) ?? 0) + reply.latenciesMs.length + reply.errors);
     return {
       ...reply,
       cpuMs: pid ? cpuMs(pid) - cpuBefore : 0,
@@ -135,6 +146,9 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
   });
   const p50Ratio = gateway.p50 / bare.p50;
   const rpsRatio = gateway.rps / bare.rps;
+  /** `a` against `b` in the same rounds: p50, req/s and CPU per request as ratios. */
+  const against = (a: typeof direct, b: typeof direct) =>
+    `${fixed(a.p50 / b.p50)}×; ${fixed(a.rps / b.rps)}×; ${fixed(a.cpuUsPerRequest / b.cpuUsPerRequest)}×`;
   const baseline = stack.baseline && summary('gateway (baseline)');
   const ab: Row[] = baseline
     ? [
@@ -142,7 +156,25 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
         {
           section,
           measure: 'gateway / baseline gateway (p50; req/s; CPU/request)',
-          value: `${fixed(gateway.p50 / baseline.p50)}×; ${fixed(gateway.rps / baseline.rps)}×; ${fixed(gateway.cpuUsPerRequest / baseline.cpuUsPerRequest)}× (baseline/bare CPU ${fixed(baseline.cpuUsPerRequest / bare.cpuUsPerRequest)}×)`,
+          value: `${against(gateway, baseline)} (baseline/bare CPU ${fixed(baseline.cpuUsPerRequest / bare.cpuUsPerRequest)}×)`,
+          goal: '',
+        },
+      ]
+    : [];
+  const traced = stack.traced && summary('gateway (traced)');
+  // Spans the receiver got per request the traced gateway answered: 1 when none was dropped. The batch
+  // processor exports every 5 s or each 512 spans, so the last ones are waited for.
+  if (stack.traced) await setTimeout(6_000);
+  const exported = stack.traced
+    ? stack.traced.receiver.spans().length / (sent.get('gateway (traced)') ?? 0)
+    : 0;
+  const tracing: Row[] = traced
+    ? [
+        line('gateway, tracing on (OTLP/HTTP to a local receiver)', traced),
+        {
+          section,
+          measure: 'tracing on / off: traced gateway / gateway (p50; req/s; CPU/request)',
+          value: `${against(traced, gateway)}; ${fixed(exported)} spans exported per request`,
           goal: '',
         },
       ]
@@ -153,6 +185,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
     line('nginx (Debian) proxy', nginx),
     line('bare undici proxy', bare),
     line('gateway', gateway),
+    ...tracing,
     {
       section,
       measure: 'gateway p50 / bare proxy p50',

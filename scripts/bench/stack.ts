@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestCa, issueServerCert, writeKubeconfig } from '@gatehouse/testkit/ca';
+import { type OtlpReceiver, startOtlpReceiver } from '@gatehouse/testkit/otlp';
 import { freePort } from '@gatehouse/testkit/processes';
 import { type TestRedis, testRedis } from '@gatehouse/testkit/redis';
 import { type SlackApiFake, startSlackApi } from '@gatehouse/testkit/slack-api';
@@ -22,6 +23,17 @@ const OWNER = { id: 'U0ALICE', name: 'alice' } as const;
 export const APPROVER_CHANNEL = 'C0APPROVALS';
 const USERGROUP = 'S0SREONCALL';
 
+/** A second measured gateway on the same Redis, upstream and policy, for an A/B in one run. */
+export interface SideGateway {
+  readonly service: Service;
+  readonly origin: string;
+}
+
+export interface BenchStackOptions {
+  /** Start the traced gateway too. */
+  readonly traced?: boolean;
+}
+
 export interface BenchStack {
   readonly dir: string;
   readonly redis: TestRedis;
@@ -32,7 +44,9 @@ export interface BenchStack {
   readonly nginx: Service;
   readonly gateway: Service;
   /** BENCH_BASELINE_GATEWAY=<another checkout, built>: its gateway beside this one, for an A/B in one run. */
-  readonly baseline: { readonly service: Service; readonly origin: string } | undefined;
+  readonly baseline: SideGateway | undefined;
+  /** The same gateway with tracing on, exporting every span to a local OTLP receiver (BenchStackOptions.traced). */
+  readonly traced: (SideGateway & { readonly receiver: OtlpReceiver }) | undefined;
   readonly slackbot: Service;
   readonly load: Helper;
   readonly upstreamOrigin: string;
@@ -106,7 +120,7 @@ function policy(): unknown {
   };
 }
 
-export async function startBenchStack(): Promise<BenchStack> {
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -216,28 +230,34 @@ export async function startBenchStack(): Promise<BenchStack> {
       nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     });
     cleanups.push(() => gateway.stop());
-    const baselineRoot = process.env.BENCH_BASELINE_GATEWAY;
-    let baseline: BenchStack['baseline'];
-    if (baselineRoot) {
+    /** `name`'s gateway from the checkout at `root`, with the stack's config and `extra` on top. */
+    const startSideGateway = async (name: string, root: string, extra: object): Promise<SideGateway> => {
       const port = await freePort();
-      const path = join(dir, 'gatehouse-baseline.yaml');
+      const path = join(dir, `gatehouse-${name}.yaml`);
       await writeFile(
         path,
-        stringify({ ...config, gateway: { ...config.gateway, listen: `127.0.0.1:${port}` } }),
+        stringify({ ...config, ...extra, gateway: { ...config.gateway, listen: `127.0.0.1:${port}` } }),
       );
-      const service = await startBuilt(
-        'gateway-baseline',
-        join(baselineRoot, 'apps/gateway/dist/cli/index.js'),
-        {
-          args: ['serve'],
-          env: { ...env, GATEHOUSE_CONFIG: path },
-          logDir: dir,
-          ready: { port },
-          measured: true,
-        },
-      );
+      const service = await startBuilt(`gateway-${name}`, join(root, 'apps/gateway/dist/cli/index.js'), {
+        args: ['serve'],
+        env: { ...env, GATEHOUSE_CONFIG: path },
+        logDir: dir,
+        ready: { port },
+        measured: true,
+      });
       cleanups.push(() => service.stop());
-      baseline = { service, origin: `https://127.0.0.1:${port}` };
+      return { service, origin: `https://127.0.0.1:${port}` };
+    };
+    const baselineRoot = process.env.BENCH_BASELINE_GATEWAY;
+    const baseline = baselineRoot ? await startSideGateway('baseline', baselineRoot, {}) : undefined;
+    let traced: BenchStack['traced'];
+    if (options.traced) {
+      const receiver = await startOtlpReceiver();
+      cleanups.push(() => receiver.close());
+      const side = await startSideGateway('traced', ROOT, {
+        telemetry: { serviceName: 'gatehouse-gateway-bench', otlp: { endpoint: receiver.url } },
+      });
+      traced = { ...side, receiver };
     }
     const slackbot = await startBuilt('slackbot', join(ROOT, 'apps/slackbot/dist/main.js'), {
       env,
@@ -277,6 +297,7 @@ export async function startBenchStack(): Promise<BenchStack> {
       nginx: nginx.service,
       gateway,
       baseline,
+      traced,
       slackbot,
       load,
       upstreamOrigin,
