@@ -45,9 +45,37 @@ describe('tracing through the running gateway', () => {
         'gatehouse.resource': 'pods',
         'gatehouse.decision': 'allow',
         'http.request.method': 'GET',
+        'http.response.status_code': 200,
       },
+      statusCode: 0, // unset: only a 5xx makes a server span an error
     });
     expect(span?.attributes['gatehouse.rule']).toEqual(expect.any(String));
+  });
+
+  it("records the status the agent got: the gateway's own, and a 5xx as the span's error", async () => {
+    const unknown = await gatewayRequest(stack, { method: 'GET', path: '/clusters/no-such-cluster/api' });
+    expect(unknown.status).toBe(404);
+    // The cluster resets the connection: the agent gets the gateway's 503.
+    const path = '/api/v1/namespaces/tracing-reset/pods';
+    stack.upstream.intercept({ method: 'GET', path }, { destroy: true }, { times: 1 });
+    const reset = await gatewayRequest(stack, { method: 'GET', path: `/clusters/${stack.cluster}${path}` });
+    expect(reset.status).toBe(503);
+    const statuses = await waitUntil(
+      'both request spans',
+      () => {
+        const found = requestSpans((span) =>
+          [404, 503].includes(Number(span.attributes['http.response.status_code'])),
+        );
+        return found.length === 2 && found;
+      },
+      20_000,
+    );
+    expect(
+      statuses.map((span) => [span.attributes['http.response.status_code'], span.statusCode]).sort(),
+    ).toEqual([
+      [404, 0],
+      [503, 2], // STATUS_CODE_ERROR
+    ]);
   });
 
   it("puts a held request's wait, with its approval id, inside the agent's trace (traceparent)", async () => {

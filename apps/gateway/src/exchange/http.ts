@@ -26,12 +26,14 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
     if (!res.writableFinished) controller.abort();
   });
   const method = (req.method ?? 'GET').toUpperCase();
+  let sent: number | undefined;
 
   const reject = (status: KubeStatus) => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    sent = status.code;
     const body = JSON.stringify(status);
     res.writeHead(status.code, {
       'content-type': 'application/json',
@@ -51,6 +53,9 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
     target: req.url ?? '/',
     headers: req.headers,
     signal: controller.signal,
+    get status() {
+      return sent;
+    },
 
     async readBody(options) {
       if (STREAMED.has(method)) {
@@ -94,6 +99,7 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
         return { outcome: 'failed', error: message, durationMs: elapsed() };
       }
       const durationMs = elapsed();
+      sent = response.statusCode;
       res.writeHead(response.statusCode, withWarnings(downstreamResponseHeaders(response.headers), warnings));
       // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
       // headers now. A response with a length sends them with its first bytes, one TLS write, not two.

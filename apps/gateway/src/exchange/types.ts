@@ -29,6 +29,8 @@ export interface Exchange {
   readonly remoteAddress?: string | undefined;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
+  /** The status the client was sent (the gateway's own or the cluster's); undefined until one was. */
+  readonly status: number | undefined;
   /** Buffers the body for the policy and a possible replay; `undefined` when the request streams or has none. */
   readBody(options: Omit<BodyReadOptions, 'declaredLength'>): Promise<BodyResult | undefined>;
   /** Answers with a Kubernetes Status and ends the exchange. */

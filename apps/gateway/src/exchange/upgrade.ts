@@ -67,11 +67,16 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
   socket.on('error', () => controller.abort());
   socket.on('close', () => controller.abort());
   const method = (req.method ?? 'GET').toUpperCase();
+  let sent: number | undefined;
 
   const reject = (status: KubeStatus) => {
     socket.off('data', collect);
-    if (socket.writable) socket.end(rawStatusResponse(status));
-    else socket.destroy();
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    sent = status.code;
+    socket.end(rawStatusResponse(status));
   };
 
   return {
@@ -81,6 +86,9 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
     target: req.url ?? '/',
     headers: req.headers,
     signal: controller.signal,
+    get status() {
+      return sent;
+    },
 
     async readBody() {
       return undefined;
@@ -130,6 +138,7 @@ export function upgradeExchange(req: IncomingMessage, socket: Duplex, head: Buff
       return new Promise((resolve) => {
         upstreamSocket.once('data', (first: Buffer) => {
           const status = Number(STATUS_LINE.exec(first.toString('latin1', 0, 16))?.[1] ?? 0);
+          sent = status;
           socket.write(first);
           upstreamSocket.pipe(socket);
           socket.off('data', collect);

@@ -71,7 +71,7 @@ async function run(exchange: Exchange, ctx: GatewayContext): Promise<void> {
       ),
     );
   } finally {
-    span?.end();
+    span?.end(exchange.status);
   }
 }
 

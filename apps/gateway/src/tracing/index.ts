@@ -25,7 +25,8 @@ export interface RequestSpan {
   readonly traceparent: string | undefined;
   judged(attributes: JudgedAttributes): void;
   wait(approvalId: string): WaitSpan;
-  end(): void;
+  /** `status`: what the client was sent; undefined when it went away before any answer. */
+  end(status: number | undefined): void;
 }
 
 /** Starts request spans (tracing/otel.ts); absent from the context when telemetry is off. */

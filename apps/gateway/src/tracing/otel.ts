@@ -1,6 +1,6 @@
 import type { TelemetryConfig } from '@gatehouse/config';
 import { createOtlpTracer, extractContext, traceparentOf } from '@gatehouse/telemetry';
-import { type Context, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { type Context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { RequestSpan, RequestTracer } from './index.js';
 
 /** Span and attribute names, in one place (the README's "Tracing" lists them). */
@@ -15,6 +15,7 @@ export const ATTRIBUTE = {
   approvalId: 'gatehouse.approval.id',
   outcome: 'gatehouse.approval.outcome',
   method: 'http.request.method',
+  status: 'http.response.status_code',
 } as const;
 
 /**
@@ -67,7 +68,12 @@ function requestSpan(tracer: Tracer, parent: Context, method: string): RequestSp
         },
       };
     },
-    end() {
+    end(status) {
+      if (status !== undefined) {
+        span.setAttribute(ATTRIBUTE.status, status);
+        // OpenTelemetry's HTTP conventions: a server span is an error for 5xx only; a 4xx is the client's.
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
       span.end();
     },
   };

@@ -21,6 +21,8 @@ export interface RecordedSpan {
   readonly service: string | undefined;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
   readonly links: readonly { readonly traceId: string; readonly spanId: string }[];
+  /** The span's Status code (trace.proto StatusCode): 0 unset, 1 ok, 2 error. */
+  readonly statusCode: number;
 }
 
 export interface OtlpReceiver {
@@ -49,6 +51,8 @@ interface JsonSpan {
   readonly kind: number;
   readonly attributes?: readonly KeyValue[];
   readonly links?: readonly { traceId: string; spanId: string }[];
+  /** Absent when unset; proto3 JSON leaves out a zero code. */
+  readonly status?: { readonly code?: number; readonly message?: string };
 }
 interface ExportTraceServiceRequest {
   readonly resourceSpans?: readonly {
@@ -84,6 +88,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
             service: typeof service === 'string' ? service : undefined,
             attributes: attributesOf(span.attributes),
             links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
+            statusCode: span.status?.code ?? 0,
           });
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
