@@ -108,3 +108,51 @@ describe('the answer an exported request carries', () => {
     expect(answered[0]).toMatchObject({ responseStatus: { status: 'Success', code: 200 } });
   });
 });
+
+describe('the stage of a long-running request (kube-apiserver: watch, proxy; attach, exec, log, portforward)', () => {
+  const allowed = (
+    action: { verb: string; name?: string; subresource?: string },
+    status: number,
+  ): AuditEvent => ({
+    ...received,
+    decision: { effect: 'allow' as const, rule: 'reads' },
+    action: { kind: 'resource' as const, apiGroup: '', apiVersion: 'v1', resource: 'pods', ...action },
+    response: { status, durationMs: 1 },
+  });
+  it('is ResponseStarted once the cluster began answering a stream, whose end the chain does not know', () => {
+    const stages = convert([
+      allowed({ verb: 'watch' }, 200),
+      allowed({ verb: 'get', name: 'web-0', subresource: 'log' }, 200),
+      allowed({ verb: 'exec', name: 'web-0', subresource: 'exec' }, 101),
+      allowed({ verb: 'get', name: 'web-0' }, 200),
+      allowed({ verb: 'watch' }, 403),
+    ]).map((event) => event.stage);
+    expect(stages).toEqual([
+      'ResponseStarted',
+      'ResponseStarted',
+      'ResponseStarted',
+      'ResponseComplete',
+      'ResponseComplete',
+    ]);
+  });
+
+  it('an approved exec whose upgrade the cluster answered is ResponseStarted too', () => {
+    const [event] = convert([
+      {
+        ...received,
+        requestId: 'r1',
+        approvalId: 'apv-1',
+        action: { ...received.action, verb: 'exec', resource: 'pods', subresource: 'exec' },
+      },
+      {
+        type: 'upstream.response',
+        requestId: 'r1',
+        approvalId: 'apv-1',
+        cluster: 'prod',
+        status: 101,
+        durationMs: 5,
+      },
+    ]);
+    expect(event).toMatchObject({ stage: 'ResponseStarted', responseStatus: { code: 101 } });
+  });
+});

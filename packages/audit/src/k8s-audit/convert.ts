@@ -1,5 +1,6 @@
 import type { RequestReceivedEvent, ResponseSummary, SlackUser, StoredEvent } from '../events.js';
 import type { K8sAuditEvent, K8sStatus, K8sUserInfo } from './types.js';
+import { isLongRunning } from './long-running.js';
 import { apiServerVerb } from './verb.js';
 
 /** Annotation keys: the audit Event's `annotations` want keys that name their component. */
@@ -29,12 +30,14 @@ interface Outcome {
   readonly status: K8sStatus;
   readonly time: string;
   readonly reason?: string | undefined;
+  /** The cluster's answer began here; a long-running request's stream went on past it. */
+  readonly started?: true;
 }
 
 /**
  * Turns the chain into one `audit.k8s.io/v1` Event per request. Feed it every stored event in
  * chain order; a request's Event comes out once its answer is in the chain (stage
- * ResponseComplete), and `end()` gives the requests still waiting (stage RequestReceived).
+ * ResponseComplete; ResponseStarted for a stream that went on), and `end()` gives the requests still waiting (stage RequestReceived).
  */
 export interface K8sAuditConverter {
   push(event: StoredEvent): K8sAuditEvent[];
@@ -70,13 +73,17 @@ export function createK8sAuditConverter(): K8sAuditConverter {
           pending.set(key, event);
           // An allowed request is one event carrying its answer (the gateway records it as the answer starts).
           if (event.response)
-            return complete(key, { status: responseStatus(event.response), time: event.time });
+            return complete(key, {
+              status: responseStatus(event.response),
+              time: event.time,
+              ...('status' in event.response && { started: true as const }),
+            });
           if (event.decision.effect !== 'deny') return [];
           const status = failure(403, 'Forbidden', event.decision.reason);
           return complete(key, { status, time: event.time });
         }
         case 'upstream.response': {
-          const outcome = { status: answered(event.status), time: event.time };
+          const outcome = { status: answered(event.status), time: event.time, started: true as const };
           if (event.requestId !== undefined && pending.has(event.requestId))
             return complete(event.requestId, outcome);
           return event.approvalId ? completeApproval(event.approvalId, outcome) : [];
@@ -84,10 +91,12 @@ export function createK8sAuditConverter(): K8sAuditConverter {
         case 'approval.completed':
           // The store's record of how the dispatch ended; the gateway's `upstream.response` (the same
           // status, when there was one) may have completed these requests already.
-          return completeApproval(event.approvalId, {
-            status: 'status' in event ? answered(event.status) : unansweredStatus(event),
-            time: event.time,
-          });
+          return completeApproval(
+            event.approvalId,
+            'status' in event
+              ? { status: answered(event.status), time: event.time, started: true }
+              : { status: unansweredStatus(event), time: event.time },
+          );
         case 'request.limited': {
           const outcome = {
             status: failure(event.status, limitReason(event.status), event.message),
@@ -151,7 +160,7 @@ function toK8sEvent(
     apiVersion: 'audit.k8s.io/v1',
     level: 'Metadata',
     auditID: request.requestId ?? request.hash,
-    stage: outcome ? 'ResponseComplete' : 'RequestReceived',
+    stage: stageOf(action, outcome),
     requestURI: http.query ? `${http.path}?${http.query}` : http.path,
     verb: apiServerVerb(action, http.method),
     user: agentUser(request),
@@ -184,6 +193,16 @@ function toK8sEvent(
       [ANNOTATION.chainHash]: request.hash,
     }),
   };
+}
+
+/**
+ * A watch, exec or log stream the cluster began answering is ResponseStarted: the chain records when
+ * its answer started, not when the stream ended, so ResponseComplete would claim more than is known.
+ */
+function stageOf(action: RequestReceivedEvent['action'], outcome: Outcome | undefined) {
+  if (!outcome) return 'RequestReceived';
+  const streaming = outcome.started && outcome.status.code < 300 && isLongRunning(action);
+  return streaming ? 'ResponseStarted' : 'ResponseComplete';
 }
 
 /** A request refused by a limit before the gateway recorded it as received. */
