@@ -165,6 +165,12 @@ else
     die "the chart accepted gateway.tls.mode self-signed with 2 replicas"
   fi
   [[ "$refused" == *"own CA"* ]] || die "the chart failed for another reason than the TLS setting: $refused"
+  # A secret the config reads from the environment that no pod would get: refused, naming it.
+  printf 'config:\n  telemetry:\n    otlp: { endpoint: "http://otel:4318", headersFromEnv: { Authorization: OTLP_AUTH } }\n' >"$WORK/bad-env-values.yaml"
+  if refused=$(render_chart "$CHART/ci/default-values.yaml" "$WORK/bad-env-values.yaml" 2>&1 >/dev/null); then
+    die "the chart accepted a config reading OTLP_AUTH from an environment no pod gets"
+  fi
+  [[ "$refused" == *"OTLP_AUTH"*"secretEnv"* ]] || die "the chart failed for another reason than the missing variable: $refused"
   # Installed in another namespace, the policy's deny rules name that namespace, not `gatehouse`.
   NAMESPACE=ops-gate render_chart "$CHART/ci/default-values.yaml" >"$WORK/chart-elsewhere.yaml" ||
     die "the chart does not render in namespace ops-gate"
@@ -176,7 +182,7 @@ else
     const guard = rules.filter((r) => r.name.startsWith("gatehouse-")).map((r) => r.match.namespaces.join());
     if (guard.join(" ") !== "ops-gate ops-gate") throw new Error(`namespace rules name ${guard.join(" ")}`);
   ' "$WORK/chart-elsewhere.yaml" || die "the chart's namespace deny rules do not name the release namespace"
-  say "ok   Helm chart ($value_sets value sets rendered by $renderer; bad TLS setting refused)"
+  say "ok   Helm chart ($value_sets value sets rendered by $renderer; bad TLS setting and unset secret variable refused)"
 fi
 
 # --- 4. gatehouse.yaml files against @gatehouse/config ------------------------------------------

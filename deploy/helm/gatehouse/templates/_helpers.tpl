@@ -79,6 +79,42 @@ helm.sh/chart: {{ printf "%s-%s" (index . 0).Chart.Name (index . 0).Chart.Versio
       name: {{ .Values.redis.passwordSecret.name }}
       key: {{ .Values.redis.passwordSecret.key }}
 {{- end }}
+{{- range .Values.secretEnv }}
+- name: {{ required "secretEnv[].name is required" .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required (printf "secretEnv %s: secretName is required" .name) .secretName }}
+      key: {{ required (printf "secretEnv %s: key is required" .name) .key }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The variables the config names for secrets (audit webhook sinks' hmacSecretEnv and headersFromEnv,
+telemetry.otlp.headersFromEnv): both apps ship audit and traces, so each must reach both pods, from
+secretEnv or from both apps' extraEnv. Missing, the apps would refuse to start; the chart says so first.
+*/}}
+{{- define "gatehouse.checkSecretEnv" -}}
+{{- $config := .Values.config -}}
+{{- $wanted := list -}}
+{{- range (default list (get (default dict (get $config "audit")) "sinks")) -}}
+{{- if eq (toString (get . "type")) "webhook" -}}
+{{- with get . "hmacSecretEnv" }}{{ $wanted = append $wanted . }}{{ end -}}
+{{- range $header, $env := (default dict (get . "headersFromEnv")) }}{{ $wanted = append $wanted $env }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- $otlp := default dict (get (default dict (get $config "telemetry")) "otlp") -}}
+{{- range $header, $env := (default dict (get $otlp "headersFromEnv")) }}{{ $wanted = append $wanted $env }}{{ end -}}
+{{- $fromSecrets := list -}}
+{{- range .Values.secretEnv }}{{ $fromSecrets = append $fromSecrets .name }}{{ end -}}
+{{- $gatewayEnv := list -}}
+{{- range .Values.gateway.extraEnv }}{{ $gatewayEnv = append $gatewayEnv .name }}{{ end -}}
+{{- $slackbotEnv := list -}}
+{{- range .Values.slackbot.extraEnv }}{{ $slackbotEnv = append $slackbotEnv .name }}{{ end -}}
+{{- range $wanted -}}
+{{- if not (or (has . $fromSecrets) (and (has . $gatewayEnv) (has . $slackbotEnv))) -}}
+{{- fail (printf "the config reads %s from the environment: add it to secretEnv ({ name: %s, secretName: <Secret>, key: <key> }), or to both gateway.extraEnv and slackbot.extraEnv" . .) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Pod and container security settings shared by the apps (the images' `node` user is 1000). */}}
