@@ -22,6 +22,7 @@ export type {
   RedisConfig,
   RedisPasswordSource,
   RedisTlsConfig,
+  SentinelConfig,
   SlackConfig,
   TelemetryConfig,
   TlsConfig,

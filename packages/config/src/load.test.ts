@@ -31,6 +31,9 @@ describe('parseConfig redis', () => {
           name: 'gatehouse',
           username: 'gatehouse',
           passwordFile: 'secrets/redis-password',
+          sentinelUsername: 'sentinel-reader',
+          sentinelPasswordFile: 'secrets/sentinel-password',
+          sentinelTls: true,
           tls: { caFile: 'tls/ca.pem', certFile: 'tls/client.pem', keyFile: 'tls/client.key' },
           minReplicasToAck: 2,
           ackTimeout: '250ms',
@@ -47,6 +50,9 @@ describe('parseConfig redis', () => {
           { host: '10.0.0.7', port: 26380 },
         ],
         name: 'gatehouse',
+        username: 'sentinel-reader',
+        password: { file: '/etc/gatehouse/secrets/sentinel-password' },
+        tls: true,
       },
       username: 'gatehouse',
       password: { file: '/etc/gatehouse/secrets/redis-password' },
@@ -70,6 +76,12 @@ describe('parseConfig redis', () => {
     ]);
     expect(issues({ passwordFile: '/p', passwordEnv: 'P' })).toEqual([
       'redis: set redis.passwordFile or redis.passwordEnv, not both',
+    ]);
+    expect(
+      issues({ sentinels: ['s:26379'], name: 'm', sentinelPasswordFile: '/p', sentinelPasswordEnv: 'P' }),
+    ).toEqual(['redis: set redis.sentinelPasswordFile or redis.sentinelPasswordEnv, not both']);
+    expect(issues({ sentinelPasswordEnv: 'P' })).toEqual([
+      'redis: redis.sentinelUsername, sentinelPasswordFile/Env and sentinelTls apply only with redis.sentinels',
     ]);
     expect(issues({ tls: { certFile: 'c.pem' } })).toEqual([
       'redis.tls: a client certificate needs both certFile and keyFile',

@@ -11,6 +11,7 @@ import type {
   ClusterConfig,
   GatehouseConfig,
   RedisConfig,
+  RedisPasswordSource,
   WebhookSinkConfig,
 } from './types.js';
 
@@ -319,18 +320,32 @@ function agentKubernetes(agent: RawConfig['agents'][number]): AgentKubernetesCon
   };
 }
 
+function passwordSource(
+  file: string | undefined,
+  env: string | undefined,
+  path: (value: string) => string,
+): RedisPasswordSource | undefined {
+  if (file !== undefined) return { file: path(file) };
+  return env === undefined ? undefined : { env };
+}
+
 function redisConfig(raw: RawConfig['redis'], path: (value: string) => string, env: Env): RedisConfig {
   const { tls } = raw;
   return {
     url: env.REDIS_URL ?? raw.url ?? DEFAULT_REDIS_URL,
     keyPrefix: raw.keyPrefix,
-    sentinel: raw.sentinels && raw.name ? { sentinels: raw.sentinels, name: raw.name } : undefined,
-    username: raw.username,
-    password: raw.passwordFile
-      ? { file: path(raw.passwordFile) }
-      : raw.passwordEnv
-        ? { env: raw.passwordEnv }
+    sentinel:
+      raw.sentinels && raw.name
+        ? {
+            sentinels: raw.sentinels,
+            name: raw.name,
+            username: raw.sentinelUsername,
+            password: passwordSource(raw.sentinelPasswordFile, raw.sentinelPasswordEnv, path),
+            tls: raw.sentinelTls,
+          }
         : undefined,
+    username: raw.username,
+    password: passwordSource(raw.passwordFile, raw.passwordEnv, path),
     tls: tls && {
       caFile: tls.caFile && path(tls.caFile),
       certFile: tls.certFile && path(tls.certFile),

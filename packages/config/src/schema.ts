@@ -241,6 +241,15 @@ export const configSchema = z.strictObject({
       sentinels: z.array(hostPort).min(1, 'list at least one sentinel, e.g. [sentinel-0:26379]').optional(),
       /** The Sentinel master name (`sentinel monitor <name> ...`). */
       name: z.string().min(1).optional(),
+      /** The sentinels' own ACL user and password, when they require one (sentinel.conf `requirepass`, or ACL). */
+      sentinelUsername: z.string().min(1).optional(),
+      sentinelPasswordFile: z.string().min(1).optional(),
+      sentinelPasswordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+        .optional(),
+      /** Ask the sentinels over TLS too (their `tls-port`), with redis.tls's CA and client certificate. */
+      sentinelTls: z.boolean().default(false),
       /** The ACL user (Redis 6+); the URL's user when unset. */
       username: z.string().min(1).optional(),
       /** A file holding the password (a mounted secret); never the password itself in this file. */
@@ -285,6 +294,21 @@ export const configSchema = z.strictObject({
     .refine((redis) => redis.passwordFile === undefined || redis.passwordEnv === undefined, {
       error: 'set redis.passwordFile or redis.passwordEnv, not both',
     })
+    .refine((redis) => redis.sentinelPasswordFile === undefined || redis.sentinelPasswordEnv === undefined, {
+      error: 'set redis.sentinelPasswordFile or redis.sentinelPasswordEnv, not both',
+    })
+    .refine(
+      (redis) =>
+        redis.sentinels !== undefined ||
+        (redis.sentinelUsername === undefined &&
+          redis.sentinelPasswordFile === undefined &&
+          redis.sentinelPasswordEnv === undefined &&
+          !redis.sentinelTls),
+      {
+        error:
+          'redis.sentinelUsername, sentinelPasswordFile/Env and sentinelTls apply only with redis.sentinels',
+      },
+    )
     .prefault({}),
   gateway: z
     .strictObject({

@@ -26,7 +26,7 @@ export interface RedisConfig {
   readonly url: string;
   readonly keyPrefix: string;
   /** Redis Sentinel: where to ask for the current primary of `name`. */
-  readonly sentinel?: { readonly sentinels: readonly HostPort[]; readonly name: string } | undefined;
+  readonly sentinel?: SentinelConfig | undefined;
   readonly username?: string | undefined;
   /** Where the password is read at connect time (never held in the config, never logged). */
   readonly password?: RedisPasswordSource | undefined;
@@ -36,6 +36,16 @@ export interface RedisConfig {
   readonly minReplicasToAck?: number | 'auto' | undefined;
   /** @defaultValue 1000 */
   readonly ackTimeoutMs?: number | undefined;
+}
+
+export interface SentinelConfig {
+  readonly sentinels: readonly HostPort[];
+  readonly name: string;
+  /** The sentinels' own credentials, when they require them; the primary's are `username`/`password`. */
+  readonly username?: string | undefined;
+  readonly password?: RedisPasswordSource | undefined;
+  /** Ask the sentinels over TLS, with `tls`'s CA and client certificate. */
+  readonly tls?: boolean | undefined;
 }
 
 export interface HostPort {

@@ -62,9 +62,12 @@ export class RedisTlsError extends RedisError {
 export class RedisAuthError extends RedisError {
   override readonly name = 'RedisAuthError';
   readonly code = RedisErrorCode.Auth;
-  constructor(where: string, cause: unknown) {
+  /** `by`: the primary refused them, or a sentinel did (its own credentials). */
+  constructor(where: string, cause: unknown, by: 'primary' | 'sentinel' = 'primary') {
     super(
-      `Redis at ${where} refused the credentials: ${describeCause(cause)}; check redis.username and the password in redis.passwordFile or redis.passwordEnv against the server's ACL (ACL LIST)`,
+      by === 'sentinel'
+        ? `${where}: the sentinels refused their credentials: ${describeCause(cause)}; set redis.sentinelPasswordFile or redis.sentinelPasswordEnv (and redis.sentinelUsername for an ACL user) to what the sentinels require (sentinel.conf requirepass or ACL)`
+        : `Redis at ${where} refused the credentials: ${describeCause(cause)}; check redis.username and the password in redis.passwordFile or redis.passwordEnv against the server's ACL (ACL LIST)`,
       { cause },
     );
   }

@@ -15,7 +15,9 @@ export function connectionOptions(
   env: NodeJS.ProcessEnv = process.env,
 ): { url?: string | undefined; options: RedisOptions } {
   const config = targetConfig(target);
-  const password = config.password && readPassword(config.password, env);
+  const password =
+    config.password &&
+    readPassword(config.password, env, { file: 'redis.passwordFile', env: 'redis.passwordEnv' });
   const tlsWanted = config.tls !== undefined || (!config.sentinel && config.url.startsWith('rediss://'));
   const tls = tlsWanted ? tlsOptions(config.tls ?? {}) : undefined;
   const auth: RedisOptions = {
@@ -23,34 +25,49 @@ export function connectionOptions(
     ...(password === undefined ? {} : { password }),
     ...(tls === undefined ? {} : { tls }),
   };
-  if (!config.sentinel) return { url: config.url, options: auth };
+  const sentinel = config.sentinel;
+  if (!sentinel) return { url: config.url, options: auth };
+  const sentinelPassword =
+    sentinel.password &&
+    readPassword(sentinel.password, env, {
+      file: 'redis.sentinelPasswordFile',
+      env: 'redis.sentinelPasswordEnv',
+    });
   return {
     options: {
       ...auth,
-      sentinels: config.sentinel.sentinels.map(({ host, port }) => ({ host, port })),
-      name: config.sentinel.name,
-      // The primary is reached over TLS when configured; the sentinels are asked in plain text on
-      // their own port (Sentinel hands out addresses only; the primary's certificate is checked).
+      sentinels: sentinel.sentinels.map(({ host, port }) => ({ host, port })),
+      name: sentinel.name,
+      ...(sentinel.username === undefined ? {} : { sentinelUsername: sentinel.username }),
+      ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
+      // The primary is reached over TLS when configured; the sentinels too with sentinelTls (their
+      // tls-port), else in plain text (Sentinel hands out addresses only; the primary's certificate is checked).
       enableTLSForSentinelMode: tls !== undefined,
+      ...(sentinel.tls ? { sentinelTLS: tlsOptions(config.tls ?? {}) } : {}),
       // No failoverDetector: a dead primary closes the connections anyway, and the detector's
       // disconnect during a reconnect left clients ended for good (ioredis 6, seen in the failover test).
     },
   };
 }
 
-function readPassword(source: RedisPasswordSource, env: NodeJS.ProcessEnv): string {
+/** Reads a password from where the config says; `keys` name the settings in errors. */
+function readPassword(
+  source: RedisPasswordSource,
+  env: NodeJS.ProcessEnv,
+  keys: { readonly file: string; readonly env: string },
+): string {
   if ('env' in source) {
     const value = env[source.env];
     if (value === undefined || value === '') {
       throw new RedisSettingError(
-        'redis.passwordEnv',
+        keys.env,
         `names ${source.env}, which is not set; set ${source.env} to the Redis password (e.g. from a Kubernetes Secret)`,
       );
     }
     return value;
   }
   // A mounted secret usually ends with a newline; the password does not.
-  return readSetting('redis.passwordFile', source.file).replace(/\r?\n$/, '');
+  return readSetting(keys.file, source.file).replace(/\r?\n$/, '');
 }
 
 function tlsOptions(config: RedisTlsConfig): NonNullable<RedisOptions['tls']> {

@@ -12,6 +12,9 @@ import {
 const UNKNOWN_MASTER = /ERR No such master with that name|successfully, but got an invalid reply: null/;
 // Redis's replies to a refused AUTH or HELLO (acl.c, server.c).
 const AUTH_REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)|^ERR (AUTH|invalid password|Client sent AUTH)/;
+// The same replies from a sentinel, as ioredis's SentinelConnector wraps them ("... Last error: NOAUTH ...",
+// "failed to connect to sentinel h:p because WRONGPASS ...").
+const SENTINEL_AUTH_REFUSED = /(Last error: |because )(WRONGPASS|NOAUTH|NOPERM)/;
 // Node's TLS errors: certificate checks (X509 codes) and OpenSSL's handshake failures.
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|ERR_TLS|HOSTNAME_MISMATCH/;
 
@@ -24,6 +27,8 @@ export function startupError(
   where: string,
   seen: readonly Error[],
 ): RedisError {
+  const sentinelAuth = seen.find((error) => SENTINEL_AUTH_REFUSED.test(error.message));
+  if (sentinelAuth) return new RedisAuthError(where, sentinelAuth, 'sentinel');
   const auth = seen.find((error) => AUTH_REFUSED.test(error.message));
   if (auth) return new RedisAuthError(where, auth);
   const tls = seen.find((error) => TLS_CODES.test(String((error as NodeJS.ErrnoException).code ?? '')));
@@ -35,7 +40,7 @@ export function startupError(
     return new RedisUnreachableError(
       where,
       sentinelCause(seen),
-      'start the sentinels or fix redis.sentinels in gatehouse.yaml (host:port of each)',
+      'start the sentinels or fix redis.sentinels in gatehouse.yaml (host:port of each; set redis.sentinelTls when they take TLS only)',
     );
   }
   return new RedisUnreachableError(where, seen[0]);

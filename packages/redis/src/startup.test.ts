@@ -62,7 +62,7 @@ describe('connectRedis through Sentinel', () => {
     });
     expect(error.code).toBe(RedisErrorCode.Unreachable);
     expect(error.message).toBe(
-      `cannot reach Redis at Sentinel master "x" via 127.0.0.1:${port}: failed to connect to sentinel 127.0.0.1:${port} because Connection is closed.; start the sentinels or fix redis.sentinels in gatehouse.yaml (host:port of each)`,
+      `cannot reach Redis at Sentinel master "x" via 127.0.0.1:${port}: failed to connect to sentinel 127.0.0.1:${port} because Connection is closed.; start the sentinels or fix redis.sentinels in gatehouse.yaml (host:port of each; set redis.sentinelTls when they take TLS only)`,
     );
   });
 });
@@ -153,6 +153,110 @@ describe('connectRedis over TLS', () => {
     expect(error.code).toBe(RedisErrorCode.Tls);
     expect(error.message).toContain(`TLS to Redis at rediss://127.0.0.1:${tlsPort} failed: `);
     expect(error.message).toContain('set redis.tls.caFile to the CA that signed the server');
+  });
+});
+
+describe('connectRedis through sentinels that require their own password', () => {
+  let sentinels: { host: string; port: number }[];
+  beforeAll(async () => {
+    const primary = await startRedisProcess();
+    const sentinel = await startRedisProcess(['--sentinel'], {
+      configLines: [`sentinel monitor guarded 127.0.0.1 ${primary.port} 1`, 'requirepass sentinel-pw'],
+    });
+    sentinels = [{ host: '127.0.0.1', port: sentinel.port }];
+  });
+  afterAll(stopAllProcesses);
+
+  it('asks them with redis.sentinelPasswordEnv (the primary needs none here)', async () => {
+    const target = {
+      url: '',
+      sentinel: { sentinels, name: 'guarded', password: { env: 'SENTINEL_PW' } },
+    };
+    const client = await connectRedis(target, createRedisClient(target, {}, { SENTINEL_PW: 'sentinel-pw' }));
+    expect(((await client.call('ROLE')) as unknown[])[0]).toBe('master');
+    client.disconnect();
+  });
+
+  it('says the sentinels refused their credentials, naming the sentinel keys, never the password', async () => {
+    const where = `Sentinel master "guarded" via 127.0.0.1:${sentinels[0]!.port}`;
+    for (const env of [{}, { SENTINEL_PW: 'wrong-pw' }]) {
+      const password = 'SENTINEL_PW' in env ? { password: { env: 'SENTINEL_PW' } } : {};
+      const error = await failure({ url: '', sentinel: { sentinels, name: 'guarded', ...password } }, env);
+      expect(error.code).toBe(RedisErrorCode.Auth);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^${where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the sentinels refused their credentials: .*(NOAUTH|WRONGPASS)`,
+        ),
+      );
+      expect(error.message).toContain('set redis.sentinelPasswordFile or redis.sentinelPasswordEnv');
+      expect(error.message).not.toContain('wrong-pw');
+    }
+  });
+
+  it('names redis.sentinelPasswordEnv when the variable is not set', () => {
+    const target = {
+      url: '',
+      sentinel: { sentinels, name: 'guarded', password: { env: 'UNSET_SENTINEL_PW' } },
+    };
+    expect(() => createRedisClient(target, {}, {})).toThrow(
+      expect.objectContaining({
+        code: RedisErrorCode.Setting,
+        message: expect.stringMatching(/^redis\.sentinelPasswordEnv names UNSET_SENTINEL_PW/),
+      }),
+    );
+  });
+});
+
+describe('connectRedis through sentinels that take TLS only (redis.sentinelTls)', () => {
+  let sentinels: { host: string; port: number }[];
+  let caFile: string;
+  beforeAll(async () => {
+    const ca = createTestCa();
+    const server = issueServerCert(ca, { hosts: ['127.0.0.1'] });
+    caFile = file('sentinel-ca.pem', ca.certPem);
+    const tls = {
+      'tls-cert-file': file('sentinel-server.pem', server.certPem),
+      'tls-key-file': file('sentinel-server.key', server.keyPem),
+      'tls-ca-cert-file': caFile,
+      'tls-auth-clients': 'no',
+    };
+    const primaryTls = await freePort();
+    await startRedisProcess(
+      [
+        '--port',
+        '0',
+        '--tls-port',
+        String(primaryTls),
+        ...Object.entries(tls).flatMap(([k, v]) => [`--${k}`, v]),
+      ],
+      { readyPort: primaryTls },
+    );
+    const sentinelTls = await freePort();
+    // The plain port only tells the test it is up; clients are given the TLS one.
+    await startRedisProcess(['--sentinel'], {
+      configLines: [
+        `tls-port ${sentinelTls}`,
+        ...Object.entries(tls).map(([k, v]) => `${k} ${v}`),
+        // The sentinel talks TLS to the primary as well.
+        'tls-replication yes',
+        `sentinel monitor secure 127.0.0.1 ${primaryTls} 1`,
+      ],
+    });
+    sentinels = [{ host: '127.0.0.1', port: sentinelTls }];
+  });
+  afterAll(stopAllProcesses);
+
+  it('reaches the primary over TLS, asking the sentinels over TLS with redis.tls.caFile', async () => {
+    const target = { url: '', tls: { caFile }, sentinel: { sentinels, name: 'secure', tls: true } };
+    const client = await connectRedis(target, createRedisClient(target));
+    expect(((await client.call('ROLE')) as unknown[])[0]).toBe('master');
+    client.disconnect();
+  });
+
+  it('without sentinelTls the sentinels are unreachable, and the message says to set it', async () => {
+    const error = await failure({ url: '', tls: { caFile }, sentinel: { sentinels, name: 'secure' } });
+    expect(error.code).toBe(RedisErrorCode.Unreachable);
+    expect(error.message).toContain('redis.sentinelTls');
   });
 });
 

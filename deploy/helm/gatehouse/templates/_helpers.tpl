@@ -89,13 +89,17 @@ helm.sh/chart: {{ printf "%s-%s" (index . 0).Chart.Name (index . 0).Chart.Versio
 {{- end -}}
 
 {{/*
-The variables the config names for secrets (audit webhook sinks' hmacSecretEnv and headersFromEnv,
-telemetry.otlp.headersFromEnv): both apps ship audit and traces, so each must reach both pods, from
-secretEnv or from both apps' extraEnv. Missing, the apps would refuse to start; the chart says so first.
+The variables the config names for secrets (redis.passwordEnv and sentinelPasswordEnv, audit webhook
+sinks' hmacSecretEnv and headersFromEnv, telemetry.otlp.headersFromEnv): both apps use Redis and ship
+audit and traces, so each must reach both pods, from secretEnv, from both apps' extraEnv, or (REDIS_PASSWORD)
+from redis.passwordSecret. Missing, the apps would refuse to start; the chart says so first.
 */}}
 {{- define "gatehouse.checkSecretEnv" -}}
 {{- $config := .Values.config -}}
 {{- $wanted := list -}}
+{{- $redis := default dict (get $config "redis") -}}
+{{- with get $redis "passwordEnv" }}{{ $wanted = append $wanted . }}{{ end -}}
+{{- with get $redis "sentinelPasswordEnv" }}{{ $wanted = append $wanted . }}{{ end -}}
 {{- range (default list (get (default dict (get $config "audit")) "sinks")) -}}
 {{- if eq (toString (get . "type")) "webhook" -}}
 {{- with get . "hmacSecretEnv" }}{{ $wanted = append $wanted . }}{{ end -}}
@@ -105,6 +109,7 @@ secretEnv or from both apps' extraEnv. Missing, the apps would refuse to start; 
 {{- $otlp := default dict (get (default dict (get $config "telemetry")) "otlp") -}}
 {{- range $header, $env := (default dict (get $otlp "headersFromEnv")) }}{{ $wanted = append $wanted $env }}{{ end -}}
 {{- $fromSecrets := list -}}
+{{- if .Values.redis.passwordSecret.name }}{{ $fromSecrets = append $fromSecrets "REDIS_PASSWORD" }}{{ end -}}
 {{- range .Values.secretEnv }}{{ $fromSecrets = append $fromSecrets .name }}{{ end -}}
 {{- $gatewayEnv := list -}}
 {{- range .Values.gateway.extraEnv }}{{ $gatewayEnv = append $gatewayEnv .name }}{{ end -}}
