@@ -1,6 +1,6 @@
 import type { RequestReceivedEvent, ResponseSummary, SlackUser, StoredEvent } from '../events.js';
-import type { K8sAuditEvent, K8sStatus, K8sUserInfo } from './types.js';
 import { isLongRunning } from './long-running.js';
+import type { K8sAuditEvent, K8sStatus, K8sUserInfo } from './types.js';
 import { apiServerVerb } from './verb.js';
 
 /** Annotation keys: the audit Event's `annotations` want keys that name their component. */
