@@ -26,9 +26,12 @@ describe('a dispatch claim that no replica confirmed (real primary and replica)'
   });
   afterAll(stopAllProcesses);
 
+  /** What the store reported in the background (its onError). */
+  let reported: Error[] = [];
   async function approvedOn(): Promise<{ id: string; agent: string; fingerprint: string }> {
+    reported = [];
     // No audit log: the transition events stay in the outbox, in order, for the test to read.
-    h = harness({ redis: { url: primary.url, ackTimeoutMs: 200 } });
+    h = harness({ redis: { url: primary.url, ackTimeoutMs: 200 }, onError: (error) => reported.push(error) });
     const { approval } = await h.approvals.open(openInput());
     expect((await h.approvals.vote(approval.id, { userId: 'U0BOB', decision: 'approve' })).outcome).toBe(
       'approved',
@@ -53,6 +56,14 @@ describe('a dispatch claim that no replica confirmed (real primary and replica)'
     const released = await h.approvals.get(id);
     expect(released).toMatchObject({ state: 'approved' });
     expect(released?.dispatch).toBeUndefined();
+    // The release waited for the replica as well, and says that it could not be confirmed either.
+    expect(reported.map((error) => error.message)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^approval ${id}: the release of its unconfirmed dispatch claim is not confirmed either \\(`,
+        ),
+      ),
+    ]);
     process.kill(replica.process.pid, 'SIGCONT');
 
     const other = h.replica();

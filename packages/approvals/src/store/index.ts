@@ -703,17 +703,26 @@ export class Approvals {
    * Undoes this caller's unconfirmed claim (approved again, a grant for the agent's re-run), when
    * Redis still has it: a claim lost with the old primary left nothing to undo, and one made since
    * by another caller is not ours. Never sends; a failed release only leaves the claim in place
-   * (safe: nothing was sent) and is reported.
+   * (safe: nothing was sent) and is reported. The release waits for the replicas like the claim did:
+   * the claim may still have reached them after its WAIT gave up, and a promoted replica holding the
+   * claim without its undoing would show the approval claimed though nothing was sent.
    */
   async #release(id: string, holderId: string, via: 'hold' | 'grant', claimedAt: number, why: Error) {
+    const epoch = connectionEpoch(this.#client);
     try {
       await this.#run(
         releaseScript,
         [this.#keys.approval(id), this.#keys.grants, this.#keys.outbox],
         [id, holderId, claimedAt, via, this.#keys.events, iso(this.#options.clock.now()), why.message],
       );
+      await confirmDurable(this.#client, epoch);
     } catch (error) {
-      this.#options.onError(asError(error));
+      this.#options.onError(
+        new Error(
+          `approval ${id}: the release of its unconfirmed dispatch claim is not confirmed either (${asError(error).message}); nothing was sent, but after a failover now the approval may stay claimed`,
+          { cause: error },
+        ),
+      );
     }
     await this.#drain();
   }
