@@ -6,7 +6,7 @@
  * prefix and every process started here are cleaned up, also on failure.
  *
  * Smaller runs for development (BENCHMARKS.md is written only by a full run):
- *   BENCH_ONLY=passthrough,streaming,approvals,pending,policy,audit  sections to run
+ *   BENCH_ONLY=passthrough,streaming,approvals,pending,policy,audit,durability  sections to run
  *   BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_APPROVALS, BENCH_PENDING, BENCH_AUDIT_EVENTS
  *   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>"  profile the gateway;  BENCH_KEEP=1  keep logs
  *   BENCH_CALLGRIND=1  proxies under callgrind: instructions per request instead of timed rounds
@@ -15,7 +15,7 @@
 import { approvalPath } from './approvals.js';
 import { CALLGRIND } from './callgrind.js';
 import { instructionCounts } from './instructions.js';
-import { auditBench, policyBench } from './packages.js';
+import { auditBench, durabilityBench, policyBench } from './packages.js';
 import { passThrough } from './passthrough.js';
 import { scaleOfPending } from './pending.js';
 import { machine, table, writeBenchmarksMd } from './report.js';
@@ -36,7 +36,15 @@ const settings = {
   pendingRuns: setting('BENCH_PENDING_RUNS', 20),
   auditEvents: setting('BENCH_AUDIT_EVENTS', 20_000),
 };
-const SECTIONS = ['policy', 'audit', 'passthrough', 'streaming', 'approvals', 'pending'] as const;
+const SECTIONS = [
+  'policy',
+  'audit',
+  'durability',
+  'passthrough',
+  'streaming',
+  'approvals',
+  'pending',
+] as const;
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const wanted = (section: (typeof SECTIONS)[number]) => !only || only.includes(section);
 /** Everything must be over well within this; a stuck run is stopped and cleaned up. */
@@ -65,6 +73,10 @@ try {
   if (wanted('audit')) {
     step('audit appends');
     rows.push(...(await auditBench(settings.auditEvents)));
+  }
+  if (wanted('durability')) {
+    step('durable writes: WAIT for a replica, and without');
+    rows.push(...(await durabilityBench()));
   }
   if (
     ['passthrough', 'streaming', 'approvals', 'pending'].some((s) => wanted(s as (typeof SECTIONS)[number]))

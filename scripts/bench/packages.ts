@@ -86,3 +86,24 @@ export async function auditBench(events: number): Promise<Row[]> {
     },
   ];
 }
+
+export async function durabilityBench(): Promise<Row[]> {
+  const out = await run(['--filter', '@gatehouse/approvals', 'bench']);
+  const line = (label: string) => {
+    const match = new RegExp(`^${label}:? p50 ([\\d.]+) ms p99 ([\\d.]+) ms`, 'm').exec(out);
+    return { p50: number(match?.[1]), p99: number(match?.[2]) };
+  };
+  const operations = /durable writes: (\d+) of each/.exec(out)?.[1] ?? '?';
+  const section = `Durable writes (a private primary and replica; ${operations} of each, one at a time; packages/approvals bench)`;
+  const pair = (what: string, label: string): Row => {
+    const waited = line(`${label} with WAIT 1`);
+    const none = line(`${label} without WAIT`);
+    return {
+      section,
+      measure: `${what}: minReplicasToAck 1 / 0`,
+      value: `p50 ${fixed(waited.p50)} / ${fixed(none.p50)} ms (+${fixed(waited.p50 - none.p50)} ms), p99 ${fixed(waited.p99)} / ${fixed(none.p99)} ms`,
+      goal: '',
+    };
+  };
+  return [pair('a vote that approves', 'vote'), pair('a dispatch claim', 'claim')];
+}
