@@ -127,8 +127,8 @@ class Model {
   }
 }
 
-/** Words that say the request reached the cluster (not "not sent", "never sent"). */
-const SAYS_SENT = /(?<!not |never |nothing was )\bsent\b|\banswered\b/;
+/** Words that say the request reached the cluster (not "not sent", "never sent", "before it was sent"). */
+const SAYS_SENT = /(?<!not |never |nothing was |before it was )\bsent\b|\banswered\b/;
 
 describe('the approval lifecycle over two replicas', () => {
   it('keeps Redis, the audit story and every rendered text in agreement, step by step', async () => {
