@@ -53,6 +53,7 @@ import type {
   WaitOptions,
 } from './types.js';
 import { validateOpen, validatePage, validateVote } from './validate.js';
+import { DecisionWaiters } from './waiters.js';
 
 /** Attempts of the optimistic loops (open, claimGrant) before giving up with ContendedError. */
 const MAX_ATTEMPTS = 8;
@@ -76,6 +77,7 @@ export class Approvals {
   readonly #scripts: ScriptRunner;
   readonly #queues: ApprovalQueues;
   readonly #feed: ChangeFeed;
+  readonly #waiters: DecisionWaiters;
   readonly #sweeper: NodeJS.Timeout | undefined;
   /** This store instance (one per process): the holder its presence leases name. */
   readonly #instance = randomUUID();
@@ -99,6 +101,20 @@ export class Approvals {
       () => this.#client.duplicate().on('error', options.onError),
       this.#keys.events,
     );
+    this.#waiters = new DecisionWaiters({
+      onChange: (listener) => this.#feed.on(listener),
+      readStates: async (ids) => {
+        const pipeline = this.#client.pipeline();
+        for (const id of ids) pipeline.hget(this.#keys.approval(id), 'state');
+        const replies = (await pipeline.exec()) ?? [];
+        return replies.map(([error, state]) => {
+          if (error) throw error;
+          return (state as string | null) ?? undefined;
+        });
+      },
+      pollIntervalMs: options.pollIntervalMs,
+      onError: options.onError,
+    });
     if (options.sweepIntervalMs > 0) {
       this.#sweeper = setInterval(() => void this.#sweepInBackground(), options.sweepIntervalMs);
       this.#sweeper.unref();
@@ -618,7 +634,6 @@ export class Approvals {
         settled = true;
         off();
         clearTimeout(timer);
-        clearInterval(poll);
         options.signal?.removeEventListener('abort', onAbort);
         outcome();
       };
@@ -638,11 +653,8 @@ export class Approvals {
         }
       };
       const onAbort = (): void => finish(() => reject(options.signal?.reason));
-      const off = this.#feed.on((change) => {
-        if (change.id === id && change.state !== 'pending') void check(false);
-      });
+      const off = this.#waiters.add(id, () => void check(false));
       const timer = setTimeout(() => void check(true), options.timeoutMs);
-      const poll = setInterval(() => void check(false), this.#options.pollIntervalMs);
       options.signal?.addEventListener('abort', onAbort);
       // The signal may have fired while we were subscribing.
       if (options.signal?.aborted) onAbort();
