@@ -16,13 +16,17 @@ export type PostOutcome =
   | 'already-posted'
   /** An earlier attempt posted but died before saving; found in the channel by its metadata, not posted again. */
   | 'recovered'
+  /** The agent has `coalesceAfter` requests on their own messages: listed in its burst message instead. */
+  | 'coalesced'
   /** The approval is gone (retention ran out before the post): nothing to do. */
   | 'gone';
 
 export interface PosterOptions {
-  readonly approvals: Pick<ApprovalsPort, 'get' | 'setSlackMessage'>;
+  readonly approvals: Pick<ApprovalsPort, 'get' | 'setSlackMessage' | 'place'>;
   readonly client: WebClient;
   readonly channel: string;
+  /** slack.coalesceAfter: per agent, its pending requests with a message of their own at once. */
+  readonly coalesceAfter: number;
   readonly log: Log;
 }
 
@@ -45,9 +49,11 @@ const HISTORY_PAGES = 5;
  * answer) first searches the channel for a message carrying this approval id in its metadata and
  * saves that instead of posting again. Only if that search is impossible (the bot lacks
  * channels:history / groups:history) does a retry risk a second message; that is logged.
+ * Under a burst (the agent already has `coalesceAfter` requests on their own messages) nothing is
+ * posted: the request waits in the agent's burst message until it is promoted (burst/).
  */
 export function createPoster(options: PosterOptions) {
-  const { approvals, client, channel, log } = options;
+  const { approvals, client, channel, coalesceAfter, log } = options;
 
   async function findPosted(approval: ApprovalRequest): Promise<string | undefined> {
     let cursor: string | undefined;
@@ -78,6 +84,8 @@ export function createPoster(options: PosterOptions) {
     const approval = await approvals.get(job.data.id);
     if (!approval) return 'gone';
     if (approval.slack) return 'already-posted';
+    // Decided once per approval (a retry gets the same answer), atomically across replicas.
+    if ((await approvals.place(approval.id, coalesceAfter)) === 'coalesced') return 'coalesced';
 
     if (isPostingMarker(job.progress)) {
       try {
