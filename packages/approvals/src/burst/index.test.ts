@@ -134,7 +134,20 @@ describe('coalescing an agent burst', () => {
     expect(await story(requests[5]!.id)).toContain('approval.expired');
     expect((await burstOf()).total).toBe(0);
     expect(await approvals.promoteWaiting('agent-oncall', LIMIT)).toEqual([]);
+    expect(await story(requests[5]!.id)).not.toContain('approval.promoted');
     expect(await h.redis.exists(`${h.prefix}:agent:agent-oncall:posted`)).toBe(0);
+  });
+
+  it('a place freed after a waiting approval is due is not given to it: the sweeper expires it', async () => {
+    const requests = [];
+    for (let i = 0; i < 6; i++) requests.push(await held(i));
+    for (const request of requests) await approvals.place(request.id, LIMIT);
+    h.clock.advance(31 * 60_000);
+    // The sweeper reached an own one first: its place frees while the waiting one is still pending.
+    await approvals.expire(requests[0]!.id);
+    expect(await approvals.promoteWaiting('agent-oncall', LIMIT)).toEqual([]);
+    expect((await approvals.expire(requests[5]!.id)).state).toBe('expired');
+    expect((await burstOf()).total).toBe(0);
   });
 
   it('"Post for review" gives a waiting approval its own message past the limit, once, and names who asked', async () => {

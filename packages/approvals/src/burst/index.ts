@@ -41,6 +41,8 @@ export interface BurstsDeps {
   readonly keys: Keys;
   readonly queues: ApprovalQueues;
   readonly clock: Clock;
+  /** How long a request waits before it expires: one past it is never promoted (the sweeper expires it). */
+  readonly requestTtlMs: number;
   /** Moves the events the scripts recorded into the audit chain (the store's drain). */
   readonly drain: () => Promise<void>;
 }
@@ -119,7 +121,7 @@ export class Bursts {
     const [burst, ...promoted] = (await scripts.run(
       promoteNextScript,
       [keys.posted(agent), keys.waiting(agent), keys.burst(agent), keys.outbox],
-      [limit, agent, this.#now()],
+      [limit, agent, this.#now(), this.#deps.clock.now() - this.#deps.requestTtlMs],
     )) as [number, ...string[]];
     await this.#deps.drain();
     for (const id of promoted) await queues.postPromoted(id);

@@ -104,6 +104,7 @@ export class Approvals {
       keys: this.#keys,
       queues: this.#queues,
       clock: options.clock,
+      requestTtlMs: options.requestTtlMs,
       drain: () => this.#drain(),
     });
     this.#feed = new ChangeFeed(
