@@ -243,7 +243,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
             return outcome;
           },
           notify: notifier,
-          burst: (job) => bursts(job.data.agent),
+          burst: bursts,
         },
         {
           concurrency: options.concurrency ?? 4,
