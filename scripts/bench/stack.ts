@@ -206,7 +206,13 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
         },
       ],
       approverGroups: { 'sre-oncall': { slackUsergroup: USERGROUP } },
-      slack: { approverChannel: APPROVER_CHANNEL, listen: `127.0.0.1:${slackbotPort}` },
+      slack: {
+        approverChannel: APPROVER_CHANNEL,
+        listen: `127.0.0.1:${slackbotPort}`,
+        // The approval and pending sections measure one message per held request of one agent: a
+        // coalesced burst (slack.coalesceAfter 5 by default) would post 5 and a burst message.
+        coalesceAfter: 20_000,
+      },
       audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings') },
       policy: policy(),
     };

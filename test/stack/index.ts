@@ -90,6 +90,12 @@ export interface StackOptions {
   readonly gateway?: Readonly<Record<string, string | number>>;
   /** slack.usergroupCacheTtl. @defaultValue the config's default */
   readonly usergroupCacheTtl?: string;
+  /**
+   * slack.coalesceAfter. The suites written before coalescing share one stack across their tests,
+   * leave requests of agent-oncall pending from test to test and expect each request's own message,
+   * so the stack posts every one unless a suite about bursts asks for fewer. @defaultValue 1000
+   */
+  readonly coalesceAfter?: number;
   /** More environment for the gateway and slackbot processes (a webhook sink's secrets). */
   readonly env?: Readonly<Record<string, string>>;
   /** The `telemetry:` section (OpenTelemetry export). */
@@ -109,7 +115,7 @@ export interface StackOptions {
 }
 
 /** The buttons an approval message shows, by label. */
-export type ButtonLabel = 'Approve' | 'Deny' | 'Show everything';
+export type ButtonLabel = 'Approve' | 'Deny' | 'Show everything' | 'Post for review';
 
 export interface Stack {
   /** The cluster's name in the gateway URL (`/clusters/<name>`). */
@@ -131,10 +137,13 @@ export interface Stack {
   /** The latest state of one message (after chat.update). */
   message(ts: string): FakeMessage;
   waitForMessages(count: number): Promise<FakeMessage[]>;
-  /** The form body Slack would send for this click (unsigned), for forging and replaying. */
-  clickBody(person: Clicker, message: FakeMessage, label: ButtonLabel): string;
-  /** A signed click on the button with this label, as Slack would send it. */
-  click(person: Clicker, message: FakeMessage, label: ButtonLabel): Promise<PostedResponse>;
+  /**
+   * The form body Slack would send for this click (unsigned), for forging and replaying. `value`
+   * picks one of several buttons with the label (a burst message's rows, by approval id).
+   */
+  clickBody(person: Clicker, message: FakeMessage, label: ButtonLabel, value?: string): string;
+  /** A signed click on the button with this label (and value), as Slack would send it. */
+  click(person: Clicker, message: FakeMessage, label: ButtonLabel, value?: string): Promise<PostedResponse>;
   /** `/gatehouse <text>` typed by `person` in the approver channel, signed as Slack sends it. */
   slash(person: Clicker, text: string): Promise<PostedResponse>;
   /** Deny, then submit the modal with a reason. */
@@ -318,6 +327,7 @@ async function assemble(
       approverChannel: APPROVER_CHANNEL,
       listen: `127.0.0.1:${slackbotPort}`,
       ...(options.usergroupCacheTtl && { usergroupCacheTtl: options.usergroupCacheTtl }),
+      coalesceAfter: options.coalesceAfter ?? 1000,
     },
     audit: { sinks: [{ type: 'redis' }], recordingsDir: join(dir, 'recordings'), ...options.audit },
     ...(options.telemetry && { telemetry: options.telemetry }),
@@ -409,9 +419,9 @@ async function assemble(
     if (!found) throw new Error(`no message ${ts} in ${APPROVER_CHANNEL}`);
     return found;
   };
-  const clickBody = (person: Clicker, shown: FakeMessage, label: ButtonLabel) => {
-    const button = findButton(message(shown.ts), label);
-    if (!button) throw new Error(`the message ${shown.ts} shows no ${label} button`);
+  const clickBody = (person: Clicker, shown: FakeMessage, label: ButtonLabel, value?: string) => {
+    const button = findButton(message(shown.ts), label, value);
+    if (!button) throw new Error(`the message ${shown.ts} shows no ${label} button ${value ?? ''}`);
     return interactiveBody(
       blockActionsPayload({
         user: person,
@@ -425,8 +435,8 @@ async function assemble(
       }),
     );
   };
-  const click = (person: Clicker, shown: FakeMessage, label: ButtonLabel) =>
-    postToSlackApp(botUrl, clickBody(person, shown, label), { signingSecret: SIGNING_SECRET });
+  const click = (person: Clicker, shown: FakeMessage, label: ButtonLabel, value?: string) =>
+    postToSlackApp(botUrl, clickBody(person, shown, label, value), { signingSecret: SIGNING_SECRET });
   const slash = (person: Clicker, text: string) =>
     postToSlackApp(
       botUrl,

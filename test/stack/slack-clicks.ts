@@ -11,23 +11,35 @@ interface Button {
   readonly value: string;
 }
 
+interface ElementLike {
+  readonly type?: string;
+  readonly action_id?: string;
+  readonly value?: string;
+  readonly text?: { readonly text?: string };
+}
+
 interface BlockLike {
   readonly type?: string;
   readonly block_id?: string;
-  readonly elements?: readonly {
-    readonly type?: string;
-    readonly action_id?: string;
-    readonly value?: string;
-    readonly text?: { readonly text?: string };
-  }[];
+  readonly elements?: readonly ElementLike[];
+  /** A section's button (a burst message has one per listed request). */
+  readonly accessory?: ElementLike;
   readonly element?: { readonly action_id?: string; readonly type?: string };
 }
 
-export function findButton(message: FakeMessage, label: string): Button | undefined {
+/** The first button labelled `label` (with this `value`, when given: one of a burst message's rows). */
+export function findButton(message: FakeMessage, label: string, value?: string): Button | undefined {
   for (const block of message.blocks as BlockLike[]) {
-    if (block.type !== 'actions') continue;
-    for (const element of block.elements ?? []) {
-      if (element.type === 'button' && element.text?.text === label && element.action_id && element.value) {
+    const elements =
+      block.type === 'actions' ? (block.elements ?? []) : block.accessory ? [block.accessory] : [];
+    for (const element of elements) {
+      if (
+        element.type === 'button' &&
+        element.text?.text === label &&
+        element.action_id &&
+        element.value &&
+        (value === undefined || element.value === value)
+      ) {
         return { actionId: element.action_id, blockId: block.block_id ?? '', value: element.value };
       }
     }

@@ -18,6 +18,9 @@ import { type Logger, pino } from 'pino';
 import { createApproverCheck } from './approvers/index.js';
 import { auditTrailIn } from './audit-trail.js';
 import { boltLogger } from './bolt-logger.js';
+import { createBurstUpdater } from './burst/index.js';
+import { createPromoter } from './burst/promoter.js';
+import { createReviewService } from './burst/review.js';
 import { createCommandService } from './command/index.js';
 import { InvalidOptionsError, NotConfiguredError, RedisUnreachableError } from './errors.js';
 import { createRequestGuard, type SeenStore } from './guard/index.js';
@@ -188,7 +191,8 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
     now: () => (options.clock ?? Date).now(),
     log,
   });
-  registerListeners(app, { votes, commands, command: slack.command, log });
+  const postForReview = createReviewService({ approvals, approvers, log });
+  registerListeners(app, { votes, commands, postForReview, command: slack.command, log });
   app.error(async (error) => {
     log.error({ err: error }, 'unhandled error in a Slack listener');
   });
@@ -214,7 +218,11 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       });
       workspaceUrl = auth.url ?? '';
       await app.init();
-      const poster = createPoster({ approvals, client: app.client, channel: slack.approverChannel, log });
+      const { coalesceAfter } = slack;
+      const channel = slack.approverChannel;
+      const poster = createPoster({ approvals, client: app.client, channel, coalesceAfter, log });
+      const bursts = createBurstUpdater({ approvals, client: app.client, channel, coalesceAfter, log });
+      const promoteAfter = createPromoter({ approvals, coalesceAfter });
       const notifier = createNotifier({
         approvals,
         client: app.client,
@@ -225,7 +233,18 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       workers = startConsumers(
         connection,
         approvals.queueNames,
-        { post: poster, refresh: (job) => refresher(job.data.id), notify: notifier },
+        {
+          post: poster,
+          async refresh(job) {
+            const outcome = await refresher(job.data.id);
+            // A refresh follows every transition, from whichever process made it: the moment to
+            // give a freed place to the agent's oldest waiting request.
+            await promoteAfter(job.data.id);
+            return outcome;
+          },
+          notify: notifier,
+          burst: bursts,
+        },
         {
           concurrency: options.concurrency ?? 4,
           onFailed: (error, job) =>

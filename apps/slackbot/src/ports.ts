@@ -6,7 +6,17 @@ import type { Approvals } from '@gatehouse/approvals';
  */
 export type ApprovalsPort = Pick<
   Approvals,
-  'get' | 'vote' | 'listPending' | 'countPending' | 'setSlackMessage' | 'queueNames'
+  | 'get'
+  | 'vote'
+  | 'listPending'
+  | 'countPending'
+  | 'setSlackMessage'
+  | 'queueNames'
+  | 'place'
+  | 'postForReview'
+  | 'promoteWaiting'
+  | 'burst'
+  | 'setBurstMessage'
 >;
 
 /** Structured logging (pino fits); never handed tokens or request bodies. */

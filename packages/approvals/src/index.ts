@@ -1,3 +1,4 @@
+export type { BurstView, Placement, PostForReviewResult } from './burst/index.js';
 export {
   ApprovalsError,
   ApprovalsErrorCode,
@@ -27,6 +28,8 @@ export type {
 } from './model.js';
 export { describeChange, describePreview } from './preview/index.js';
 export {
+  BURST_JOB,
+  type BurstJobData,
   type ConsumerOptions,
   type Consumers,
   type JobHandlers,

@@ -25,6 +25,19 @@ export interface Keys {
    * cut off, and the sweeper counts its connections gone.
    */
   readonly presence: string;
+  /**
+   * Set of approval ids: the agent's pending approvals that have (or are getting) a message of their
+   * own. Past `slack.coalesceAfter` of them, a new one waits in the agent's burst message instead.
+   * Every transition out of pending removes its id (vote, expire), so the set is always current.
+   */
+  posted(agent: string): string;
+  /**
+   * Sorted set, score createdAt, member id: the agent's pending approvals listed in its burst
+   * message, oldest first (the order they get their own message). Transitions out of pending remove them.
+   */
+  waiting(agent: string): string;
+  /** Hash `channel`, `ts`: the agent's burst message, while it has one. */
+  burst(agent: string): string;
   /** The audit log's outbox (`@gatehouse/audit` auditKeys): every transition pushes its event here. */
   readonly outbox: string;
   /** Pub/sub channel: one JSON `ApprovalChange` per change. */
@@ -41,6 +54,9 @@ export function keysFor(prefix: string): Keys {
     grants: `${prefix}:grants`,
     holders: (id) => `${prefix}:approval:${id}:holders`,
     presence: `${prefix}:presence`,
+    posted: (agent) => `${prefix}:agent:${agent}:posted`,
+    waiting: (agent) => `${prefix}:agent:${agent}:waiting`,
+    burst: (agent) => `${prefix}:agent:${agent}:burst`,
     outbox: auditKeys(prefix).outbox,
     events: `${prefix}:events`,
   };
@@ -67,9 +83,15 @@ export function parsePresenceMember(member: string): { instance: string; id: str
 
 /** BullMQ queue names; BullMQ keeps its own key prefix (`bull`), so only the name is shared. */
 export interface QueueNames {
-  /** New approval requests; job name `post`, job id = approval id (posted once). */
+  /**
+   * New approval requests; job name `post`, job id = approval id (posted once), or
+   * `promoted-<approval id>` for a coalesced approval given its own message.
+   */
   readonly approvals: string;
-  /** Message refreshes after votes and transitions; job name `refresh`, deduplicated per approval. */
+  /**
+   * Message refreshes after votes and transitions; job name `refresh`, deduplicated per approval;
+   * job name `burst`, an agent's burst message, deduplicated per agent.
+   */
   readonly slack: string;
 }
 

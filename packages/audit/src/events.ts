@@ -201,6 +201,30 @@ export interface ApprovalJoinedEvent {
   readonly agent: string;
 }
 
+/**
+ * The agent already had `slack.coalesceAfter` approvals on their own Slack messages (or older ones
+ * waited): this one has no message of its own yet and is listed in the agent's burst message.
+ */
+export interface ApprovalCoalescedEvent {
+  readonly type: 'approval.coalesced';
+  readonly approvalId: string;
+  readonly agent: string;
+  /** The agent's approvals waiting in its burst message, this one included. */
+  readonly waiting: number;
+}
+
+/**
+ * A coalesced approval got its own Slack message, where it is voted on as any other: an approver
+ * clicked "Post for review" (`by`), or, without `by`, one of the agent's own messages ended and its
+ * place went to the oldest waiting approval.
+ */
+export interface ApprovalPromotedEvent {
+  readonly type: 'approval.promoted';
+  readonly approvalId: string;
+  readonly agent: string;
+  readonly by?: SlackUser | undefined;
+}
+
 /** Every held connection of the approval is gone (kubectl interrupted, gateway restarted or timed out). */
 export interface RequesterDisconnectedEvent {
   readonly type: 'requester.disconnected';
@@ -365,6 +389,8 @@ type PlainEvent =
   | ApprovalDeniedEvent
   | ApprovalExpiredEvent
   | ApprovalJoinedEvent
+  | ApprovalCoalescedEvent
+  | ApprovalPromotedEvent
   | RequesterDisconnectedEvent
   | RequesterBackEvent
   | GrantIssuedEvent
@@ -396,6 +422,8 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'approval.denied',
   'approval.expired',
   'approval.joined',
+  'approval.coalesced',
+  'approval.promoted',
   'requester.disconnected',
   'requester.back',
   'grant.issued',

@@ -187,8 +187,22 @@ describe('parseConfig', () => {
       host: '::1',
       port: 3000,
       usergroupCacheTtlMs: 60_000,
+      coalesceAfter: 5,
       apiUrl: undefined,
     });
+  });
+
+  it('names slack.coalesceAfter when it is not a whole number of at least 1', () => {
+    const slack = { approverChannel: 'C0APPROVALS' };
+    expect(configError({ ...base, slack: { ...slack, coalesceAfter: 0 } }).issues).toEqual([
+      "slack.coalesceAfter: at least 1: how many of one agent's pending requests have their own message at once",
+    ]);
+    expect(configError({ ...base, slack: { ...slack, coalesceAfter: 2.5 } }).issues).toEqual([
+      'slack.coalesceAfter: a whole number of requests',
+    ]);
+    expect(configError({ ...base, slack: { ...slack, coalesceAfter: '5' } }).issues).toEqual([
+      'slack.coalesceAfter: Invalid input: expected number, received string',
+    ]);
   });
 
   it('names an unknown cluster type', () => {

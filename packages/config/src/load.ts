@@ -421,6 +421,7 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       host: raw.slack.listen.host,
       port: raw.slack.listen.port,
       usergroupCacheTtlMs: raw.slack.usergroupCacheTtl,
+      coalesceAfter: raw.slack.coalesceAfter,
       apiUrl: raw.slack.apiUrl,
     },
     audit: {

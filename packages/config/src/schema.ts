@@ -371,6 +371,15 @@ export const configSchema = z.strictObject({
         .default('/gatehouse'),
       listen: hostPort.default({ host: '0.0.0.0', port: 3000 }),
       usergroupCacheTtl: duration.default(60_000),
+      /**
+       * Per agent, how many of its pending requests have a message of their own at once; the rest
+       * wait in one burst message per agent, so a burst of held requests cannot flood the channel.
+       */
+      coalesceAfter: z
+        .number()
+        .int('a whole number of requests')
+        .min(1, "at least 1: how many of one agent's pending requests have their own message at once")
+        .default(5),
       /** Point the Slack WebClient elsewhere (tests, the demo). Must end with /api/. */
       apiUrl: z.url().optional(),
     })

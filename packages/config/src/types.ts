@@ -188,6 +188,8 @@ export interface SlackConfig {
   readonly host: string;
   readonly port: number;
   readonly usergroupCacheTtlMs: number;
+  /** Per agent, its pending requests with a message of their own at once; the rest wait in its burst message. */
+  readonly coalesceAfter: number;
   readonly apiUrl?: string | undefined;
 }
 

@@ -1,4 +1,5 @@
 import type { App, BlockButtonAction, RespondFn } from '@slack/bolt';
+import type { ReviewService } from '../burst/review.js';
 import type { CommandService } from '../command/index.js';
 import { ActionId, BlockId, DENY_REASON_INPUT, ViewId } from '../ids.js';
 import type { Log } from '../ports.js';
@@ -9,6 +10,8 @@ import type { ClickOrigin, VoteService } from '../votes/index.js';
 export interface ListenerDeps {
   readonly votes: VoteService;
   readonly commands: CommandService;
+  /** "Post for review" on a burst message. */
+  readonly postForReview: ReviewService;
   /** The slash command as configured, e.g. /gatehouse. */
   readonly command: string;
   readonly log: Log;
@@ -127,6 +130,23 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       }
     } catch (error) {
       log.error({ err: error, approvalId, user: body.user.id }, 'show everything failed');
+      await ephemeral(respond, failureText(approvalId, deps.command));
+    }
+  });
+
+  // Posts one waiting request's own message; deciding it still takes votes there.
+  app.action<BlockButtonAction>(ActionId.PostForReview, async ({ ack, body, action, respond }) => {
+    await ack();
+    const approvalId = action.value ?? '';
+    try {
+      const message = await deps.postForReview({
+        approvalId,
+        user: { id: body.user.id, name: body.user.username ?? body.user.name },
+        origin: originOf(body),
+      });
+      await ephemeral(respond, message);
+    } catch (error) {
+      log.error({ err: error, approvalId, user: body.user.id }, 'post for review click failed');
       await ephemeral(respond, failureText(approvalId, deps.command));
     }
   });

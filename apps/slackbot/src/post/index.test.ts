@@ -132,6 +132,11 @@ function failingFirstSave(saves: { failing: number }) {
     listPending: (page) => approvals.listPending(page),
     countPending: () => approvals.countPending(),
     queueNames: approvals.queueNames,
+    place: (id, limit) => approvals.place(id, limit),
+    postForReview: (id, by) => approvals.postForReview(id, by),
+    promoteWaiting: (agent, limit) => approvals.promoteWaiting(agent, limit),
+    burst: (agent, shown) => approvals.burst(agent, shown),
+    setBurstMessage: (agent, message) => approvals.setBurstMessage(agent, message),
     setSlackMessage: async (id, message) => {
       if (saves.failing-- > 0) throw new Error('simulated crash before the save');
       return approvals.setSlackMessage(id, message);

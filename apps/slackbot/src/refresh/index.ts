@@ -16,7 +16,8 @@ export interface RefresherOptions {
   readonly log: Log;
 }
 
-const isPlatformError = (error: unknown, slackError: string): error is WebAPIPlatformError =>
+/** True when Slack refused the call with this error (`message_not_found`…). */
+export const isPlatformError = (error: unknown, slackError: string): error is WebAPIPlatformError =>
   (error as WebAPIPlatformError)?.code === ErrorCode.PlatformError &&
   (error as WebAPIPlatformError).data?.error === slackError;
 

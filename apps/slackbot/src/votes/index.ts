@@ -159,7 +159,14 @@ export function createVoteService(options: VoteServiceOptions): VoteService {
 
 /** True when every channel and message the click names is the approval's posted message (and it names one). */
 function fromPostedMessage(approval: ApprovalRequest, origin: ClickOrigin): boolean {
-  const posted = approval.slack;
+  return isFromMessage(approval.slack, origin);
+}
+
+/** True when every channel and message the click names is `posted` (and it names one). */
+export function isFromMessage(
+  posted: { readonly channel: string; readonly ts: string } | undefined,
+  origin: ClickOrigin,
+): boolean {
   if (!posted || origin.channels.length === 0 || origin.messageTs.length === 0) return false;
   return (
     origin.channels.every((channel) => channel === posted.channel) &&

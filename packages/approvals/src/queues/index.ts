@@ -5,7 +5,7 @@ import type { ApprovalState } from '../model.js';
 import type { ChangeKind } from '../store/types.js';
 
 /**
- * The one contract between the approvals store (producer) and the slackbot (consumer): the three
+ * The one contract between the approvals store (producer) and the slackbot (consumer): the four
  * jobs, their data, their retries, and the consumer helper. Nothing else adds jobs to these queues.
  */
 
@@ -13,6 +13,8 @@ import type { ChangeKind } from '../store/types.js';
 export const POST_JOB = 'post';
 /** Slack queue: re-render the message from the current state; deduplicated per approval. */
 export const REFRESH_JOB = 'refresh';
+/** Slack queue: render an agent's burst message (its coalesced approvals) from Redis; deduplicated per agent. */
+export const BURST_JOB = 'burst';
 /** Slack queue: tell the requesting agent's owners (and, for an approval that never ran — lapsed or stale — its approvers) where it ended. */
 export const NOTIFY_JOB = 'notify';
 
@@ -24,6 +26,10 @@ export interface RefreshJobData {
   readonly id: string;
   readonly revision: number;
   readonly change: ChangeKind;
+}
+
+export interface BurstJobData {
+  readonly agent: string;
 }
 
 /** `state`: the outcome being told; one job per approval and outcome (lapsed or stale corrects an earlier "approved"). */
@@ -55,7 +61,7 @@ const WEEK_SECONDS = 7 * 24 * 3600;
 /** Producer side of the two queues the slackbot consumes. */
 export class ApprovalQueues {
   readonly #approvals: Queue<PostJobData>;
-  readonly #slack: Queue<RefreshJobData | NotifyJobData>;
+  readonly #slack: Queue<RefreshJobData | NotifyJobData | BurstJobData>;
   readonly #keepSeconds: number;
 
   constructor(connection: Redis, names: QueueNames, requestTtlMs: number, onError: (error: Error) => void) {
@@ -71,11 +77,23 @@ export class ApprovalQueues {
 
   /** Enqueue the Slack post; idempotent per approval id. */
   async post(id: string): Promise<void> {
+    await this.#addPost(id, id);
+  }
+
+  /**
+   * Enqueue the own message of a coalesced approval that was promoted (it is promoted once, so once
+   * per approval); its first post job ran and found it coalesced, and is kept under the approval id.
+   */
+  async postPromoted(id: string): Promise<void> {
+    await this.#addPost(id, `promoted-${id}`);
+  }
+
+  async #addPost(id: string, jobId: string): Promise<void> {
     await this.#approvals.add(
       POST_JOB,
       { id },
       {
-        jobId: id,
+        jobId,
         ...RETRY,
         removeOnComplete: { age: this.#keepSeconds },
         // A post that failed every attempt is dropped, so the next join can try again.
@@ -94,6 +112,23 @@ export class ApprovalQueues {
       { id, revision, change },
       {
         deduplication: { id, keepLastIfActive: true },
+        ...RETRY,
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      },
+    );
+  }
+
+  /**
+   * Enqueue a render of the agent's burst message. Deduplicated per agent like a refresh, so one runs
+   * at a time per agent (across replicas) and the last one queued while it runs runs after it.
+   */
+  async burst(agent: string): Promise<void> {
+    await this.#slack.add(
+      BURST_JOB,
+      { agent },
+      {
+        deduplication: { id: `burst:${agent}`, keepLastIfActive: true },
         ...RETRY,
         removeOnComplete: true,
         removeOnFail: { count: 1000 },
@@ -126,6 +161,7 @@ export interface JobHandlers {
   readonly post: (job: Job<PostJobData>) => Promise<unknown>;
   readonly refresh: (job: Job<RefreshJobData>) => Promise<unknown>;
   readonly notify: (job: Job<NotifyJobData>) => Promise<unknown>;
+  readonly burst: (job: Job<BurstJobData>) => Promise<unknown>;
 }
 
 export interface ConsumerOptions {
@@ -167,11 +203,12 @@ export function startConsumers(
     },
     { connection, concurrency: options.concurrency, ...JOB_LOCKS },
   );
-  const slackWorker = new Worker<RefreshJobData | NotifyJobData>(
+  const slackWorker = new Worker<RefreshJobData | NotifyJobData | BurstJobData>(
     names.slack,
     async (job) => {
       if (job.name === REFRESH_JOB) return handlers.refresh(job as Job<RefreshJobData>);
       if (job.name === NOTIFY_JOB) return handlers.notify(job as Job<NotifyJobData>);
+      if (job.name === BURST_JOB) return handlers.burst(job as Job<BurstJobData>);
       throw new Error(`unknown job ${job.name} on ${names.slack}`);
     },
     { connection, concurrency: options.concurrency, ...JOB_LOCKS },
@@ -181,7 +218,7 @@ export function startConsumers(
       options.onFailed(error, {
         queue: worker.name,
         name: job?.name,
-        id: job?.data.id,
+        id: job === undefined ? undefined : subjectOf(job.data),
         attempt: job?.attemptsMade,
       }),
     );
@@ -192,4 +229,9 @@ export function startConsumers(
       await Promise.all([approvalsWorker.close(), slackWorker.close()]);
     },
   };
+}
+
+/** What a job is about, for its failure line: the approval, or the agent of a burst message. */
+function subjectOf(data: PostJobData | RefreshJobData | NotifyJobData | BurstJobData): string {
+  return 'id' in data ? data.id : `agent ${data.agent}`;
 }

@@ -27,6 +27,8 @@ export enum VoteOutcome {
  * KEYS[4] body           keys.body(id)
  * KEYS[5] grant index    keys.grants
  * KEYS[6] audit outbox
+ * KEYS[7] agent's posted keys.posted(agent)
+ * KEYS[8] agent's waiting keys.waiting(agent)
  * ARGV[1] id
  * ARGV[2] now (epoch ms)
  * ARGV[3] voter's user id
@@ -39,10 +41,12 @@ export enum VoteOutcome {
  * ARGV[10] why the caller refuses this vote ('' = it does not: count it if the state allows)
  * Returns {outcome, approvals so far, HGETALL approval} with outcome a VoteOutcome, or {-1} not found.
  * Owners are refused only after state checks, so a click on a decided request says it is decided.
+ * Leaving pending frees the approval's place among its agent's own messages (or its line in the
+ * burst message) in the same step.
  */
 export const voteScript: LuaScript = {
   name: 'vote',
-  numberOfKeys: 6,
+  numberOfKeys: 8,
   lua: `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {-1} end
@@ -55,6 +59,10 @@ local ballot = cjson.decode(ARGV[5])
 local user = {id = ARGV[3], name = ballot.userName}
 local group = redis.call('HGET', KEYS[1], 'group')
 local needed = tonumber(redis.call('HGET', KEYS[1], 'approvalsNeeded'))
+local function leavePlace()
+  redis.call('SREM', KEYS[7], ARGV[1])
+  redis.call('ZREM', KEYS[8], ARGV[1])
+end
 local function reply(outcome) return {outcome, approvals, redis.call('HGETALL', KEYS[1])} end
 local function refused(outcome, why)
   record(KEYS[6], {type = 'vote', approvalId = ARGV[1], user = user, group = group, decision = ARGV[4],
@@ -71,6 +79,7 @@ if now >= tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
   redis.call('ZREM', KEYS[2], member)
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('DEL', KEYS[4])
+  leavePlace()
   record(KEYS[6], {type = 'approval.expired', approvalId = ARGV[1], time = ARGV[8]})
   announce(KEYS[1], ARGV[7], ARGV[1], 'expired', 'expired')
   return refused(7, 'expired')
@@ -94,6 +103,7 @@ if ARGV[4] == 'deny' then
   redis.call('ZREM', KEYS[2], member)
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('DEL', KEYS[4])
+  leavePlace()
   local reason = ballot.reason
   if type(reason) ~= 'string' then reason = '' end
   record(KEYS[6], {type = 'approval.denied', approvalId = ARGV[1], by = user, reason = reason,
@@ -107,6 +117,7 @@ if approvals >= needed then
   redis.call('ZREM', KEYS[2], member)
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
+  leavePlace()
   local approvers = {}
   for _, v in ipairs(votes) do
     if v.decision == 'approve' then approvers[#approvers + 1] = {id = v.userId, name = v.userName} end

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { SlackUser } from '@gatehouse/audit';
 import { confirmDurable, connectionEpoch, createRedisClient, reconnectDelay } from '@gatehouse/redis';
 import type { Redis } from 'ioredis';
+import { Bursts, type BurstView, type Placement, type PostForReviewResult } from '../burst/index.js';
 import {
   ClosedError,
   ContendedError,
@@ -84,6 +86,7 @@ export class Approvals {
   /** The held connections this instance opened or joined and has not left, per approval. */
   readonly #held = new Map<string, number>();
   readonly #renewer: NodeJS.Timeout;
+  readonly #bursts: Bursts;
   #sweeping = false;
   #closed = false;
 
@@ -97,6 +100,15 @@ export class Approvals {
     this.#client.on('error', options.onError);
     this.#scripts = new ScriptRunner(this.#client);
     this.#queues = new ApprovalQueues(this.#client, this.queueNames, options.requestTtlMs, options.onError);
+    this.#bursts = new Bursts({
+      client: this.#client,
+      scripts: this.#scripts,
+      keys: this.#keys,
+      queues: this.#queues,
+      clock: options.clock,
+      requestTtlMs: options.requestTtlMs,
+      drain: () => this.#drain(),
+    });
     this.#feed = new ChangeFeed(
       () => this.#client.duplicate().on('error', options.onError),
       this.#keys.events,
@@ -313,6 +325,7 @@ export class Approvals {
       at: now,
     });
     const grantExpiresAt = now + this.#options.grantTtlMs;
+    const places = await this.#placesOf(id);
     const epoch = connectionEpoch(this.#client);
     const [code, approvals, flat] = await this.#run(
       voteScript,
@@ -323,6 +336,7 @@ export class Approvals {
         this.#keys.body(id),
         this.#keys.grants,
         this.#keys.outbox,
+        ...places,
       ],
       [
         id,
@@ -589,6 +603,40 @@ export class Approvals {
   }
 
   /**
+   * Whether the approval gets its own Slack message or waits in its agent's burst message: at most
+   * `limit` (slack.coalesceAfter) of an agent's pending approvals have their own at once. Decided
+   * once per approval, atomically across replicas; coalescing enqueues the burst message.
+   */
+  async place(id: string, limit: number): Promise<Placement> {
+    this.#assertOpen();
+    return await this.#bursts.place(id, limit);
+  }
+
+  /** An approver asked for a waiting approval's own message: it is posted (a vote still decides it). */
+  async postForReview(id: string, by: SlackUser): Promise<PostForReviewResult> {
+    this.#assertOpen();
+    return await this.#bursts.postForReview(id, by);
+  }
+
+  /** After one of the agent's approvals left pending: its oldest waiting ones take the free places. */
+  async promoteWaiting(agent: string, limit: number): Promise<readonly string[]> {
+    this.#assertOpen();
+    return await this.#bursts.promoteWaiting(agent, limit);
+  }
+
+  /** The agent's burst message and its `shown` oldest waiting approvals. */
+  async burst(agent: string, shown: number): Promise<BurstView> {
+    this.#assertOpen();
+    return await this.#bursts.burst(agent, shown);
+  }
+
+  /** Remembers where the agent's burst message is, or forgets it (`undefined`) once nothing waits. */
+  async setBurstMessage(agent: string, message: { channel: string; ts: string } | undefined): Promise<void> {
+    this.#assertOpen();
+    await this.#bursts.setBurstMessage(agent, message);
+  }
+
+  /**
    * Store the blast radius the gateway read (any state; it only describes the request) and enqueue a
    * refresh so the message shows it. Throws NotFoundError for an unknown id.
    */
@@ -741,6 +789,7 @@ export class Approvals {
 
   async #expire(id: string): Promise<Reply> {
     const now = this.#options.clock.now();
+    const places = await this.#placesOf(id);
     const reply = await this.#run(
       expireScript,
       [
@@ -749,6 +798,7 @@ export class Approvals {
         this.#keys.expiries,
         this.#keys.body(id),
         this.#keys.outbox,
+        ...places,
       ],
       [id, now, this.#keys.events, iso(now)],
     );
@@ -767,6 +817,15 @@ export class Approvals {
     await this.#drain();
     if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'lapsed');
     return reply;
+  }
+
+  /**
+   * The agent's `posted` and `waiting` keys, which a transition out of pending updates. The agent is
+   * read first (it never changes once created); an unknown id gets an agent '' the script never touches.
+   */
+  async #placesOf(id: string): Promise<[string, string]> {
+    const agent = (await this.#client.hget(this.#keys.approval(id), 'agent')) ?? '';
+    return [this.#keys.posted(agent), this.#keys.waiting(agent)];
   }
 
   /**

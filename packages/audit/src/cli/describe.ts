@@ -53,6 +53,12 @@ export function describe(event: StoredEvent): string {
       return 'expired without a decision';
     case 'approval.joined':
       return `${event.agent} asked again; held with the first request`;
+    case 'approval.coalesced':
+      return `${event.agent} had its limit of requests on their own Slack messages: listed in its burst message (${event.waiting} waiting), no message of its own yet`;
+    case 'approval.promoted':
+      return event.by
+        ? `posted for review by ${who(event.by)} from ${event.agent}'s burst message: it has its own Slack message now`
+        : `one of ${event.agent}'s Slack messages ended: this request, the oldest waiting, has its own message now`;
     case 'requester.disconnected':
       return `the requester disconnected (approving creates a one-time grant)${event.why ? `: ${event.why}` : ''}`;
     case 'requester.back':
