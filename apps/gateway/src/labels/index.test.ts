@@ -181,6 +181,18 @@ describe('the namespace cache', () => {
     expect(await namespaceLabels('nowhere')).toHaveProperty('unknown');
   });
 
+  it('a watch silent beyond the staleness bound is abandoned and resumed', async () => {
+    upstream.intercept(
+      { path: '/api/v1/namespaces', query: { watch: 'true' } },
+      { hang: true },
+      { times: 1 },
+    );
+    start({ namespaceCache: { staleAfterMs: 300, backoffMs: 20 } });
+    await expect.poll(() => watches().length).toBe(2);
+    upstream.store.put(namespace('payments', { env: 'qa' }));
+    await expect.poll(() => namespaceLabels('payments')).toEqual({ labels: { env: 'qa' } });
+  });
+
   it('a namespace the cache does not hold is unknown', async () => {
     start();
     await expect.poll(() => namespaceLabels('payments')).toEqual({ labels: { env: 'prod' } });

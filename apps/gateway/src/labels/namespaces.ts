@@ -182,24 +182,46 @@ export class NamespaceCache {
     this.#options.metrics.namespaceCacheSynced.set({ cluster: this.#options.upstream.name }, 1);
   }
 
+  /**
+   * A watch that goes quiet for longer than the staleness bound is dead (a half-open connection, a
+   * proxy that stopped forwarding: the API server bookmarks a live one every minute), so it is
+   * abandoned and resumed rather than left to hang while every lookup reports stale.
+   */
   async #watch(signal: AbortSignal): Promise<void> {
     const query = new URLSearchParams({
       watch: 'true',
       allowWatchBookmarks: 'true',
       resourceVersion: this.#resourceVersion ?? '',
     });
-    const response = await this.#send(query, signal);
-    this.#heard();
-    let buffered = '';
-    for await (const chunk of response.body) {
-      buffered += (chunk as Buffer).toString('utf8');
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line) this.#apply(JSON.parse(line) as WatchEvent);
-        newline = buffered.indexOf('\n');
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const quietFor = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.#staleAfterMs);
+    };
+    quietFor();
+    try {
+      const response = await this.#send(query, AbortSignal.any([signal, idle.signal]));
+      this.#heard();
+      let buffered = '';
+      for await (const chunk of response.body) {
+        quietFor();
+        buffered += (chunk as Buffer).toString('utf8');
+        let newline = buffered.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line) this.#apply(JSON.parse(line) as WatchEvent);
+          newline = buffered.indexOf('\n');
+        }
       }
+    } catch (error) {
+      if (idle.signal.aborted && !signal.aborted) {
+        throw new Error(`the namespace watch was silent for ${this.#staleAfterMs} ms`, { cause: error });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
