@@ -62,10 +62,12 @@ export class ObjectLabelReader {
       if (object === undefined) return { labels: { unknown: `GET ${path} answered 404` } };
       return { labels: { labels: object.metadata?.labels ?? {} }, object };
     } catch (error) {
-      const why =
-        error instanceof Error && error.name === 'TimeoutError'
-          ? `no answer in ${this.#timeoutMs} ms`
-          : String((error as Error).message ?? error);
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      const why = timedOut
+        ? `no answer in ${this.#timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
       return { labels: { unknown: `GET ${path} failed: ${why}` } };
     } finally {
       this.#inFlight -= 1;
