@@ -24,6 +24,11 @@ describe('namespaceSelector through the running gateway and kubectl', () => {
             },
             require: { group: 'sre-oncall', approvals: 1 },
           },
+          {
+            name: 'critical-objects',
+            match: { verbs: ['delete'], objectSelector: { matchLabels: { tier: 'critical' } } },
+            deny: { reason: 'critical objects are deleted by the platform team' },
+          },
         ],
       },
     });
@@ -31,6 +36,7 @@ describe('namespaceSelector through the running gateway and kubectl', () => {
     stack.upstream.store.put(namespace('scratch', { env: 'dev' }));
     stack.upstream.store.put(pod({ name: 'web-1', namespace: 'checkout' }));
     stack.upstream.store.put(pod({ name: 'web-1', namespace: 'scratch' }));
+    stack.upstream.store.put(pod({ name: 'db-1', namespace: 'scratch', labels: { tier: 'critical' } }));
   });
   afterAll(async () => {
     await stack?.stop();
@@ -69,5 +75,19 @@ describe('namespaceSelector through the running gateway and kubectl', () => {
     const lists = stack.upstream.received({ method: 'GET', path: '/api/v1/namespaces' });
     expect(lists.length).toBeGreaterThan(0);
     expect(lists.every((r) => r.headers['impersonate-user'] === undefined)).toBe(true);
+  });
+
+  it('refuses kubectl delete of an object labelled tier=critical, read from the cluster as the gateway', async () => {
+    const refused = await stack
+      .kubectl(['delete', 'pod', 'db-1', '-n', 'scratch', '--wait=false'])
+      .result(30_000);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('critical objects are deleted by the platform team');
+    expect(stack.upstream.store.find('pods', 'scratch', 'db-1')).toBeDefined();
+    const reads = stack.upstream.received({ method: 'GET', path: '/api/v1/namespaces/scratch/pods/db-1' });
+    expect(reads.filter((r) => r.headers['impersonate-user'] === undefined).length).toBeGreaterThan(0);
+    expect(stack.upstream.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith('/db-1'))).toEqual(
+      [],
+    );
   });
 });
