@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { compilePolicy, type KubeRequest, parseAction } from '@gatehouse/policy';
+import { compilePolicy, type KubeRequest, type LabelLookup, parseAction } from '@gatehouse/policy';
 import { deployment, pod } from '@gatehouse/testkit/kube-upstream';
 import { waitUntil } from '@gatehouse/testkit/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ interface Case {
   readonly body?: unknown;
   readonly contentType?: string;
   readonly expect: Expected;
+  /** The labels of the request's namespace as the gateway's cache holds them. @defaultValue none (known: no labels) */
+  readonly namespaceLabels?: LabelLookup;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -394,6 +396,28 @@ const CASES: readonly Case[] = [
     url: '/api/v1/namespaces/products/pods/x',
     expect: 'allow',
   },
+  // Production by label, whatever the namespace is called.
+  {
+    name: 'delete in a namespace labelled env=production',
+    method: 'DELETE',
+    url: '/api/v1/namespaces/checkout/pods/x',
+    namespaceLabels: { labels: { env: 'production' } },
+    expect: 'require',
+  },
+  {
+    name: 'delete in a namespace labelled env=dev',
+    method: 'DELETE',
+    url: '/api/v1/namespaces/checkout/pods/x',
+    namespaceLabels: { labels: { env: 'dev' } },
+    expect: 'allow',
+  },
+  {
+    name: 'delete where the namespace labels are unknown (cache not synced): held',
+    method: 'DELETE',
+    url: '/api/v1/namespaces/checkout/pods/x',
+    namespaceLabels: { unknown: 'the namespace cache of cluster prod has not synced' },
+    expect: 'require',
+  },
   {
     name: 'a dry run of a CRD delete',
     method: 'DELETE',
@@ -401,6 +425,8 @@ const CASES: readonly Case[] = [
     expect: 'allow',
   },
 ];
+
+const NO_LABELS: LabelLookup = { labels: {} };
 
 function request(c: Case): KubeRequest {
   const [path = '', query = ''] = c.url.split('?');
@@ -422,6 +448,7 @@ describe('security: the shipped example policy holds what an SRE expects', () =>
         cluster: 'prod',
         agent: 'agent-oncall',
         action: parseAction(request(c)),
+        namespaceLabels: c.namespaceLabels ?? NO_LABELS,
       });
       return { name: c.name, expected: c.expect, effect: decision.effect, rule: decision.rule };
     });

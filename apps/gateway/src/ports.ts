@@ -9,6 +9,7 @@ import type { Clock } from '@gatehouse/lifecycle';
 import type { Action, Decision, KubeRequest, PolicyContext } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/index.js';
+import type { LabelsPort } from './labels/index.js';
 import type { GatewayLimits } from './limits/index.js';
 import type { GatewayMetrics } from './metrics/index.js';
 import type { SessionSink } from './session-tap/index.js';
@@ -57,6 +58,8 @@ export interface GatewayContext {
    */
   readonly runAs: (agent: AgentConfig, cluster: string) => KubernetesIdentity | undefined;
   readonly policy: PolicyPort;
+  /** Namespace and object labels for selectors and conditions; absent when no rule reads them (then they are unknown). */
+  readonly labels?: LabelsPort | undefined;
   readonly approvals: ApprovalsPort;
   /** Recording must not hold up a request: callers do not await it, the port reports its own failures. */
   readonly audit: AuditPort;

@@ -18,6 +18,7 @@ export { MAX_QUERY_PARAMETERS, type ParsedQuery, parseQuery } from './parse/quer
 export { renderCommand } from './render/index.js';
 export { escapeInvisible, type Shortened, shorten, textHash } from './render/printable.js';
 export { compileSelector, type LabelSelector } from './selector/index.js';
+export { type LabelsNeeded, labelsNeeded } from './selector/needed.js';
 export {
   type PolicyRuleSpec,
   type PolicySpec,

@@ -18,6 +18,12 @@ export interface GatewayMetrics {
   readonly upstreamLatency: Histogram<'cluster' | 'kind'>;
   /** Chain events each webhook audit sink has not delivered yet, read from Redis at each scrape. */
   readonly auditSinkBacklog: Gauge<'sink'>;
+  /** 1 once a cluster's namespace cache has listed, so selectors read its labels; 0 before. */
+  readonly namespaceCacheSynced: Gauge<'cluster'>;
+  /** Seconds since the namespace cache last heard from its list or watch (bookmarks included), read at each scrape. */
+  readonly namespaceCacheLastEvent: Gauge<'cluster'>;
+  /** Lists after the first, each because the watch's resourceVersion was too old (410 Gone). */
+  readonly namespaceCacheRelists: Counter<'cluster'>;
 }
 
 /** What the metrics read from elsewhere when scraped. */
@@ -25,6 +31,10 @@ export interface MetricSources {
   /** `AuditLog.sinkBacklog`. */
   readonly auditSinkBacklog?:
     | (() => Promise<readonly { readonly sink: string; readonly events: number }[]>)
+    | undefined;
+  /** Each namespace cache's seconds since its last list or watch event; undefined before the first. */
+  readonly namespaceCacheAges?:
+    | (() => readonly { readonly cluster: string; readonly seconds: number | undefined }[])
     | undefined;
 }
 
@@ -71,6 +81,28 @@ export function createMetrics(sources: MetricSources = {}): GatewayMetrics {
       async collect() {
         for (const { sink, events } of (await sources.auditSinkBacklog?.()) ?? []) this.set({ sink }, events);
       },
+    }),
+    namespaceCacheSynced: new Gauge({
+      name: 'gatehouse_gateway_namespace_cache_synced',
+      help: 'Whether the namespace label cache of a cluster has listed (1) or not (0: selectors fail closed)',
+      labelNames: ['cluster'],
+      registers: [registry],
+    }),
+    namespaceCacheLastEvent: new Gauge({
+      name: 'gatehouse_gateway_namespace_cache_staleness_seconds',
+      help: 'Seconds since the namespace label cache last heard from its list or watch (bookmarks included)',
+      labelNames: ['cluster'],
+      registers: [registry],
+      collect() {
+        for (const { cluster, seconds } of sources.namespaceCacheAges?.() ?? [])
+          if (seconds !== undefined) this.set({ cluster }, seconds);
+      },
+    }),
+    namespaceCacheRelists: new Counter({
+      name: 'gatehouse_gateway_namespace_cache_relists_total',
+      help: 'Lists of namespaces after the first, because the watch resourceVersion expired (410 Gone)',
+      labelNames: ['cluster'],
+      registers: [registry],
     }),
   };
 }

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
+import type { PolicyContext } from '@gatehouse/policy';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LabelsPort } from '../labels/index.js';
 import { fakePolicy } from '../testing/fake-policy.js';
 import { AGENT_TOKEN, startPipelineHarness } from '../testing/harness.js';
 
@@ -350,5 +352,41 @@ describe('held upgrades', () => {
     socket.write(Buffer.alloc(128 * 1024));
     await once(socket, 'close');
     expect(harness.upstream.received).toEqual([]);
+  });
+});
+
+describe('labels', () => {
+  it('the policy decides with the labels looked up through the gateway own upstream, not the agent view of it', async () => {
+    const decided: PolicyContext[] = [];
+    const lookedUpWith: Record<string, string | string[]>[] = [];
+    const labels: LabelsPort = {
+      lookup: async (upstream) => {
+        lookedUpWith.push(await upstream.authHeaders());
+        return {
+          namespaceLabels: { labels: { env: 'prod' } },
+          namespaceObject: { metadata: { name: 'payments' } },
+        };
+      },
+    };
+    const harness = await start({
+      labels,
+      policy: {
+        ...fakePolicy,
+        decide: (context) => {
+          decided.push(context);
+          return fakePolicy.decide(context);
+        },
+      },
+    });
+    await call(harness, '/clusters/test/api/v1/namespaces/payments/pods');
+    expect(decided).toHaveLength(1);
+    expect(decided[0]).toMatchObject({
+      namespaceLabels: { labels: { env: 'prod' } },
+      namespaceObject: { metadata: { name: 'payments' } },
+    });
+    expect(lookedUpWith).toHaveLength(1);
+    expect(lookedUpWith[0]).not.toHaveProperty('impersonate-user');
+    // The request itself still went upstream as the agent.
+    expect(harness.upstream.received[0]?.headers['impersonate-user']).toBeDefined();
   });
 });

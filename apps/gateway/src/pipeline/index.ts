@@ -146,7 +146,9 @@ async function judge(received: Received): Promise<void> {
     );
     return;
   }
-  const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action, request });
+  // Labels are read with the gateway's own credentials (`upstream`, not the agent's view of it).
+  const labels = ctx.labels ? await ctx.labels.lookup(upstream, action) : {};
+  const decision = ctx.policy.decide({ cluster: route.cluster, agent: agent.id, action, request, ...labels });
   const runAs = ctx.runAs(agent, route.cluster);
   const judged: JudgedRequest = {
     id: received.requestId,

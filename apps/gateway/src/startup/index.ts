@@ -5,10 +5,11 @@ import { createApprovals } from '@gatehouse/approvals';
 import { createAuditLog } from '@gatehouse/audit';
 import { type GatehouseConfig, runAsOn } from '@gatehouse/config';
 import { systemClock } from '@gatehouse/lifecycle';
-import { compilePolicy, parseAction, renderCommand } from '@gatehouse/policy';
+import { compilePolicy, labelsNeeded, parseAction, renderCommand } from '@gatehouse/policy';
 import { describeRedis } from '@gatehouse/redis';
 import type { Logger } from 'pino';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
+import { GatewayLabels } from '../labels/index.js';
 import { createLimits } from '../limits/index.js';
 import { createMetrics } from '../metrics/index.js';
 import type { GatewayContext } from '../ports.js';
@@ -95,6 +96,22 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
     });
     cleanups.push(() => approvals.close());
 
+    // Watches and reads run only where a rule reads labels; they use the gateway's own credentials.
+    let labels: GatewayLabels | undefined;
+    const metrics = createMetrics({
+      auditSinkBacklog: () => audit.sinkBacklog(),
+      namespaceCacheAges: () => labels?.ages() ?? [],
+    });
+    labels = new GatewayLabels({
+      needed: labelsNeeded(config.policy),
+      clusters,
+      clock: systemClock,
+      metrics,
+      logger: logger.child({ component: 'labels' }),
+    });
+    labels.start();
+    cleanups.push(() => labels?.stop());
+
     const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const clusterConfigs = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
     const ctx: GatewayContext = {
@@ -106,6 +123,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
         return configured && runAsOn(agent, configured);
       },
       policy: { parseAction, renderCommand, decide: (context) => policy.decide(context) },
+      labels: labels.active ? labels : undefined,
       approvals,
       audit: {
         record: (event) =>
@@ -116,7 +134,7 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
             ),
       },
       sessions: { start: (options) => audit.startRecording(options) },
-      metrics: createMetrics({ auditSinkBacklog: () => audit.sinkBacklog() }),
+      metrics,
       logger,
       clock: systemClock,
       replicaId,

@@ -3,6 +3,7 @@ import type { AuditEventInput } from '@gatehouse/audit';
 import { type AgentConfig, runAsOn } from '@gatehouse/config';
 import pino from 'pino';
 import { createAuthenticator, hashToken } from '../auth/index.js';
+import type { LabelsPort } from '../labels/index.js';
 import { createLimits, type LimitSettings } from '../limits/index.js';
 import { createMetrics } from '../metrics/index.js';
 import type { GatewayContext, PolicyPort } from '../ports.js';
@@ -49,6 +50,7 @@ export async function startPipelineHarness(
     maxBodyBytes?: number;
     handler?: Parameters<typeof startRecordingUpstream>[0];
     policy?: PolicyPort;
+    labels?: LabelsPort;
     limits?: Partial<LimitSettings>;
     /** `clusters[].impersonate` of the one cluster, `test`. @defaultValue true */
     impersonate?: boolean;
@@ -73,6 +75,7 @@ export async function startPipelineHarness(
         impersonate: options.impersonate ?? true,
       }),
     policy: options.policy ?? fakePolicy,
+    labels: options.labels,
     approvals: approvals.port,
     audit: {
       record: async (event) => {
