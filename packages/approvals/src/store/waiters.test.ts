@@ -67,4 +67,24 @@ describe('DecisionWaiters', () => {
       vi.useRealTimers();
     }
   });
+
+  it('polls again while an earlier read is stuck (a read caught in a failover must not stop the waking)', async () => {
+    vi.useFakeTimers();
+    try {
+      const s = sources(new Map([['a', 'approved']]));
+      let calls = 0;
+      const stuckOnce = {
+        ...s.value,
+        readStates: (ids: readonly string[]) =>
+          ++calls === 1 ? new Promise<(string | undefined)[]>(() => {}) : s.value.readStates(ids),
+      };
+      const woken: string[] = [];
+      const remove = new DecisionWaiters(stuckOnce).add('a', () => woken.push('a'));
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(woken).toEqual(['a']);
+      remove();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

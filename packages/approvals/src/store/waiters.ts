@@ -21,7 +21,6 @@ export class DecisionWaiters {
   readonly #sources: WaiterSources;
   #unsubscribe: (() => void) | undefined;
   #poll: NodeJS.Timeout | undefined;
-  #polling = false;
 
   constructor(sources: WaiterSources) {
     this.#sources = sources;
@@ -63,18 +62,18 @@ export class DecisionWaiters {
     this.#poll = undefined;
   }
 
+  /**
+   * Each tick reads anew, even while an earlier read is still out: a read caught in a failover may
+   * not come back for a long time, and the poll is what wakes a waiter whose decision's pub/sub
+   * message the failover lost.
+   */
   async #pollOnce(): Promise<void> {
-    // A slow Redis must not stack polls on each other.
-    if (this.#polling) return;
-    this.#polling = true;
     try {
       const ids = [...this.#byId.keys()];
       const states = await this.#sources.readStates(ids);
       for (const [i, id] of ids.entries()) if (states[i] !== 'pending') this.#notify(id);
     } catch (error) {
       this.#sources.onError(error as Error);
-    } finally {
-      this.#polling = false;
     }
   }
 }
