@@ -6,7 +6,7 @@ import { SlackPostFailedError } from '../errors.js';
 import { BURST_METADATA_EVENT_TYPE } from '../ids.js';
 import type { ApprovalsPort, Log } from '../ports.js';
 import { findPostedMessage, isPostingMarker, type PostingMarker } from '../post/history.js';
-import { isPlatformError } from '../refresh/index.js';
+import { updateMessage } from '../refresh/index.js';
 import type { RenderedMessage } from '../render/approval.js';
 import { BURST_SHOWN, renderBurst } from '../render/burst.js';
 
@@ -88,15 +88,7 @@ export function createBurstUpdater(options: BurstUpdaterOptions) {
     const view = await approvals.burst(agent, BURST_SHOWN);
     const message = renderBurst(view, coalesceAfter);
     if (!view.message) return view.total === 0 ? 'nothing-waiting' : await post(job, message);
-    try {
-      await client.chat.update({
-        channel: view.message.channel,
-        ts: view.message.ts,
-        text: message.text,
-        blocks: message.blocks,
-      });
-    } catch (error) {
-      if (!isPlatformError(error, 'message_not_found')) throw error;
+    if (!(await updateMessage(client, view.message, message))) {
       // Deleted in Slack: the requests still wait, so they get a new message.
       log.warn({ agent, ...view.message }, 'burst message was deleted in Slack; posting a new one');
       await approvals.setBurstMessage(agent, undefined);

@@ -1,6 +1,6 @@
 import { ErrorCode, type WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import type { ApprovalsPort, Log } from '../ports.js';
-import { renderApproval } from '../render/approval.js';
+import { type RenderedMessage, renderApproval } from '../render/approval.js';
 
 export type RefreshOutcome =
   | 'updated'
@@ -16,10 +16,32 @@ export interface RefresherOptions {
   readonly log: Log;
 }
 
-/** True when Slack refused the call with this error (`message_not_found`…). */
-export const isPlatformError = (error: unknown, slackError: string): error is WebAPIPlatformError =>
+const isPlatformError = (error: unknown, slackError: string): error is WebAPIPlatformError =>
   (error as WebAPIPlatformError)?.code === ErrorCode.PlatformError &&
   (error as WebAPIPlatformError).data?.error === slackError;
+
+/**
+ * Replaces a posted message's content with chat.update; false when someone deleted it in Slack
+ * (`message_not_found`), which is the caller's to handle. Other failures throw (the job retries).
+ */
+export async function updateMessage(
+  client: WebClient,
+  where: { readonly channel: string; readonly ts: string },
+  message: RenderedMessage,
+): Promise<boolean> {
+  try {
+    await client.chat.update({
+      channel: where.channel,
+      ts: where.ts,
+      text: message.text,
+      blocks: message.blocks,
+    });
+    return true;
+  } catch (error) {
+    if (isPlatformError(error, 'message_not_found')) return false;
+    throw error;
+  }
+}
 
 /**
  * Re-renders an approval's message from its current state (votes, outcome, expiry) with chat.update.
@@ -32,22 +54,8 @@ export function createRefresher(options: RefresherOptions) {
     const approval = await approvals.get(id);
     if (!approval) return 'gone';
     if (!approval.slack) return 'not-posted';
-    const message = renderApproval(approval);
-    try {
-      await client.chat.update({
-        channel: approval.slack.channel,
-        ts: approval.slack.ts,
-        text: message.text,
-        blocks: message.blocks,
-      });
-    } catch (error) {
-      if (!isPlatformError(error, 'message_not_found')) throw error;
-      log.warn(
-        { approvalId: id, ...approval.slack },
-        'approval message was deleted in Slack; not updating it',
-      );
-      return 'message-deleted';
-    }
-    return 'updated';
+    if (await updateMessage(client, approval.slack, renderApproval(approval))) return 'updated';
+    log.warn({ approvalId: id, ...approval.slack }, 'approval message was deleted in Slack; not updating it');
+    return 'message-deleted';
   };
 }
