@@ -454,4 +454,38 @@ describe('policy section', () => {
       /"prod-exec" \(rules\[0\]\): require.group: approver group "nobody" is not in approverGroups/,
     );
   });
+
+  it("keeps an allow rule's auditLevel and refuses one that would lower the record of held requests", () => {
+    const groups = { approverGroups: { 'sre-oncall': { members: ['U0BOB'] } } };
+    const quiet = {
+      name: 'kube-system-reads',
+      match: { verbs: ['get', 'list'], namespaces: ['kube-system'] },
+      auditLevel: 'None',
+      allow: {},
+    };
+    const config = parseConfig({ ...base, ...groups, policy: { rules: [quiet] } }, { baseDir: '/', env: {} });
+    expect(config.policy.rules[0]?.auditLevel).toBe('None');
+
+    const error = configError({
+      ...base,
+      ...groups,
+      policy: {
+        rules: [
+          quiet,
+          {
+            name: 'kube-system-deletes',
+            match: { verbs: ['delete'], namespaces: ['kube-system'] },
+            auditLevel: 'Metadata',
+            require: { group: 'sre-oncall' },
+          },
+        ],
+      },
+    });
+    expect(error.code).toBe(ConfigErrorCode.Invalid);
+    expect(error.issues).toEqual([
+      expect.stringMatching(
+        /^policy rule "kube-system-deletes" \(rules\[1\]\): auditLevel: Metadata would lower the audit record, which only an enforced allow rule may do; this rule holds requests for approval/,
+      ),
+    ]);
+  });
 });

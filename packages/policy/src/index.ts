@@ -20,6 +20,8 @@ export { escapeInvisible, type Shortened, shorten, textHash } from './render/pri
 export { compileSelector, type LabelSelector } from './selector/index.js';
 export { type LabelsNeeded, labelsNeeded } from './selector/needed.js';
 export {
+  AUDIT_LEVELS,
+  type AuditLevel,
   type PolicyRuleSpec,
   type PolicySpec,
   type PolicySpecInput,

@@ -152,7 +152,16 @@ export interface ObservedRule {
 }
 
 export type Decision = (
-  | { readonly effect: 'allow'; readonly rule: string | null }
+  | {
+      readonly effect: 'allow';
+      readonly rule: string | null;
+      /**
+       * Set when the allow rules that matched lowered the audit record (`rule` then names one):
+       * `Metadata` keeps who did what to which object and the answer, `None` nothing but a count.
+       * Absent: the full record.
+       */
+      readonly auditLevel?: 'None' | 'Metadata' | undefined;
+    }
   | { readonly effect: 'deny'; readonly rule: string | null; readonly reason: string }
   | {
       readonly effect: 'require';

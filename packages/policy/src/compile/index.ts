@@ -1,7 +1,7 @@
 import { type CelBindings, celBindings } from '../cel/input.js';
 import { printable } from '../render/printable.js';
 import { evaluateSelectors, unknownLabelsNote } from '../selector/rule.js';
-import type { PolicySpec, RequireSpec } from '../spec/schema.js';
+import { AUDIT_LEVELS, type AuditLevel, type PolicySpec, type RequireSpec } from '../spec/schema.js';
 import { type ValidateOptions, validatePolicySpec } from '../spec/validate.js';
 import type { Action, Decision, ObservedRule, PolicyContext } from '../types.js';
 import { explainDecision, type PolicyExplanation } from './explain.js';
@@ -31,6 +31,12 @@ export const UNCLASSIFIED_RULE = '(unclassified)';
 
 type Classified = Exclude<Action, { kind: 'unclassified' }>;
 
+/** The first enforced allow rule that matched, and the level of the allow rule recording most. */
+interface Allowed {
+  readonly rule: string;
+  readonly auditLevel: AuditLevel;
+}
+
 /**
  * Validates the policy section (throwing coded errors that name the rule and field) and
  * compiles it into a decision function.
@@ -39,7 +45,8 @@ type Classified = Exclude<Action, { kind: 'unclassified' }>;
  * denies; otherwise the matching `require` asking for the most approvals holds the request
  * (the earliest on a tie); otherwise a matching `allow` allows; otherwise `default`.
  * Rules in `audit` or `warn` mode never change the decision; those that match are listed in
- * `decision.observed` with what they would have done.
+ * `decision.observed` with what they would have done. An allow decision carries `auditLevel` when
+ * every allow rule that matched lowered the record and no audit or warn rule matched.
  */
 export function compilePolicy(input: unknown, options: CompileOptions = {}): Policy {
   const spec = validatePolicySpec(input, options);
@@ -97,7 +104,7 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
     };
     let denied: Decision | undefined;
     let held: { rule: Extract<CompiledRule, { effect: 'require' }>; note: string } | undefined;
-    let allowed: string | undefined;
+    let allowed: Allowed | undefined;
     let observed: ObservedRule[] | undefined;
     for (const rule of rules) {
       // After a deny only rules that observe can still add anything.
@@ -120,24 +127,33 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
         if (!observing) return denied;
       } else if (rule.effect === 'require') {
         if (held === undefined || rule.require.approvals > held.rule.require.approvals) held = { rule, note };
-      } else {
-        allowed ??= rule.name;
+      } else if (allowed === undefined) {
+        allowed = { rule: rule.name, auditLevel: rule.auditLevel };
+      } else if (recordsMore(rule.auditLevel, allowed.auditLevel)) {
+        // The allow rule recording most sets the level: a rule added later never lowers another's record.
+        allowed = { rule: allowed.rule, auditLevel: rule.auditLevel };
       }
     }
+    // What an audit or warn rule watches is recorded in full, whatever the allow rules say.
+    if (observed !== undefined && allowed !== undefined)
+      allowed = { rule: allowed.rule, auditLevel: 'Request' };
     const decision = denied ?? combine(held, allowed, dryRun);
     return observed === undefined ? decision : { ...decision, observed };
   };
 
   const combine = (
     held: { rule: Extract<CompiledRule, { effect: 'require' }>; note: string } | undefined,
-    allowed: string | undefined,
+    allowed: Allowed | undefined,
     dryRun: boolean,
   ): Decision => {
     if (held !== undefined) {
       const { rule, note } = held;
       return requireDecision(rule.name, rule.require, undefined, note);
     }
-    if (allowed !== undefined) return { effect: 'allow', rule: allowed };
+    if (allowed !== undefined) {
+      const { rule, auditLevel } = allowed;
+      return auditLevel === 'Request' ? { effect: 'allow', rule } : { effect: 'allow', rule, auditLevel };
+    }
     if (spec.default === 'allow') return { effect: 'allow', rule: null };
     if (spec.default === 'deny') {
       return {
@@ -156,6 +172,10 @@ export function compilePolicy(input: unknown, options: CompileOptions = {}): Pol
     decide,
     explain: (ctx) => explainDecision(rules, ctx, decide(ctx)),
   };
+}
+
+function recordsMore(level: AuditLevel, than: AuditLevel): boolean {
+  return AUDIT_LEVELS.indexOf(level) > AUDIT_LEVELS.indexOf(than);
 }
 
 function reasonOf(rule: CompiledRule): string {

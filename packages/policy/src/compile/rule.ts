@@ -2,7 +2,7 @@ import { type Condition, compileCondition } from '../cel/condition.js';
 import type { CelBindings } from '../cel/input.js';
 import { compileSelector } from '../selector/index.js';
 import type { RuleSelector } from '../selector/rule.js';
-import type { PolicyRuleSpec, RequireSpec, RuleMode } from '../spec/schema.js';
+import type { AuditLevel, PolicyRuleSpec, RequireSpec, RuleMode } from '../spec/schema.js';
 import { type CompiledMatch, compileMatch } from './match.js';
 
 /** One rule, compiled: its match, its conditions, what it does and how (mode). */
@@ -15,7 +15,11 @@ export type CompiledRule = {
   /** Empty when the rule has none. */
   readonly conditions: readonly Condition[];
 } & (
-  | { readonly effect: 'allow' }
+  | {
+      readonly effect: 'allow';
+      /** How much of what it allows the audit keeps; `Request` (the full record) unless the rule lowers it. */
+      readonly auditLevel: AuditLevel;
+    }
   | { readonly effect: 'deny'; readonly reason: string }
   | {
       readonly effect: 'require';
@@ -62,7 +66,7 @@ export function compileRule(rule: PolicyRuleSpec): CompiledRule {
       matchesDryRuns: rule.match.dryRun === true,
     };
   }
-  return { ...common, effect: 'allow' };
+  return { ...common, effect: 'allow', auditLevel: rule.auditLevel ?? 'Request' };
 }
 
 /** Evaluates conditions in order and stops at the first that is not true. */

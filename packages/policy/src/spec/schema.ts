@@ -92,6 +92,15 @@ export const requireSchema = z.strictObject({
  */
 export const RULE_MODES = ['enforce', 'audit', 'warn'] as const;
 
+/**
+ * How much of an allowed request the audit keeps, least first, named after the Kubernetes audit
+ * Policy's levels (kubernetes staging/src/k8s.io/apiserver/pkg/apis/audit/types.go, `Level`):
+ * `None` not recorded (counted instead), `Metadata` who did what to which object and the answer,
+ * `Request` that and the request's headers and body — today's record, and the default.
+ * `RequestResponse` has no counterpart: response bodies are never recorded.
+ */
+export const AUDIT_LEVELS = ['None', 'Metadata', 'Request'] as const;
+
 export const ruleSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore'),
   match: matchSchema,
@@ -101,6 +110,16 @@ export const ruleSchema = z.strictObject({
         `unknown mode ${JSON.stringify(issue.input)}; expected one of ${RULE_MODES.join(', ')}`,
     })
     .default('enforce'),
+  /**
+   * Lowers the audit record of the requests this rule allows (absent: `Request`, the full record).
+   * Only an enforced allow rule may lower it (spec/validate.ts).
+   */
+  auditLevel: z
+    .enum(AUDIT_LEVELS, {
+      error: (issue) =>
+        `unknown audit level ${JSON.stringify(issue.input)}; expected one of ${AUDIT_LEVELS.join(', ')}`,
+    })
+    .optional(),
   /**
    * CEL expressions (as ValidatingAdmissionPolicy's matchConditions): the rule matches only when its
    * `match` does and every expression is true. Checked when the config loads (cel/).
@@ -140,3 +159,4 @@ export type PolicyRuleSpec = z.output<typeof ruleSchema>;
 export type RequireSpec = z.output<typeof requireSchema>;
 export type LabelSelectorSpec = z.output<typeof labelSelector>;
 export type RuleMode = (typeof RULE_MODES)[number];
+export type AuditLevel = (typeof AUDIT_LEVELS)[number];

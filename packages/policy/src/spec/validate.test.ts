@@ -120,6 +120,39 @@ rules:
       'conditions.0',
       /costs about \d+ steps on an input of 100 values, more than the limit of 1000000/,
     ],
+    [
+      'an unknown audit level',
+      { name: 'r', match: {}, auditLevel: 'RequestResponse', allow: {} },
+      'r',
+      'auditLevel',
+      /unknown audit level "RequestResponse"; expected one of None, Metadata, Request/,
+    ],
+    [
+      'a require rule lowering its audit record',
+      {
+        name: 'kube-system-reads',
+        match: { namespaces: ['kube-system'] },
+        auditLevel: 'None',
+        require: { group: 'g' },
+      },
+      'kube-system-reads',
+      'auditLevel',
+      /None would lower the audit record, which only an enforced allow rule may do; this rule holds requests for approval, and held and approved requests are always recorded in full/,
+    ],
+    [
+      'a deny rule lowering its audit record',
+      { name: 'r', match: {}, auditLevel: 'Metadata', deny: { reason: 'x' } },
+      'r',
+      'auditLevel',
+      /Metadata would lower .*; this rule denies, and denied requests are always recorded in full/,
+    ],
+    [
+      'an allow rule in mode warn lowering its audit record',
+      { name: 'r', match: {}, mode: 'warn', auditLevel: 'None', allow: {} },
+      'r',
+      'auditLevel',
+      /None would lower .*; this rule is in mode warn, whose matches are always recorded in full/,
+    ],
   ])('%s names the rule and the field', (_, rule, name, field, message) => {
     const error = ruleError({ rules: [good, rule] });
     expect(error.code).toBe(PolicyErrorCode.InvalidRule);
@@ -129,6 +162,18 @@ rules:
     );
     expect(error.message).toContain(field);
     expect(error.message).toMatch(message);
+  });
+
+  it('an enforced allow rule may lower its audit record; any rule may name the default, Request', () => {
+    const spec = validatePolicySpec({
+      rules: [
+        { name: 'health', match: { namespaces: ['kube-system'] }, auditLevel: 'None', allow: {} },
+        { name: 'reads', match: { verbs: ['get'] }, auditLevel: 'Metadata', allow: true },
+        { name: 'hold', match: {}, auditLevel: 'Request', require: { group: 'g' } },
+        { name: 'trial', match: {}, mode: 'audit', auditLevel: 'Request', deny: { reason: 'x' } },
+      ],
+    });
+    expect(spec.rules.map((rule) => rule.auditLevel)).toEqual(['None', 'Metadata', 'Request', 'Request']);
   });
 
   it('duplicate names are refused on the second rule', () => {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { compileCondition } from '../cel/condition.js';
 import { PolicyRuleError, PolicySpecError } from '../errors.js';
 import { compileSelector } from '../selector/index.js';
-import { type PolicySpec, policySpecSchema, type RequireSpec } from './schema.js';
+import { type PolicyRuleSpec, type PolicySpec, policySpecSchema, type RequireSpec } from './schema.js';
 
 export interface ValidateOptions {
   /** Approver group names from the config; when given, every `require.group` must be one of them. */
@@ -42,6 +42,8 @@ export function validatePolicySpec(input: unknown, options: ValidateOptions = {}
       );
     }
     seen.set(rule.name, index);
+    const unlowerable = lowersRecordOf(rule);
+    if (unlowerable !== undefined) throw ruleError(label, index, 'auditLevel', unlowerable);
     if (rule.require !== undefined)
       checkGroup(groups, rule.require, (msg) => ruleError(label, index, 'require.group', msg));
     for (const field of ['namespaceSelector', 'objectSelector'] as const) {
@@ -72,6 +74,23 @@ export function validatePolicySpec(input: unknown, options: ValidateOptions = {}
     );
   }
   return spec;
+}
+
+/**
+ * Why the rule may not lower the audit record, when it tries to. Only what an enforced rule allows
+ * may be recorded less: a held, denied or approved request, or one an audit or warn rule watches, is
+ * what the audit is for.
+ */
+function lowersRecordOf(rule: PolicyRuleSpec): string | undefined {
+  if (rule.auditLevel === undefined || rule.auditLevel === 'Request') return undefined;
+  if (rule.mode === 'enforce' && rule.allow !== undefined) return undefined;
+  const what =
+    rule.mode !== 'enforce'
+      ? `this rule is in mode ${rule.mode}, whose matches`
+      : rule.deny !== undefined
+        ? 'this rule denies, and denied requests'
+        : 'this rule holds requests for approval, and held and approved requests';
+  return `${rule.auditLevel} would lower the audit record, which only an enforced allow rule may do; ${what} are always recorded in full. Remove auditLevel, or move it to an allow rule for the requests to record less of`;
 }
 
 function checkGroup(
