@@ -26,6 +26,13 @@ export interface DecisionSummary {
   readonly reason?: string | undefined;
   readonly group?: string | undefined;
   readonly approvals?: number | undefined;
+  /**
+   * The record an allow rule asked for, where it lowered it (absent: the full record, the Kubernetes
+   * audit level Request). `Metadata`: the event keeps the request without its body and with only the
+   * headers Kubernetes' Metadata level keeps (see redact/). `None` requests are not recorded; the
+   * gateway counts them instead, and one recorded anyway is stored as `Metadata`.
+   */
+  readonly auditLevel?: 'None' | 'Metadata' | undefined;
   /** Rules in audit or warn mode that matched: what each would have done had it been enforced. */
   readonly observed?:
     | readonly {

@@ -98,6 +98,50 @@ describe('prepareEvent', () => {
     expect(vote).toMatchObject({ reason: REDACTED });
   });
 
+  it('a decision at audit level Metadata keeps the request line and the Metadata headers, no body', () => {
+    const input = received({
+      body: '{"kind":"ConfigMap","data":{"a":"b"}}',
+      query: 'fieldManager=kubectl-client-side-apply',
+      remoteAddress: '10.0.0.9',
+      headers: {
+        'User-Agent': 'kubectl/v1.32.0',
+        'X-Forwarded-For': '10.1.2.3',
+        'Kubectl-Command': 'kubectl apply',
+        'Kubectl-Session': 's-1',
+        'content-type': 'application/json',
+        accept: 'application/json',
+        authorization: 'Bearer abc.def',
+      },
+    });
+    const event = prepareEvent(
+      { ...input, decision: { effect: 'allow', rule: 'quiet', auditLevel: 'Metadata' } },
+      'full',
+    );
+    expect(event).toMatchObject({
+      decision: { effect: 'allow', rule: 'quiet', auditLevel: 'Metadata' },
+      kubectl: { command: 'kubectl apply', session: 's-1' },
+    });
+    expect((event as { request: unknown }).request).toEqual({
+      method: 'POST',
+      path: '/api/v1/namespaces/prod/configmaps',
+      query: 'fieldManager=kubectl-client-side-apply',
+      remoteAddress: '10.0.0.9',
+      headers: {
+        'user-agent': 'kubectl/v1.32.0',
+        'x-forwarded-for': '10.1.2.3',
+        'kubectl-command': 'kubectl apply',
+        'kubectl-session': 's-1',
+      },
+    });
+    // The full record of the same request, for contrast: every header and the body.
+    expect(prepareEvent(input, 'full')).toMatchObject({
+      request: {
+        headers: { accept: 'application/json' },
+        body: { text: '{"kind":"ConfigMap","data":{"a":"b"}}' },
+      },
+    });
+  });
+
   it('stores plain JSON: no undefined members', () => {
     const event = prepareEvent({ type: 'dispatch', approvalId: 'a', via: 'hold', holder: undefined }, 'hash');
     expect(Object.keys(event)).toEqual(['type', 'approvalId', 'via']);

@@ -29,6 +29,20 @@ const SECRET_KIND =
 const KNOWN_TYPES = new Set<string>(AUDIT_EVENT_TYPES);
 
 /**
+ * The headers a request recorded at a lowered level keeps: what the Kubernetes audit Metadata level
+ * records besides the request line (Event.UserAgent, Event.SourceIPs from X-Forwarded-For and
+ * X-Real-Ip; kubernetes staging/src/k8s.io/apiserver/pkg/apis/audit/types.go), and kubectl's own
+ * names for the command (the event's `kubectl`).
+ */
+const METADATA_HEADERS = new Set([
+  'user-agent',
+  'x-forwarded-for',
+  'x-real-ip',
+  'kubectl-command',
+  'kubectl-session',
+]);
+
+/**
  * Turns what a caller passed to `record()` into the event the log stores: credentials
  * replaced by `[REDACTED]` at any depth, request bodies reduced to a hash (and content
  * only when allowed), and plain JSON (no `undefined`, no class instances) so the hash a
@@ -46,16 +60,24 @@ export function prepareEvent(input: AuditEventInput, bodies: BodyMode): AuditEve
 
 function storeRequestReceived(input: RequestReceivedInput, bodies: BodyMode): AuditEvent {
   const { request, ...fields } = input;
-  const stored = storeRequest(request, input.action, bodies);
+  const stored = storeRequest(request, input.action, bodies, input.decision.auditLevel !== undefined);
   const kubectl = { command: stored.headers['kubectl-command'], session: stored.headers['kubectl-session'] };
   return { ...fields, request: stored, kubectl };
 }
 
-function storeRequest(request: RequestInput, action: ActionSummary, bodies: BodyMode): StoredRequest {
+/** `metadataOnly` (a lowered audit level): no body, and of the headers only {@link METADATA_HEADERS}. */
+function storeRequest(
+  request: RequestInput,
+  action: ActionSummary,
+  bodies: BodyMode,
+  metadataOnly: boolean,
+): StoredRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     if (value === undefined) continue;
-    headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ');
+    const key = name.toLowerCase();
+    if (metadataOnly && !METADATA_HEADERS.has(key)) continue;
+    headers[key] = typeof value === 'string' ? value : value.join(', ');
   }
   const stored = {
     method: request.method,
@@ -64,7 +86,7 @@ function storeRequest(request: RequestInput, action: ActionSummary, bodies: Body
     ...(request.remoteAddress !== undefined && { remoteAddress: request.remoteAddress }),
     headers,
   };
-  if (request.body === undefined) return stored;
+  if (request.body === undefined || metadataOnly) return stored;
   return { ...stored, body: storeBody(request.body, bodies, isSecretRequest(request, action)) };
 }
 
