@@ -10,6 +10,11 @@ export interface GatewayMetrics {
    * rules in audit or warn mode (what they would have done), by rule, mode and effect.
    */
   readonly policyRules: Counter<'rule' | 'mode' | 'effect'>;
+  /**
+   * Allowed requests not written to the audit chain because the allow rule that decided says
+   * `auditLevel: None`, by that rule: what the chain leaves out is still counted.
+   */
+  readonly auditUnrecorded: Counter<'rule'>;
   /** Connections held for an approval right now. */
   readonly held: Gauge;
   /** How long held requests waited, by how the wait ended. */
@@ -52,6 +57,12 @@ export function createMetrics(sources: MetricSources = {}): GatewayMetrics {
       name: 'gatehouse_gateway_policy_rule_matches_total',
       help: 'Requests decided by each policy rule (mode enforce) and matched by rules in audit or warn mode',
       labelNames: ['rule', 'mode', 'effect'],
+      registers: [registry],
+    }),
+    auditUnrecorded: new Counter({
+      name: 'gatehouse_audit_unrecorded_requests_total',
+      help: 'Allowed requests left out of the audit chain by a policy rule with auditLevel None, by rule',
+      labelNames: ['rule'],
       registers: [registry],
     }),
     held: new Gauge({
