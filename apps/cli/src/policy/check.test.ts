@@ -23,6 +23,10 @@ policy:
     - name: no-namespace-delete
       match: { verbs: [delete], resources: [namespaces] }
       require: { group: sre, approvals: 2, reason: deleting a namespace deletes everything in it }
+    - name: kube-system-reads
+      match: { verbs: [get, list], namespaces: [kube-system] }
+      auditLevel: None
+      allow: {}
     - name: bots-trial
       mode: warn
       match: { agents: ["bot-*"] }
@@ -75,6 +79,7 @@ describe('gatehouse policy check', () => {
         'rules:',
         '  no     prod-delete          require: match.namespaces does not match',
         '  match  no-namespace-delete  require: every match field matches',
+        '  no     kube-system-reads    allow: match.verbs does not match',
         '  match  bots-trial           deny (warn): every match field matches and every condition is true',
         'observed: warn rule bots-trial would deny: bots do not delete',
         '',
@@ -93,6 +98,24 @@ describe('gatehouse policy check', () => {
     );
     expect(result.stdout).toContain('decision: require 1 approval from sre, by rule prod-delete');
     expect(result.stdout).toContain('  no     bots-trial           deny (warn): match.agents does not match');
+  });
+
+  it('says when the deciding allow rule lowers the audit record', async () => {
+    const result = await cli(
+      'policy',
+      'check',
+      '--config',
+      config,
+      '--',
+      'kubectl',
+      'get',
+      'pods',
+      '-n',
+      'kube-system',
+    );
+    expect(result.stdout).toContain(
+      'decision: allow, by rule kube-system-reads; audit level None: not recorded, only counted in gatehouse_audit_unrecorded_requests_total\n',
+    );
   });
 
   it('says what it needs, with an example, and names the rule of a bad policy', async () => {

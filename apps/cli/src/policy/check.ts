@@ -35,11 +35,17 @@ export function checkRequest(policy: Policy, input: CheckInput): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What a lowered audit level leaves of the request, for an operator checking a rule. */
+const AUDIT_LEVEL_WORDS = {
+  None: 'audit level None: not recorded, only counted in gatehouse_audit_unrecorded_requests_total',
+  Metadata: 'audit level Metadata: recorded without its headers and body',
+} as const;
+
 export function describeDecision(decision: Decision): string {
   const by = decision.rule === null ? 'no rule (the policy default)' : `rule ${decision.rule}`;
   switch (decision.effect) {
     case 'allow':
-      return `allow, by ${by}`;
+      return `allow, by ${by}${decision.auditLevel === undefined ? '' : `; ${AUDIT_LEVEL_WORDS[decision.auditLevel]}`}`;
     case 'deny':
       return `deny, by ${by}: ${decision.reason}`;
     case 'require': {
