@@ -42,8 +42,8 @@ export function validatePolicySpec(input: unknown, options: ValidateOptions = {}
       );
     }
     seen.set(rule.name, index);
-    const unlowerable = lowersRecordOf(rule);
-    if (unlowerable !== undefined) throw ruleError(label, index, 'auditLevel', unlowerable);
+    const refusal = auditLevelRefusal(rule);
+    if (refusal !== undefined) throw ruleError(label, index, 'auditLevel', refusal);
     if (rule.require !== undefined)
       checkGroup(groups, rule.require, (msg) => ruleError(label, index, 'require.group', msg));
     for (const field of ['namespaceSelector', 'objectSelector'] as const) {
@@ -81,7 +81,7 @@ export function validatePolicySpec(input: unknown, options: ValidateOptions = {}
  * may be recorded less: a held, denied or approved request, or one an audit or warn rule watches, is
  * what the audit is for.
  */
-function lowersRecordOf(rule: PolicyRuleSpec): string | undefined {
+function auditLevelRefusal(rule: PolicyRuleSpec): string | undefined {
   if (rule.auditLevel === undefined || rule.auditLevel === 'Request') return undefined;
   if (rule.mode === 'enforce' && rule.allow !== undefined) return undefined;
   const what =
