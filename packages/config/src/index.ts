@@ -19,6 +19,7 @@ export type {
   JwtAlgorithm,
   KubeconfigClusterConfig,
   KubernetesIdentity,
+  LabelsConfig,
   RedisConfig,
   RedisPasswordSource,
   RedisTlsConfig,

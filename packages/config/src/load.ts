@@ -10,6 +10,7 @@ import type {
   AgentKubernetesConfig,
   ClusterConfig,
   GatehouseConfig,
+  LabelsConfig,
   RedisConfig,
   RedisPasswordSource,
   WebhookSinkConfig,
@@ -357,6 +358,15 @@ function redisConfig(raw: RawConfig['redis'], path: (value: string) => string, e
   };
 }
 
+function labelsConfig(raw: RawConfig['labels']): LabelsConfig {
+  return {
+    staleAfterMs: raw.staleAfter,
+    listPageSize: raw.listPageSize,
+    objectReadTimeoutMs: raw.objectReadTimeout,
+    maxObjectReads: raw.maxObjectReads,
+  };
+}
+
 function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env): GatehouseConfig {
   const path = (value: string) =>
     isAbsolute(value) ? value : resolve(baseDir, value.replace(/^~(?=\/)/, env.HOME ?? '~'));
@@ -433,6 +443,7 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       bodies: raw.audit.bodies,
       recordingsDir: path(raw.audit.recordingsDir),
     },
+    labels: labelsConfig(raw.labels),
     ...(raw.telemetry && {
       telemetry: {
         serviceName: raw.telemetry.serviceName,

@@ -229,6 +229,42 @@ const auditSink = z.discriminatedUnion('type', [
   }),
 ]);
 
+/**
+ * How the gateway reads the labels that `namespaceSelector`, `objectSelector` and conditions judge by
+ * (apps/gateway/src/labels): each cluster's namespace cache (list in pages, then watch) and the one GET
+ * of a request's object.
+ */
+const labels = z
+  .strictObject({
+    /**
+     * Namespace labels are unknown (fail closed) once the watch has been silent this long. The API
+     * server bookmarks a quiet watch about every minute, so a bound of a minute or less would make a
+     * healthy cluster's labels unknown between bookmarks.
+     */
+    staleAfter: positiveDuration
+      .refine((ms) => ms > 60_000, {
+        error:
+          'must be more than 1m: the API server bookmarks a quiet watch about every minute, so a ' +
+          "shorter bound makes a healthy cluster's namespace labels unknown; the default is 3m",
+      })
+      .default(180_000),
+    /** Namespaces per list request; the rest follow by `continue` (client-go's pager reads 500). */
+    listPageSize: z
+      .number()
+      .int('a whole number of namespaces')
+      .min(1, 'at least 1 namespace per list request; the default is 500')
+      .default(500),
+    /** How long the GET of a request's object may take before its labels are unknown. */
+    objectReadTimeout: positiveDuration.default(2_000),
+    /** Object GETs in flight at once (per replica, all clusters); one more is unknown at once, not queued. */
+    maxObjectReads: z
+      .number()
+      .int('a whole number of reads')
+      .min(1, 'at least 1 read in flight; the default is 16')
+      .default(16),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   redis: z
     .strictObject({
@@ -410,6 +446,7 @@ export const configSchema = z.strictObject({
       }),
     })
     .optional(),
+  labels,
   policy: z.unknown().optional(),
 });
 

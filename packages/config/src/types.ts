@@ -11,6 +11,8 @@ export interface GatehouseConfig {
   readonly approverGroups: Readonly<Record<string, ApproverGroupConfig>>;
   readonly slack?: SlackConfig | undefined;
   readonly audit: AuditConfig;
+  /** How the gateway reads namespace and object labels for selectors and conditions. */
+  readonly labels: LabelsConfig;
   /** OpenTelemetry tracing; absent: off. */
   readonly telemetry?: TelemetryConfig | undefined;
   /** The policy section, validated by @gatehouse/policy (rules name approver groups above). */
@@ -235,4 +237,16 @@ export interface AuditConfig {
   readonly sinks: readonly AuditSinkConfig[];
   readonly bodies: 'hash' | 'full';
   readonly recordingsDir: string;
+}
+
+/** The gateway's label reads (`labels:`): the per-cluster namespace cache and the object GET. */
+export interface LabelsConfig {
+  /** Namespace labels the watch has not confirmed for this long are unknown. */
+  readonly staleAfterMs: number;
+  /** Namespaces per list request (`limit`); the rest follow by `continue`. */
+  readonly listPageSize: number;
+  /** How long one object GET may take. */
+  readonly objectReadTimeoutMs: number;
+  /** Object GETs in flight at once, per replica. */
+  readonly maxObjectReads: number;
 }

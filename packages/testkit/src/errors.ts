@@ -24,7 +24,8 @@ export class TestkitError extends Error {
 export interface KubeStatus {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** Empty, but for an expired continue token: a token to go on from, inconsistently (ListMeta.continue). */
+  metadata: { continue?: string };
   status: 'Failure';
   message: string;
   reason: string;

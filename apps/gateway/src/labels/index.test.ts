@@ -141,6 +141,104 @@ describe('the namespace cache', () => {
     await expect.poll(() => watches().filter((w) => w.status === 200).length).toBe(2);
   });
 
+  describe('in pages', () => {
+    // default, kube-public, kube-system, payments, sandbox: three pages of two.
+    const paged = { backoffMs: 20, maxBackoffMs: 100, listPageSize: 2 };
+    const lists = () =>
+      upstream.received({ method: 'GET', path: '/api/v1/namespaces' }).filter((r) => !r.query.has('watch'));
+    const continued = { path: '/api/v1/namespaces', query: { continue: /./ } };
+
+    it('follows continue to the last page, and watches from the resourceVersion every page carries: a change between pages arrives by the watch', async () => {
+      const listedAt = String(upstream.store.resourceVersion);
+      upstream.intercept(
+        continued,
+        { before: () => void upstream.store.put(namespace('payments', { env: 'changed' })) },
+        { times: 1 },
+      );
+      start({ namespaceCache: paged });
+      await expect.poll(() => watches().length).toBe(1);
+      expect(lists().map((r) => [r.query.get('limit'), r.query.has('continue')])).toEqual([
+        ['2', false],
+        ['2', true],
+        ['2', true],
+      ]);
+      // Page two was read at the first page's revision, so it showed payments as it was then.
+      expect(watches()[0]!.query.get('resourceVersion')).toBe(listedAt);
+      await expect.poll(() => namespaceLabels('payments')).toEqual({ labels: { env: 'changed' } });
+      expect(await namespaceLabels('sandbox')).toEqual({ labels: { env: 'dev' } });
+      expect(await metric('gatehouse_gateway_namespace_cache_relists_total')).toBeUndefined();
+    });
+
+    it("a continue token that expired (410 Expired) is followed by one list without pages, as client-go's pager falls back", async () => {
+      // etcd compacts the revision the token is bound to: a change after the first page, then compaction.
+      const compact = () => {
+        upstream.store.put(namespace('fresh', { team: 'a' }));
+        upstream.store.compact();
+      };
+      upstream.intercept(continued, { before: compact }, { times: 1 });
+      start({ namespaceCache: paged });
+      await expect.poll(() => watches().length).toBe(1);
+      expect(lists().map((r) => [r.query.get('limit'), r.query.has('continue'), r.status])).toEqual([
+        ['2', false, 200],
+        ['2', true, 410],
+        [null, false, 200],
+      ]);
+      expect(await namespaceLabels('fresh')).toEqual({ labels: { team: 'a' } });
+      expect(await namespaceLabels('sandbox')).toEqual({ labels: { env: 'dev' } });
+      expect(await metric('gatehouse_gateway_namespace_cache_relists_total')).toBe(1);
+      expect(watches()[0]!.query.get('resourceVersion')).toBe(String(upstream.store.resourceVersion));
+    });
+
+    it('a page failing part-way leaves a first sync unsynced (fail closed) and a relist on the set it had', async () => {
+      const removeFailure = upstream.intercept(continued, { respond: { status: 503 } });
+      start({ namespaceCache: paged });
+      await expect.poll(() => upstream.received({ ...continued, method: 'GET' }).length).toBeGreaterThan(1);
+      expect(await namespaceLabels('default')).toEqual({
+        unknown: 'the namespace cache of cluster prod has not synced',
+      });
+      expect(await metric('gatehouse_gateway_namespace_cache_synced')).toBe(0);
+      removeFailure();
+      await expect.poll(() => namespaceLabels('sandbox')).toEqual({ labels: { env: 'dev' } });
+
+      // The watch is told its resourceVersion is gone while payments (page two) and default (page
+      // one) change and sandbox (page three) goes; the relist then fails on page two.
+      const failed = () => upstream.received(continued).filter((r) => r.status === 503).length;
+      const failedBefore = failed();
+      upstream.intercept(
+        { path: '/api/v1/namespaces', query: { watch: 'true' } },
+        {
+          handle: (_req, res) => {
+            upstream.store.put(namespace('default', { env: 'changed' }));
+            upstream.store.put(namespace('payments', { env: 'changed' }));
+            upstream.store.remove('namespaces', undefined, 'sandbox');
+            const expired = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 410 };
+            res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify(expired));
+          },
+        },
+        { times: 1 },
+      );
+      const removeRelistFailure = upstream.intercept(continued, { respond: { status: 503 } });
+      upstream.endWatches();
+      await expect.poll(failed).toBeGreaterThan(failedBefore);
+      expect(await namespaceLabels('default')).toEqual({ labels: {} });
+      expect(await namespaceLabels('payments')).toEqual({ labels: { env: 'prod' } });
+      expect(await namespaceLabels('sandbox')).toEqual({ labels: { env: 'dev' } });
+      removeRelistFailure();
+      await expect.poll(() => namespaceLabels('payments')).toEqual({ labels: { env: 'changed' } });
+      expect(await namespaceLabels('default')).toEqual({ labels: { env: 'changed' } });
+      expect(await namespaceLabels('sandbox')).toEqual({
+        unknown: 'namespace sandbox is not in the namespace cache of cluster prod',
+      });
+    });
+
+    it('a list page that never answers is given up after the staleness bound and listed again', async () => {
+      upstream.intercept(continued, { hang: true }, { times: 1 });
+      start({ namespaceCache: { ...paged, staleAfterMs: 300 } });
+      await expect.poll(() => namespaceLabels('sandbox')).toEqual({ labels: { env: 'dev' } });
+      expect(lists().filter((r) => !r.query.has('continue'))).toHaveLength(2);
+    });
+  });
+
   it('until it has synced every namespace is unknown: a selector require rule holds, a selector allow rule does not allow', async () => {
     upstream.intercept({ path: '/api/v1/namespaces' }, { respond: { status: 503 } });
     start();

@@ -26,7 +26,7 @@ export interface GatewayLabelsOptions {
   readonly metrics: NamespaceCacheOptions['metrics'];
   readonly logger: UpstreamLogger;
   readonly namespaceCache?:
-    | Pick<NamespaceCacheOptions, 'staleAfterMs' | 'backoffMs' | 'maxBackoffMs'>
+    | Pick<NamespaceCacheOptions, 'staleAfterMs' | 'listPageSize' | 'backoffMs' | 'maxBackoffMs'>
     | undefined;
   readonly objects?: ObjectLabelOptions | undefined;
 }

@@ -29,6 +29,11 @@ export interface NamespaceCacheOptions {
    * @defaultValue 180000
    */
   readonly staleAfterMs?: number | undefined;
+  /**
+   * Namespaces per list request (`limit`); the rest follow by `continue`, as client-go's pager reads
+   * them (tools/pager/pager.go defaultPageSize). @defaultValue 500
+   */
+  readonly listPageSize?: number | undefined;
   /** First wait after a failure, doubled up to `maxBackoffMs`. @defaultValue 500 */
   readonly backoffMs?: number | undefined;
   /** @defaultValue 30000 */
@@ -42,6 +47,12 @@ interface NamespaceObject {
     readonly labels?: Record<string, string>;
     readonly annotations?: Record<string, string>;
   };
+}
+
+/** One page of `GET /api/v1/namespaces?limit=…`. */
+interface NamespaceList {
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly items?: readonly NamespaceObject[];
 }
 
 interface WatchEvent {
@@ -62,7 +73,8 @@ class Gone extends Error {}
 export class NamespaceCache {
   readonly #options: NamespaceCacheOptions;
   readonly #staleAfterMs: number;
-  readonly #namespaces = new Map<string, CachedNamespace>();
+  readonly #listPageSize: number;
+  #namespaces = new Map<string, CachedNamespace>();
   readonly #abort = new AbortController();
   #synced = false;
   #resourceVersion: string | undefined;
@@ -72,6 +84,7 @@ export class NamespaceCache {
   constructor(options: NamespaceCacheOptions) {
     this.#options = options;
     this.#staleAfterMs = options.staleAfterMs ?? 180_000;
+    this.#listPageSize = options.listPageSize ?? 500;
     const cluster = options.upstream.name;
     options.metrics.namespaceCacheSynced.set({ cluster }, 0);
   }
@@ -125,11 +138,7 @@ export class NamespaceCache {
         if (signal.aborted) return;
         if (error instanceof Gone) {
           this.#resourceVersion = undefined;
-          this.#options.metrics.namespaceCacheRelists.inc({ cluster: this.#options.upstream.name });
-          this.#options.logger.info(
-            { cluster: this.#options.upstream.name, reason: error.message },
-            'namespace watch resourceVersion expired; listing again',
-          );
+          this.#relisted(`the watch resourceVersion expired (${error.message})`);
           continue;
         }
         this.#options.logger.warn(
@@ -156,8 +165,10 @@ export class NamespaceCache {
       signal,
     });
     if (response.statusCode === 410) {
-      await response.body.dump();
-      throw new Gone(`HTTP 410 to ${query.has('watch') ? 'watch' : 'list'}`);
+      const status = (await response.body.json().catch(() => undefined)) as { message?: string } | undefined;
+      throw new Gone(
+        `HTTP 410 to ${query.has('watch') ? 'watch' : 'list'}${status?.message ? `: ${status.message}` : ''}`,
+      );
     }
     if (response.statusCode !== 200) {
       const text = await response.body.text();
@@ -168,18 +179,59 @@ export class NamespaceCache {
     return response;
   }
 
+  /**
+   * Lists in pages as client-go's pager does (tools/pager/pager.go List): `limit`, then each
+   * `metadata.continue` until it is empty. A continue token the API server no longer honours (410
+   * Expired: etcd compacted the revision it is bound to, etcd3/errors.go) falls back, as the pager's
+   * FullListIfExpired does, to one list without `limit`. The new set replaces the old only once every
+   * page has arrived: a failure part-way keeps what was known (and an unsynced cache unsynced).
+   */
   async #list(signal: AbortSignal): Promise<void> {
-    const response = await this.#send(new URLSearchParams(), signal);
-    const list = (await response.body.json()) as {
-      metadata?: { resourceVersion?: string };
-      items?: NamespaceObject[];
-    };
-    this.#namespaces.clear();
-    for (const item of list.items ?? []) this.#keep(item);
-    this.#resourceVersion = list.metadata?.resourceVersion;
+    const listed = new Map<string, CachedNamespace>();
+    let page: NamespaceList | undefined;
+    do {
+      const token = page?.metadata?.continue;
+      const query = new URLSearchParams({ limit: String(this.#listPageSize) });
+      if (token) query.set('continue', token);
+      try {
+        page = await this.#listPage(query, signal);
+      } catch (error) {
+        if (!(error instanceof Gone) || !token) throw error;
+        this.#relisted(`the list's continue token expired (${error.message}); listing without pages`);
+        listed.clear();
+        page = await this.#listPage(new URLSearchParams(), signal);
+      }
+      for (const item of page.items ?? []) keep(listed, item);
+    } while (page.metadata?.continue);
+    this.#namespaces = listed;
+    // Every page reports the first page's resourceVersion (the etcd3 store reads continued pages at
+    // the token's revision), so the watch resumes from the snapshot all pages showed.
+    this.#resourceVersion = page.metadata?.resourceVersion;
     this.#heard();
     this.#synced = true;
     this.#options.metrics.namespaceCacheSynced.set({ cluster: this.#options.upstream.name }, 1);
+  }
+
+  /**
+   * One list request, given up after the staleness bound: a list that never answers would otherwise
+   * keep the cache unsynced (or stale) for good, where listing again may reach a working server.
+   */
+  async #listPage(query: URLSearchParams, signal: AbortSignal): Promise<NamespaceList> {
+    const deadline = AbortSignal.timeout(this.#staleAfterMs);
+    try {
+      const response = await this.#send(query, AbortSignal.any([signal, deadline]));
+      return (await response.body.json()) as NamespaceList;
+    } catch (error) {
+      if (deadline.aborted && !signal.aborted) {
+        throw new Error(`the namespace list was not answered in ${this.#staleAfterMs} ms`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #relisted(reason: string): void {
+    this.#options.metrics.namespaceCacheRelists.inc({ cluster: this.#options.upstream.name });
+    this.#options.logger.info({ cluster: this.#options.upstream.name, reason }, 'listing namespaces again');
   }
 
   /**
@@ -232,24 +284,23 @@ export class NamespaceCache {
     }
     const name = event.object.metadata?.name;
     if (event.type === 'DELETED' && name !== undefined) this.#namespaces.delete(name);
-    else if (event.type !== 'BOOKMARK') this.#keep(event.object);
+    else if (event.type !== 'BOOKMARK') keep(this.#namespaces, event.object);
     this.#resourceVersion = event.object.metadata?.resourceVersion ?? this.#resourceVersion;
     this.#heard();
-  }
-
-  #keep(object: NamespaceObject): void {
-    const metadata = object.metadata;
-    if (metadata?.name === undefined) return;
-    const labels = metadata.labels ?? {};
-    this.#namespaces.set(metadata.name, {
-      labels,
-      object: {
-        metadata: { name: metadata.name, labels, annotations: metadata.annotations ?? {} },
-      },
-    });
   }
 
   #heard(): void {
     this.#lastEventAt = this.#options.clock.now();
   }
+}
+
+/** Adds or replaces the namespace an object describes, as selectors and conditions read it. */
+function keep(namespaces: Map<string, CachedNamespace>, object: NamespaceObject): void {
+  const metadata = object.metadata;
+  if (metadata?.name === undefined) return;
+  const labels = metadata.labels ?? {};
+  namespaces.set(metadata.name, {
+    labels,
+    object: { metadata: { name: metadata.name, labels, annotations: metadata.annotations ?? {} } },
+  });
 }

@@ -27,7 +27,7 @@ export interface GatewayMetrics {
   readonly namespaceCacheSynced: Gauge<'cluster'>;
   /** Seconds since the namespace cache last heard from its list or watch (bookmarks included), read at each scrape. */
   readonly namespaceCacheLastEvent: Gauge<'cluster'>;
-  /** Lists after the first, each because the watch's resourceVersion was too old (410 Gone). */
+  /** Lists after the first, each because the watch's resourceVersion or a list's continue token expired (410 Gone). */
   readonly namespaceCacheRelists: Counter<'cluster'>;
 }
 
@@ -111,7 +111,7 @@ export function createMetrics(sources: MetricSources = {}): GatewayMetrics {
     }),
     namespaceCacheRelists: new Counter({
       name: 'gatehouse_gateway_namespace_cache_relists_total',
-      help: 'Lists of namespaces after the first, because the watch resourceVersion expired (410 Gone)',
+      help: 'Lists of namespaces after the first, because the watch resourceVersion or a continue token expired (410 Gone)',
       labelNames: ['cluster'],
       registers: [registry],
     }),

@@ -108,6 +108,8 @@ export async function startGateway({ config, env, logger }: StartOptions): Promi
       clock: systemClock,
       metrics,
       logger: logger.child({ component: 'labels' }),
+      namespaceCache: { staleAfterMs: config.labels.staleAfterMs, listPageSize: config.labels.listPageSize },
+      objects: { timeoutMs: config.labels.objectReadTimeoutMs, maxConcurrent: config.labels.maxObjectReads },
     });
     labels.start();
     cleanups.push(() => labels?.stop());

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { matches, type RecordedRequest, type RequestFilter } from './recorder.js';
 
 /** What to do with a request a test wants to misbehave. */
 export type InterceptAction =
   /** Wait, then serve normally: for timeout tests. */
   | { delayMs: number }
+  /** Run this, then serve normally: a change that lands between two requests (the pages of one list). */
+  | { before: (recorded: RecordedRequest) => void | Promise<void> }
   /** Answer this instead of serving; the body defaults to a Kubernetes `Status` failure. */
   | { respond: { status: number; body?: unknown; headers?: Record<string, string> } }
   /** Never answer (until the client gives up or the upstream closes). */
@@ -20,6 +23,18 @@ interface Intercept {
   filter: RequestFilter;
   action: InterceptAction;
   remaining: number;
+}
+
+/** The actions after which the request is served as usual. */
+export type PassThrough = Extract<InterceptAction, { delayMs: number } | { before: unknown }>;
+
+export const passesThrough = (action: InterceptAction): action is PassThrough =>
+  'delayMs' in action || 'before' in action;
+
+/** Runs a pass-through action's wait or hook. */
+export async function passThrough(action: PassThrough, recorded: RecordedRequest): Promise<void> {
+  if ('delayMs' in action) await sleep(action.delayMs);
+  else await action.before(recorded);
 }
 
 /** Test-installed misbehaviour, matched in installation order. */

@@ -31,8 +31,8 @@ export interface RequestFilter {
   method?: string;
   /** Exact path, or a pattern tested against it. */
   path?: string | RegExp;
-  /** Each query parameter must be present with this value. */
-  query?: Record<string, string>;
+  /** Each query parameter must be present with this value, or one the pattern matches (`{ continue: /./ }`). */
+  query?: Record<string, string | RegExp>;
   /** Each header must equal the string or match the pattern. */
   headers?: Record<string, string | RegExp>;
   /** Only requests carrying this bearer token. */
@@ -43,8 +43,10 @@ export function matches(request: RecordedRequest, filter: RequestFilter): boolea
   if (filter.method && request.method !== filter.method.toUpperCase()) return false;
   if (typeof filter.path === 'string' && request.path !== filter.path) return false;
   if (filter.path instanceof RegExp && !filter.path.test(request.path)) return false;
-  for (const [name, value] of Object.entries(filter.query ?? {})) {
-    if (request.query.get(name) !== value) return false;
+  for (const [name, expected] of Object.entries(filter.query ?? {})) {
+    const actual = request.query.get(name);
+    if (actual === null) return false;
+    if (typeof expected === 'string' ? actual !== expected : !expected.test(actual)) return false;
   }
   for (const [name, expected] of Object.entries(filter.headers ?? {})) {
     const raw = request.headers[name.toLowerCase()];

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { applyPatch, parseBody, patchTypeOf } from './body.js';
+import { pageOf } from './paging.js';
 import { checkDeletePreconditions, deletePreconditions } from './preconditions.js';
 import { apiVersionOf } from './resources.js';
 import type { ResourceRoute } from './routes.js';
@@ -34,26 +35,22 @@ export function selectorOf(query: URLSearchParams): (o: KubeObject) => boolean {
   return (o) => labels(o.metadata.labels ?? {}) && fields(o);
 }
 
+/** A list, or one page of it (`limit`, `continue`: see {@link pageOf}). */
 function listOf(r: ResourceRoute, store: ObjectStore, req: ApiRequest): ApiResponse {
-  const items = store.list(r.type, r.namespace).filter(selectorOf(req.query));
-  const resourceVersion = String(store.resourceVersion);
+  const { items, metadata } = pageOf(store, r, req.query, selectorOf(req.query));
   if (wantsTable(req.headers.accept)) {
-    return { status: 200, body: toTable(items, resourceVersion, req.query.get('includeObject')) };
+    return { status: 200, body: toTable(items, metadata, req.query.get('includeObject')) };
   }
   return {
     status: 200,
-    body: {
-      kind: `${r.type.kind}List`,
-      apiVersion: apiVersionOf(r.type),
-      metadata: { resourceVersion },
-      items,
-    },
+    body: { kind: `${r.type.kind}List`, apiVersion: apiVersionOf(r.type), metadata, items },
   };
 }
 
 function one(object: KubeObject, store: ObjectStore, req: ApiRequest, status = 200): ApiResponse {
   if (wantsTable(req.headers.accept) && req.method === 'GET') {
-    return { status, body: toTable([object], String(store.resourceVersion), req.query.get('includeObject')) };
+    const metadata = { resourceVersion: String(store.resourceVersion) };
+    return { status, body: toTable([object], metadata, req.query.get('includeObject')) };
   }
   return { status, body: object };
 }

@@ -8,7 +8,6 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { issueServerCert, sharedTestCa } from '../ca/index.js';
 import { KubeStatusError } from '../errors.js';
 import { ExecServer, type ExecSession } from './exec.js';
@@ -16,7 +15,14 @@ import { serveSpdyExec } from './exec-spdy.js';
 import { readBody } from './http.js';
 import { asksForSpdy } from './httpstream.js';
 import { authorized, type KubeUpstreamAuth, rawResponse, recordOf } from './incoming.js';
-import { type InterceptAction, Intercepts, injectedStatus } from './intercepts.js';
+import {
+  type InterceptAction,
+  Intercepts,
+  injectedStatus,
+  type PassThrough,
+  passesThrough,
+  passThrough,
+} from './intercepts.js';
 import { PodLogs } from './logs.js';
 import { PodPorts, type PortForwardSession, serveSpdyPortForward } from './portforward.js';
 import { WebSocketPortForward } from './portforward-websocket.js';
@@ -117,8 +123,8 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
     try {
       if (!authorized(options.auth, recorded)) throw unauthorized();
       const action = intercepts.take(recorded);
-      if (action && !('delayMs' in action)) return await misbehave(action, req, res, recorded);
-      if (action) await sleep(action.delayMs);
+      if (action && !passesThrough(action)) return await misbehave(action, req, res, recorded);
+      if (action) await passThrough(action, recorded);
       const apiRequest: ApiRequest = recorded;
       serveApi(route(recorded.path), apiRequest, res, { store, logs, watches, discovery });
       if (res.headersSent) recorded.status = res.statusCode;
@@ -133,7 +139,7 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
   }
 
   async function misbehave(
-    action: Exclude<InterceptAction, { delayMs: number }>,
+    action: Exclude<InterceptAction, PassThrough>,
     req: IncomingMessage,
     res: ServerResponse,
     recorded: RecordedRequest,
@@ -177,7 +183,7 @@ export async function startKubeUpstream(options: KubeUpstreamOptions = {}): Prom
         internal('an intercept with `handle` cannot serve an upgrade; use respond, hang, destroy or delayMs'),
       );
     }
-    if (action && 'delayMs' in action) await sleep(action.delayMs);
+    if (action && passesThrough(action)) await passThrough(action, recorded);
 
     const r = route(recorded.path);
     const subresource = r.kind === 'resource' ? r.subresource : undefined;

@@ -52,6 +52,24 @@ export const unsupportedMediaType = (contentType: string): KubeStatusError =>
 
 export const gone = (message: string): KubeStatusError => failure(410, 'Expired', message);
 
+/**
+ * A continue token whose revision etcd compacted: apierrors.NewResourceExpired with etcd3/errors.go's
+ * `inconsistentContinue` message, and in its ListMeta a token that goes on at the latest revision.
+ */
+export function expiredContinue(inconsistentToken: string): KubeStatusError {
+  const expired = failure(
+    410,
+    'Expired',
+    'The provided continue parameter is too old to display a consistent list result. You can start a ' +
+      'new list without the continue parameter, or use the continue token in this response to retrieve ' +
+      'the remainder of the results. Continuing with the provided token results in an inconsistent list ' +
+      '- objects that were created, modified, or deleted between the time the first chunk was returned ' +
+      'and now may show up in the list.',
+  );
+  expired.status.metadata.continue = inconsistentToken;
+  return expired;
+}
+
 export const pathNotFound = (path: string): KubeStatusError =>
   failure(404, 'NotFound', `the server could not find the requested resource (${path})`);
 

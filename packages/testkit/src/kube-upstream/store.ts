@@ -34,6 +34,12 @@ export interface StoreEvent {
 
 type Listener = (event: StoreEvent) => void;
 
+/** A change as history keeps it: with the object as it was before, so a read at an older revision can undo it. */
+interface Change {
+  readonly event: StoreEvent;
+  readonly previous: KubeObject | undefined;
+}
+
 /** Events kept for `watch` from a resourceVersion; older ones answer 410 Gone, as a real API server does. */
 const HISTORY_LIMIT = 1000;
 
@@ -41,6 +47,20 @@ const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
 const keyOf = (t: ResourceType, namespace: string | undefined, name: string): string =>
   `${t.group}/${t.resource}/${namespace ?? ''}/${name}`;
+
+/**
+ * Where etcd keeps an object under its resource's prefix (`/registry/pods/` + `prod/web-1`,
+ * `/registry/namespaces/` + `prod`): lists come back in this key's byte order, and a continue token
+ * names the key to go on from.
+ */
+export const storageKey = (o: KubeObject): string =>
+  o.metadata.namespace === undefined ? o.metadata.name : `${o.metadata.namespace}/${o.metadata.name}`;
+
+/** etcd's order: by key, byte for byte (names are ASCII), not by locale. */
+const byKey = (a: KubeObject, b: KubeObject): number => {
+  const [x, y] = [storageKey(a), storageKey(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 const target = (t: ResourceType, name: string) => ({ kind: t.resource, group: t.group || undefined, name });
 
@@ -51,7 +71,7 @@ const target = (t: ResourceType, name: string) => ({ kind: t.resource, group: t.
 export class ObjectStore {
   #objects = new Map<string, { type: ResourceType; object: KubeObject }>();
   #listeners = new Set<Listener>();
-  #history: StoreEvent[] = [];
+  #history: Change[] = [];
   #resourceVersion = 0;
 
   constructor() {
@@ -85,17 +105,13 @@ export class ObjectStore {
     return entry ? this.#asVersion(t, entry.object) : undefined;
   }
 
-  /** Objects of one resource, in one namespace or (namespace undefined) in all, sorted by namespace/name. */
+  /** Objects of one resource, in one namespace or (namespace undefined) in all, in etcd's key order. */
   list(t: ResourceType, namespace?: string): KubeObject[] {
     return [...this.#objects.values()]
       .filter((e) => e.type.group === t.group && e.type.resource === t.resource)
       .filter((e) => namespace === undefined || e.object.metadata.namespace === namespace)
       .map((e) => this.#asVersion(t, e.object))
-      .sort((a, b) =>
-        `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
-          `${b.metadata.namespace}/${b.metadata.name}`,
-        ),
-      );
+      .sort(byKey);
   }
 
   /** Shorthand for tests: `store.find('deployments.apps', 'prod', 'web')`, `store.find('namespaces', undefined, 'x')`. */
@@ -178,7 +194,10 @@ export class ObjectStore {
       ...existing,
       metadata: { ...existing.metadata, resourceVersion: String(++this.#resourceVersion) },
     };
-    this.#emit({ type: 'DELETED', object: gone, resourceType: t, resourceVersion: this.#resourceVersion });
+    this.#emit(
+      { type: 'DELETED', object: gone, resourceType: t, resourceVersion: this.#resourceVersion },
+      existing,
+    );
     return structuredClone(gone);
   }
 
@@ -190,11 +209,44 @@ export class ObjectStore {
 
   /** Events after `resourceVersion`, for a watch that resumes from a list. */
   eventsSince(resourceVersion: number): StoreEvent[] {
-    const oldest = this.#history[0]?.resourceVersion ?? this.#resourceVersion + 1;
-    if (resourceVersion < oldest - 1 && resourceVersion < this.#resourceVersion) {
-      throw gone(`too old resource version: ${resourceVersion} (${oldest - 1})`);
+    if (this.isCompacted(resourceVersion)) {
+      throw gone(`too old resource version: ${resourceVersion} (${this.#oldestKept()})`);
     }
-    return this.#history.filter((e) => e.resourceVersion > resourceVersion);
+    return this.#history.filter((c) => c.event.resourceVersion > resourceVersion).map((c) => c.event);
+  }
+
+  /**
+   * Whether reads at `resourceVersion` are no longer possible: older than the changes kept, as etcd
+   * answers ErrCompacted for a revision its compaction removed (watches and continued lists then get 410).
+   */
+  isCompacted(resourceVersion: number): boolean {
+    return resourceVersion < this.#oldestKept() && resourceVersion < this.#resourceVersion;
+  }
+
+  /**
+   * Forgets every change up to now, as etcd's periodic compaction does (the API server's
+   * --etcd-compaction-interval, 5 minutes by default): a watch or a continued list from an older
+   * resourceVersion is then answered 410 Expired.
+   */
+  compact(): void {
+    this.#history = [];
+  }
+
+  /**
+   * Objects of one resource as they were at `resourceVersion` (etcd's read at a revision), sorted like
+   * {@link list}: the current ones with every later change undone. The caller checks {@link isCompacted}.
+   */
+  listAt(t: ResourceType, namespace: string | undefined, resourceVersion: number): KubeObject[] {
+    const inScope = (o: KubeObject) => namespace === undefined || o.metadata.namespace === namespace;
+    const objects = new Map(this.list(t, namespace).map((o) => [storageKey(o), o]));
+    for (const { event, previous } of [...this.#history].reverse()) {
+      if (event.resourceVersion <= resourceVersion) break;
+      const sameType = event.resourceType.group === t.group && event.resourceType.resource === t.resource;
+      if (!sameType || !inScope(event.object)) continue;
+      if (previous) objects.set(storageKey(previous), this.#asVersion(t, previous));
+      else objects.delete(storageKey(event.object));
+    }
+    return [...objects.values()].sort(byKey);
   }
 
   /** Removes every object (watchers see nothing: it is a test reset, not an API call) and re-seeds namespaces. */
@@ -246,17 +298,22 @@ export class ObjectStore {
   }
 
   #write(t: ResourceType, object: KubeObject, eventType: WatchEventType): void {
-    this.#objects.set(keyOf(t, object.metadata.namespace, object.metadata.name), { type: t, object });
-    this.#emit({
-      type: eventType,
-      object,
-      resourceType: t,
-      resourceVersion: Number(object.metadata.resourceVersion),
-    });
+    const key = keyOf(t, object.metadata.namespace, object.metadata.name);
+    const previous = this.#objects.get(key)?.object;
+    this.#objects.set(key, { type: t, object });
+    this.#emit(
+      { type: eventType, object, resourceType: t, resourceVersion: Number(object.metadata.resourceVersion) },
+      previous,
+    );
   }
 
-  #emit(event: StoreEvent): void {
-    this.#history.push(event);
+  /** The resourceVersion of the oldest change kept, less one: reads from there on are still possible. */
+  #oldestKept(): number {
+    return (this.#history[0]?.event.resourceVersion ?? this.#resourceVersion + 1) - 1;
+  }
+
+  #emit(event: StoreEvent, previous: KubeObject | undefined): void {
+    this.#history.push({ event, previous });
     if (this.#history.length > HISTORY_LIMIT) this.#history.shift();
     for (const listener of this.#listeners) listener(event);
   }

@@ -1,3 +1,4 @@
+import type { ListMeta } from './paging.js';
 import type { KubeObject } from './store.js';
 
 /** Whether the client asked for server-side printing (kubectl get sends `as=Table` first). */
@@ -15,11 +16,11 @@ function rowObject(object: KubeObject, include: string | null) {
 }
 
 /** The API server's default table (Name, Created At) over objects, as for any type without printers. */
-export function toTable(objects: KubeObject[], resourceVersion: string, includeObject: string | null) {
+export function toTable(objects: KubeObject[], metadata: ListMeta, includeObject: string | null) {
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
-    metadata: { resourceVersion },
+    metadata,
     columnDefinitions: COLUMNS,
     rows: objects.map((o) => ({
       cells: [o.metadata.name, o.metadata.creationTimestamp],

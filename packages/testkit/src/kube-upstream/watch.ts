@@ -76,7 +76,9 @@ export function serveWatch(
     (r.name === undefined || e.object.metadata.name === r.name) &&
     selected(e.object);
   const encode = (type: string, object: KubeObject) => {
-    const payload = table ? toTable([object], object.metadata.resourceVersion ?? '', includeObject) : object;
+    const payload = table
+      ? toTable([object], { resourceVersion: object.metadata.resourceVersion ?? '' }, includeObject)
+      : object;
     return `${JSON.stringify({ type, object: payload })}\n`;
   };
 
