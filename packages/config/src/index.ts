@@ -27,4 +27,5 @@ export type {
   TelemetryConfig,
   TlsConfig,
   WebhookSinkConfig,
+  WeeklySummaryConfig,
 } from './types.js';
