@@ -67,6 +67,8 @@ export type { AuditSink } from './sinks/types.js';
 export {
   ALWAYS_APPROVED_MIN_HELD,
   type ApproverStats,
+  formatShare,
+  formatWait,
   type PolicyStats,
   type PolicyStatsBuilder,
   policyStats,

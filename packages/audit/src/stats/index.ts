@@ -126,6 +126,13 @@ function summarise(held: readonly Held[]): PolicyStats {
   };
 }
 
+/** A time to decide as people read it: `42.0s`, `-` when nothing was decided. */
+export const formatWait = (ms: number | undefined): string =>
+  ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`;
+
+/** A share as a whole percentage: `80%`. */
+export const formatShare = (share: number): string => `${Math.round(share * 100)}%`;
+
 const waitOf = (h: Held) => (h.decidedAt ?? h.requestedAt) - h.requestedAt;
 
 function median(values: readonly number[]): number | undefined {

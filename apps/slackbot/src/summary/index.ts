@@ -1,0 +1,85 @@
+import type { PolicyStatsRead } from '@gatehouse/audit';
+import type { WeeklySummaryConfig } from '@gatehouse/config';
+import { type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RenderedMessage } from '../render/approval.js';
+import { renderSummary } from '../render/summary.js';
+
+/** The summary covers this much of the audit record, whatever the schedule. */
+export const SUMMARY_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+/** One scheduler per deployment: every replica upserts the same id, so there is one next job. */
+export const SUMMARY_SCHEDULER_ID = 'weekly-summary';
+export const SUMMARY_JOB = 'weekly-summary';
+
+/**
+ * The slackbot's own queue, named after the key prefix like the approvals queues, so its BullMQ keys
+ * are `bull:<prefix>-summary:…` (and a test's prefix cleanup removes them).
+ */
+export const summaryQueueName = (prefix: string) => `${prefix}-summary`;
+
+/** A failed post is retried for about an hour (1 s doubling, 12 attempts), well within a period. */
+const RETRY = { attempts: 12, backoff: { type: 'exponential', delay: 1000 } } as const;
+
+export interface WeeklySummaryOptions {
+  /** A BullMQ connection (`maxRetriesPerRequest: null`). */
+  readonly connection: Redis;
+  readonly prefix: string;
+  /** Absent: the scheduler is removed, so turning the summary off in the config stops it. */
+  readonly schedule: WeeklySummaryConfig | undefined;
+  /** The statistics of approvals requested at or after `sinceMs` (readPolicyStats over the audit stream). */
+  readonly stats: (sinceMs: number) => Promise<PolicyStatsRead>;
+  /** Posts to the approver channel. */
+  readonly post: (message: RenderedMessage) => Promise<void>;
+  /** Epoch milliseconds: the end of the window. */
+  readonly now: () => number;
+  /** A failed attempt (retried with backoff). */
+  readonly onFailed: (error: Error, attempt: number | undefined) => void;
+  /** Gets the queue and worker to report their connection errors. */
+  readonly watch: (emitter: Queue | Worker, source: string) => void;
+}
+
+export interface WeeklySummary {
+  close(): Promise<void>;
+}
+
+/**
+ * Registers (or removes) the summary's BullMQ job scheduler and consumes its jobs. The scheduler
+ * makes one job per period, id `repeat:<scheduler>:<time>`, and upserting it again (every replica
+ * does at start) replaces the next job rather than adding one (bullmq `addJobScheduler` script), so
+ * however many replicas run, one of them posts, once per period.
+ */
+export async function startWeeklySummary(options: WeeklySummaryOptions): Promise<WeeklySummary> {
+  const name = summaryQueueName(options.prefix);
+  const queue = new Queue(name, { connection: options.connection });
+  options.watch(queue, `queue ${name}`);
+  if (!options.schedule) {
+    await queue.removeJobScheduler(SUMMARY_SCHEDULER_ID);
+    return { close: () => queue.close() };
+  }
+  await queue.upsertJobScheduler(
+    SUMMARY_SCHEDULER_ID,
+    { pattern: options.schedule.cron, tz: options.schedule.timezone },
+    { name: SUMMARY_JOB, opts: { ...RETRY, removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } } },
+  );
+  const worker = new Worker(name, (job) => postSummary(job, options), {
+    connection: options.connection,
+    concurrency: 1,
+  });
+  worker.on('failed', (job, error) => options.onFailed(error, job?.attemptsMade));
+  options.watch(worker, `worker of ${name}`);
+  return {
+    async close() {
+      await Promise.all([worker.close(), queue.close()]);
+    },
+  };
+}
+
+async function postSummary(job: Job, options: WeeklySummaryOptions): Promise<{ rules: number }> {
+  if (job.name !== SUMMARY_JOB) throw new Error(`unknown job ${job.name} on ${job.queueName}`);
+  const toMs = options.now();
+  const fromMs = toMs - SUMMARY_WINDOW_MS;
+  const read = await options.stats(fromMs);
+  await options.post(renderSummary(read, { fromMs, toMs }));
+  return { rules: read.stats.rules.length };
+}
