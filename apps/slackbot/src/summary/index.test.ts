@@ -114,6 +114,29 @@ describe('weekly summary', () => {
     expect(await queue.getDelayed()).toHaveLength(1);
   });
 
+  it('a summary that fell due while no slackbot ran is posted by the next one to start, and a new cron replaces the schedule', async () => {
+    await h.stopBot();
+    const [due] = await queue.getDelayed();
+    await due!.promote(); // Monday 09:00 came while every replica was down
+    await h.startBot();
+    // Still due (waiting, running or done), not put off to a later time nor replaced.
+    expect(['waiting', 'active', 'completed']).toContain(await queue.getJobState(due!.id!));
+    expect(await due!.waitUntilFinished(events)).toEqual({ rules: 0 });
+    expect(summaries()).toHaveLength(1);
+
+    await h.stopBot();
+    h.weeklySummary = { cron: '0 8 * * 5', timezone: 'UTC' };
+    await h.startBot();
+    expect(await queue.getJobSchedulersCount()).toBe(1);
+    const scheduler = await queue.getJobScheduler(SUMMARY_SCHEDULER_ID);
+    expect(scheduler).toMatchObject({ pattern: '0 8 * * 5', tz: 'UTC' });
+    expect(new Date(scheduler!.next!).toISOString()).toMatch(/T08:00:00\.000Z$/);
+    expect(new Date(scheduler!.next!).getUTCDay()).toBe(5);
+    expect((await queue.getDelayed()).map((job) => job.id)).toEqual([
+      `repeat:${SUMMARY_SCHEDULER_ID}:${scheduler!.next}`,
+    ]);
+  });
+
   it('an empty week is one short line', async () => {
     expect(await runScheduledJob()).toEqual({ rules: 0 });
     expect(summaries()).toHaveLength(1);

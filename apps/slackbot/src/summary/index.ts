@@ -45,9 +45,9 @@ export interface WeeklySummary {
 
 /**
  * Registers (or removes) the summary's BullMQ job scheduler and consumes its jobs. The scheduler
- * makes one job per period, id `repeat:<scheduler>:<time>`, and upserting it again (every replica
- * does at start) replaces the next job rather than adding one (bullmq `addJobScheduler` script), so
- * however many replicas run, one of them posts, once per period.
+ * makes one job per period, id `repeat:<scheduler>:<time>`, each taken by one worker; a replica
+ * that finds it with another schedule upserts it, which replaces the next job rather than adding
+ * one. However many replicas run, one of them posts, once per period.
  */
 export async function startWeeklySummary(options: WeeklySummaryOptions): Promise<WeeklySummary> {
   const name = summaryQueueName(options.prefix);
@@ -57,11 +57,18 @@ export async function startWeeklySummary(options: WeeklySummaryOptions): Promise
     await queue.removeJobScheduler(SUMMARY_SCHEDULER_ID);
     return { close: () => queue.close() };
   }
-  await queue.upsertJobScheduler(
-    SUMMARY_SCHEDULER_ID,
-    { pattern: options.schedule.cron, tz: options.schedule.timezone },
-    { name: SUMMARY_JOB, opts: { ...RETRY, removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } } },
-  );
+  const { cron, timezone } = options.schedule;
+  const current = await queue.getJobScheduler(SUMMARY_SCHEDULER_ID);
+  // Upserting also replaces a job that is due but not yet taken (bullmq `addJobScheduler` removes it
+  // from the wait list and schedules the next period), so a replica started while every worker was
+  // down at 09:00 on Monday would drop that week's summary. Unchanged, the scheduler is left alone.
+  if (current?.pattern !== cron || current?.tz !== timezone) {
+    await queue.upsertJobScheduler(
+      SUMMARY_SCHEDULER_ID,
+      { pattern: cron, tz: timezone },
+      { name: SUMMARY_JOB, opts: { ...RETRY, removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } } },
+    );
+  }
   const worker = new Worker(name, (job) => postSummary(job, options), {
     connection: options.connection,
     concurrency: 1,
