@@ -8,7 +8,7 @@ import { renderSummary } from '../render/summary.js';
 /** The summary covers this much of the audit record, whatever the schedule. */
 export const SUMMARY_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
-/** One scheduler per deployment: every replica upserts the same id, so there is one next job. */
+/** One scheduler per deployment: every replica registers the same id, so there is one next job. */
 export const SUMMARY_SCHEDULER_ID = 'weekly-summary';
 export const SUMMARY_JOB = 'weekly-summary';
 
@@ -18,7 +18,7 @@ export const SUMMARY_JOB = 'weekly-summary';
  */
 export const summaryQueueName = (prefix: string) => `${prefix}-summary`;
 
-/** A failed post is retried for about an hour (1 s doubling, 12 attempts), well within a period. */
+/** A failed post is retried for about 34 minutes (11 retries from 1 s, doubling), well within a period. */
 const RETRY = { attempts: 12, backoff: { type: 'exponential', delay: 1000 } } as const;
 
 export interface WeeklySummaryOptions {
