@@ -34,7 +34,7 @@ async function runScheduledJob(): Promise<unknown> {
   return delayed[0]!.waitUntilFinished(events);
 }
 
-/** Approvals as the audit record holds them: requested at `at`, decided `afterMs` later (the log's clock). */
+/** One approval as the audit record holds it: requested at `clock.now`, decided `afterMs` later (the log's clock). */
 async function recordHeld(
   audit: AuditLog,
   clock: { now: number },
