@@ -1,4 +1,3 @@
 export { CliErrorCode } from './errors.js';
 export { type ReplayReport, replay } from './policy/replay.js';
-export { type PolicyStats, policyStats } from './policy/stats.js';
 export { type CliIo, type ExitCode, runCli, USAGE } from './run.js';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { policyStats } from '@gatehouse/audit';
 import { parseDuration } from '@gatehouse/config';
 import { PolicyRuleError, PolicySpecError } from '@gatehouse/policy';
 import { BadAuditFileError, CliUsageError } from './errors.js';
@@ -7,7 +8,7 @@ import { checkRequest } from './policy/check.js';
 import { loadPolicy } from './policy/load.js';
 import { formatReplay, replay } from './policy/replay.js';
 import { requestFromKubectl, requestFromLine } from './policy/request.js';
-import { formatStats, policyStats } from './policy/stats.js';
+import { formatStats } from './policy/stats.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;

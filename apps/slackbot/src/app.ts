@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Consumers, createApprovals, startConsumers } from '@gatehouse/approvals';
-import type { AuditOutbox } from '@gatehouse/audit';
+import { type AuditOutbox, auditKeys, readPolicyStats } from '@gatehouse/audit';
 import type { GatehouseConfig, SlackConfig } from '@gatehouse/config';
 import type { Clock } from '@gatehouse/lifecycle';
 import {
@@ -32,6 +32,7 @@ import type { ApprovalsPort, AuditTrailPort } from './ports.js';
 import { createPoster } from './post/index.js';
 import { createRefresher } from './refresh/index.js';
 import { checkSlack } from './slack-check.js';
+import { startWeeklySummary, type WeeklySummary } from './summary/index.js';
 import type { VoteTracer } from './tracing/index.js';
 import { createVoteService } from './votes/index.js';
 
@@ -198,6 +199,7 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
   });
 
   let workers: Consumers | undefined;
+  let summary: WeeklySummary | undefined;
   let server: Server | undefined;
 
   return {
@@ -255,6 +257,19 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
           watch: (worker, source) => health.watch(worker, source),
         },
       );
+      summary = await startWeeklySummary({
+        connection,
+        prefix: config.redis.keyPrefix,
+        schedule: slack.weeklySummary,
+        stats: (sinceMs) => readPolicyStats(redis, auditKeys(config.redis.keyPrefix), sinceMs),
+        async post(message) {
+          await app.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
+        },
+        now: () => (options.clock ?? Date).now(),
+        onFailed: (error, attempt) =>
+          log.warn({ err: error, attempt }, 'weekly summary failed; BullMQ retries it with backoff'),
+        watch: (emitter, source) => health.watch(emitter, source),
+      });
       if (receiver instanceof SocketModeReceiver) await app.start();
       server = createSlackHttpServer({
         slack:
@@ -287,6 +302,8 @@ export function createSlackbot(options: SlackbotOptions): Slackbot {
       }
       await workers?.close();
       workers = undefined;
+      await summary?.close();
+      summary = undefined;
       await connection.quit().catch(() => connection.disconnect());
       await redis.quit().catch(() => redis.disconnect());
       await ownApprovals?.close();

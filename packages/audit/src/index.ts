@@ -64,4 +64,18 @@ export type { BodyMode } from './redact/index.js';
 export { REDACTED } from './redact/index.js';
 export { SIGNATURE_HEADER, signBatch, verifyBatchSignature } from './shipper/signature.js';
 export type { AuditSink } from './sinks/types.js';
+export {
+  ALWAYS_APPROVED_MIN_HELD,
+  type ApproverStats,
+  formatShare,
+  formatWait,
+  type PolicyStats,
+  type PolicyStatsBuilder,
+  policyStats,
+  policyStatsBuilder,
+  QUICK_APPROVAL_MS,
+  QUICK_APPROVER_MIN_APPROVALS,
+  type RuleStats,
+} from './stats/index.js';
+export { type PolicyStatsRead, readPolicyStats } from './stats/read.js';
 export { type LogEntry, readApproval } from './store/log-reader.js';

@@ -28,4 +28,5 @@ export type {
   TelemetryConfig,
   TlsConfig,
   WebhookSinkConfig,
+  WeeklySummaryConfig,
 } from './types.js';

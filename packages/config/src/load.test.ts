@@ -189,7 +189,37 @@ describe('parseConfig', () => {
       usergroupCacheTtlMs: 60_000,
       coalesceAfter: 5,
       apiUrl: undefined,
+      weeklySummary: undefined,
     });
+  });
+
+  it('slack.weeklySummary: opt-in, Mondays at 09:00 UTC unless told otherwise', () => {
+    const slack = { approverChannel: 'C0APPROVALS' };
+    const parse = (weeklySummary: unknown) =>
+      parseConfig({ ...base, slack: { ...slack, weeklySummary } }, { baseDir: '/', env: {} }).slack
+        ?.weeklySummary;
+    expect(parse({})).toEqual({ cron: '0 9 * * 1', timezone: 'UTC' });
+    expect(parse({ cron: '30 8 * * 5', timezone: 'Europe/Berlin' })).toEqual({
+      cron: '30 8 * * 5',
+      timezone: 'Europe/Berlin',
+    });
+    expect(parse({ cron: '@weekly' })).toEqual({ cron: '@weekly', timezone: 'UTC' });
+  });
+
+  it('names a slack.weeklySummary cron or time zone that cannot schedule, and an unknown field', () => {
+    const slack = { approverChannel: 'C0APPROVALS' };
+    const issues = (weeklySummary: unknown) =>
+      configError({ ...base, slack: { ...slack, weeklySummary } }).issues;
+    expect(issues({ cron: '0 25 * * 1' })).toEqual([
+      'slack.weeklySummary.cron: "0 25 * * 1" is not a cron pattern (Constraint error, got value 25 expected range 0-23); e.g. "0 9 * * 1" (Mondays at 09:00)',
+    ]);
+    expect(issues({ cron: '* * * * * *' })).toEqual([
+      'slack.weeklySummary.cron: "* * * * * *" has 6 fields; use five: minute hour day-of-month month day-of-week, e.g. "0 9 * * 1" (Mondays at 09:00)',
+    ]);
+    expect(issues({ timezone: 'Europe/Atlantis' })).toEqual([
+      'slack.weeklySummary.timezone: "Europe/Atlantis" is not an IANA time zone; e.g. UTC, Europe/Berlin, America/New_York',
+    ]);
+    expect(issues({ every: '7d' })).toEqual(['slack.weeklySummary: unknown field every']);
   });
 
   it('names slack.coalesceAfter when it is not a whole number of at least 1', () => {

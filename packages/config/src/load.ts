@@ -433,6 +433,7 @@ function normalise(raw: RawConfig, policy: PolicySpec, baseDir: string, env: Env
       usergroupCacheTtlMs: raw.slack.usergroupCacheTtl,
       coalesceAfter: raw.slack.coalesceAfter,
       apiUrl: raw.slack.apiUrl,
+      weeklySummary: raw.slack.weeklySummary,
     },
     audit: {
       sinks: raw.audit.sinks.map((sink) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { cronProblem, timeZoneProblem } from './schedule.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -33,6 +34,13 @@ const hostPort = z.string().transform((value, ctx) => {
   }
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 });
+
+/** A string that `problem` has nothing to say about. */
+const checked = (problem: (value: string) => string | undefined) =>
+  z.string().superRefine((value, ctx) => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  });
 
 /** Cluster names appear in URLs (`/clusters/<name>/...`), so they stay path-safe. */
 const clusterName = z
@@ -418,6 +426,16 @@ export const configSchema = z.strictObject({
         .default(5),
       /** Point the Slack WebClient elsewhere (tests, the demo). Must end with /api/. */
       apiUrl: z.url().optional(),
+      /**
+       * Opt-in: the last 7 days of held requests, per rule, posted to approverChannel on a cron
+       * schedule; once per period however many replicas run (a BullMQ job scheduler).
+       */
+      weeklySummary: z
+        .strictObject({
+          cron: checked(cronProblem).default('0 9 * * 1'),
+          timezone: checked(timeZoneProblem).default('UTC'),
+        })
+        .optional(),
     })
     .optional(),
   audit: z

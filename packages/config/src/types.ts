@@ -193,6 +193,16 @@ export interface SlackConfig {
   /** Per agent, its pending requests with a message of their own at once; the rest wait in its burst message. */
   readonly coalesceAfter: number;
   readonly apiUrl?: string | undefined;
+  /** Absent: no summary is posted (and a scheduler left from before is removed). */
+  readonly weeklySummary?: WeeklySummaryConfig | undefined;
+}
+
+/** When the slackbot posts the last 7 days' policy statistics to the approver channel. */
+export interface WeeklySummaryConfig {
+  /** Five-field cron pattern, read in `timezone` (BullMQ's `pattern` and `tz`). */
+  readonly cron: string;
+  /** IANA time zone name. */
+  readonly timezone: string;
 }
 
 /** A SIEM's HTTP collector: batches read from the Redis stream, signed, retried until delivered. */

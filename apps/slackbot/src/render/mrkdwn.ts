@@ -43,10 +43,16 @@ export function clip(text: string, max: number): string {
   return note === undefined ? shown : `${shown}… _[shortened: ${note}]_`;
 }
 
-/** For `plain_text` fields (a header): not mrkdwn, so only invisible characters are escaped. */
+const SHORTENED = '… (shortened)';
+
+/**
+ * For `plain_text` fields (a header): not mrkdwn, so only invisible characters are escaped. `max`
+ * bounds the result, the "(shortened)" mark included: Slack refuses a header past 150 characters.
+ */
 export function clipPlain(text: string, max: number): string {
-  const { shown, note } = shorten(escapeInvisible(text), max);
-  return note === undefined ? shown : `${shown}… (shortened)`;
+  const readable = escapeInvisible(text);
+  if (shorten(readable, max).note === undefined) return readable;
+  return `${shorten(readable, max - SHORTENED.length).shown}${SHORTENED}`;
 }
 
 /** Inline code; a backtick inside would end it early, so it becomes a look-alike. */

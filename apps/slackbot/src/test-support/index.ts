@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type ApprovalRequest, type Approvals, createApprovals, type OpenInput } from '@gatehouse/approvals';
 import type { AuditEventInput } from '@gatehouse/audit';
 import { type AuditLog, createAuditLog } from '@gatehouse/audit';
-import { type GatehouseConfig, parseConfig } from '@gatehouse/config';
+import { type GatehouseConfig, parseConfig, type WeeklySummaryConfig } from '@gatehouse/config';
 import { ManualClock } from '@gatehouse/lifecycle';
 import { removePrefixKeys, testPrefix } from '@gatehouse/testkit/redis';
 import {
@@ -48,6 +48,7 @@ export interface HarnessOptions {
   readonly usergroupCacheTtlMs?: number;
   /** Start with an app-level token: Socket Mode against the fake's WebSocket. */
   readonly socketMode?: boolean;
+  readonly weeklySummary?: WeeklySummaryConfig;
 }
 
 export function openInput(overrides: Partial<OpenInput> = {}): OpenInput {
@@ -124,10 +125,15 @@ export class Harness {
   auditLog!: AuditLog;
   bot: Slackbot | undefined;
   url = '';
+  /** `slack.weeklySummary` of the bots started from now on. */
+  weeklySummary: WeeklySummaryConfig | undefined;
+  /** Bots started by `startReplica`, stopped by `close`. */
+  readonly #replicas: Slackbot[] = [];
   readonly #options: HarnessOptions;
 
   constructor(options: HarnessOptions = {}) {
     this.#options = options;
+    this.weeklySummary = options.weeklySummary;
   }
 
   config(): GatehouseConfig {
@@ -142,6 +148,7 @@ export class Harness {
           command: COMMAND,
           listen: '127.0.0.1:0',
           usergroupCacheTtl: this.#options.usergroupCacheTtlMs ?? 60_000,
+          weeklySummary: this.weeklySummary,
         },
       },
       { baseDir: '/tmp', env: {} },
@@ -169,8 +176,22 @@ export class Harness {
 
   /** Starts (or restarts) the bot process-equivalent against the same Redis and Slack. */
   async startBot(): Promise<void> {
+    this.bot = this.#createBot();
+    const { port } = await this.bot.start();
+    this.url = `http://127.0.0.1:${port}${EVENTS_PATH}`;
+  }
+
+  /** Another replica of the bot on the same Redis and Slack, as a second pod would be. */
+  async startReplica(): Promise<Slackbot> {
+    const replica = this.#createBot();
+    this.#replicas.push(replica);
+    await replica.start();
+    return replica;
+  }
+
+  #createBot(): Slackbot {
     const config = this.config();
-    this.bot = createSlackbot({
+    return createSlackbot({
       config: { ...config, slack: { ...config.slack!, apiUrl: this.slack.url } },
       secrets: {
         botToken: this.slack.token,
@@ -184,8 +205,6 @@ export class Harness {
       retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 50 },
       slackTimeoutMs: 5_000,
     });
-    const { port } = await this.bot.start();
-    this.url = `http://127.0.0.1:${port}${EVENTS_PATH}`;
   }
 
   async stopBot(): Promise<void> {
@@ -301,6 +320,7 @@ export class Harness {
 
   async close(): Promise<void> {
     await this.stopBot();
+    for (const replica of this.#replicas.splice(0)) await replica.stop();
     await this.approvals?.close();
     await this.auditLog?.close();
     await this.slack?.close();

@@ -10,7 +10,13 @@ import type { StoredEvent } from '../events.js';
 import { createK8sAuditConverter } from '../k8s-audit/convert.js';
 import type { K8sAuditEvent } from '../k8s-audit/types.js';
 import { type AuditKeys, auditKeys } from '../keys.js';
-import { followLog, type LogEntry, readApprovalIndexed, readLast, readLog } from '../store/log-reader.js';
+import {
+  followLog,
+  type LogEntry,
+  readApprovalIndexed,
+  readLast,
+  readLogSince,
+} from '../store/log-reader.js';
 import { verifyLog, verifyLogFrom } from '../store/verify-log.js';
 import { formatLine, formatStory } from './describe.js';
 import { parseSince } from './since.js';
@@ -179,20 +185,16 @@ async function tail({ redis, keys, flags, io }: Context): Promise<ExitCode> {
   return 0;
 }
 
-/** Clocks of writers and Redis differ a little; the stream is read from this much earlier, then filtered on event time. */
-const CLOCK_SKEW_MS = 60_000;
-
 async function exportSince({ redis, keys, flags, io }: Context): Promise<ExitCode> {
   if (!flags.since) throw new BadArgumentError('export needs --since <ISO time or duration>');
   const format = flags.format ?? 'gatehouse';
   if (format !== 'gatehouse' && format !== 'k8s-audit')
     throw new BadArgumentError(`--format ${JSON.stringify(format)} is not one of gatehouse, k8s-audit`);
   const since = parseSince(flags.since, (io.now ?? Date.now)());
-  const start = since - CLOCK_SKEW_MS > 0 ? String(since - CLOCK_SKEW_MS) : '-';
   const inRange = (event: StoredEvent | string) =>
     typeof event === 'string' || Date.parse(event.time) >= since;
   if (format === 'gatehouse') {
-    for await (const entry of readLog(redis, keys, start))
+    for await (const entry of readLogSince(redis, keys, since))
       if (inRange(parseEntry(entry))) io.stdout.write(`${entry.line}\n`);
     return 0;
   }
@@ -202,7 +204,7 @@ async function exportSince({ redis, keys, flags, io }: Context): Promise<ExitCod
   const write = (events: readonly K8sAuditEvent[]) => {
     for (const event of events) io.stdout.write(`${JSON.stringify(event)}\n`);
   };
-  for await (const entry of readLog(redis, keys, start)) {
+  for await (const entry of readLogSince(redis, keys, since)) {
     const event = parseEntry(entry);
     if (typeof event === 'string') {
       io.stderr.write(`${escapeInvisible(event)}\n`);

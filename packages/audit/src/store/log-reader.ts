@@ -26,6 +26,18 @@ export async function* readLog(
   }
 }
 
+/**
+ * Writers' clocks and Redis's differ a little, and stream ids are Redis's clock while an event's
+ * `time` is its writer's: a read by event time starts this much earlier in the stream.
+ */
+const CLOCK_SKEW_MS = 60_000;
+
+/** Every entry that may carry an event `time` at or after `sinceMs`; the caller filters on `time`. */
+export function readLogSince(redis: Redis, keys: AuditKeys, sinceMs: number): AsyncGenerator<LogEntry> {
+  const start = sinceMs - CLOCK_SKEW_MS > 0 ? String(sinceMs - CLOCK_SKEW_MS) : '-';
+  return readLog(redis, keys, start);
+}
+
 /** The last `count` entries, oldest first. */
 export async function readLast(redis: Redis, keys: AuditKeys, count: number): Promise<LogEntry[]> {
   const page = await redis.xrevrange(keys.log, '+', '-', 'COUNT', count);

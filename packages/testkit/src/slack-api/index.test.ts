@@ -40,6 +40,46 @@ describe('slack api fake', () => {
     expect(fake.message('C0APPROVALS', ts)?.history).toEqual([{ text: 'first', blocks }]);
   });
 
+  it("refuses blocks past Block Kit's limits with invalid_blocks, as Slack does, and keeps nothing", async () => {
+    const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+    const tooMany = await call('chat.postMessage', {
+      channel: 'C0APPROVALS',
+      text: 'x',
+      blocks: Array.from({ length: 51 }, () => section('x')),
+    });
+    expect(tooMany.body).toEqual({
+      ok: false,
+      error: 'invalid_blocks',
+      errors: ['no more than 50 items allowed [json-pointer:/blocks]'],
+      response_metadata: { messages: ['[ERROR] no more than 50 items allowed [json-pointer:/blocks]'] },
+    });
+    const long = await call('chat.postMessage', {
+      channel: 'C0APPROVALS',
+      text: 'x',
+      blocks: [section('y'.repeat(3000)), section('y'.repeat(3001))],
+    });
+    expect(long.body).toMatchObject({
+      error: 'invalid_blocks',
+      errors: ['must be less than 3001 characters [json-pointer:/blocks/1/text/text]'],
+    });
+    expect(fake.messages('C0APPROVALS')).toEqual([]);
+    const atTheLimits = await call('chat.postMessage', {
+      channel: 'C0APPROVALS',
+      text: 'x',
+      blocks: Array.from({ length: 50 }, () => section('z'.repeat(3000))),
+    });
+    expect(atTheLimits.body).toMatchObject({ ok: true });
+    const ts = atTheLimits.body.ts as string;
+    const header = { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } };
+    expect(
+      (await call('chat.update', { channel: 'C0APPROVALS', ts, text: 'x', blocks: [header] })).body,
+    ).toMatchObject({
+      error: 'invalid_blocks',
+      errors: ['must be less than 151 characters [json-pointer:/blocks/0/text/text]'],
+    });
+    expect(fake.message('C0APPROVALS', ts)?.updates).toBe(0);
+  });
+
   it('answers chat.update of an unknown message with message_not_found', async () => {
     const result = await call('chat.update', { channel: 'C0APPROVALS', ts: '1.2', text: 'x' });
     expect(result.body).toEqual({ ok: false, error: 'message_not_found' });

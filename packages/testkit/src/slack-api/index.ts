@@ -1,3 +1,4 @@
+export { blockLimitProblems } from './block-limits.js';
 export {
   type BlockActionsOptions,
   blockActionsPayload,

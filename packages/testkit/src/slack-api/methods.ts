@@ -1,3 +1,4 @@
+import { blockLimitProblems } from './block-limits.js';
 import type { FakeMessage, Workspace } from './workspace.js';
 
 export type Args = Readonly<Record<string, unknown>>;
@@ -30,6 +31,16 @@ function missingContent(args: Args): boolean {
   return text(args.text) === '' && list(args.blocks).length === 0;
 }
 
+/** `invalid_blocks` as Slack answers it, or undefined when the blocks are within Block Kit's limits. */
+function invalidBlocks(args: Args): SlackResult | undefined {
+  const problems = blockLimitProblems(list(args.blocks));
+  if (problems.length === 0) return undefined;
+  return fail('invalid_blocks', {
+    errors: problems,
+    response_metadata: { messages: problems.map((problem) => `[ERROR] ${problem}`) },
+  });
+}
+
 /** The Web API methods the slackbot calls, with Slack's documented response shapes and error names. */
 export const methods: Readonly<Record<string, Method>> = {
   'auth.test': (_args, workspace) => ({
@@ -46,6 +57,8 @@ export const methods: Readonly<Record<string, Method>> = {
     const channel = text(args.channel);
     if (!channel) return fail('channel_not_found');
     if (missingContent(args)) return fail('no_text');
+    const invalid = invalidBlocks(args);
+    if (invalid) return invalid;
     const metadata = args.metadata as FakeMessage['metadata'];
     const message = workspace.post(channel, text(args.text), list(args.blocks), metadata);
     return { ok: true, channel, ts: message.ts, message: messageShape(workspace, message) };
@@ -56,6 +69,8 @@ export const methods: Readonly<Record<string, Method>> = {
     const message = workspace.find(channel, text(args.ts));
     if (!message) return fail('message_not_found');
     if (missingContent(args)) return fail('no_text');
+    const invalid = invalidBlocks(args);
+    if (invalid) return invalid;
     message.history.push({ text: message.text, blocks: message.blocks });
     message.text = text(args.text);
     message.blocks = list(args.blocks);
