@@ -54,12 +54,14 @@ export async function holdDeletes(
   return stack.slack.messages(APPROVER_CHANNEL).slice(postedBefore);
 }
 
-export interface Approved {
-  /** From each signed click's send to its held request's arrival at the upstream. */
-  readonly latenciesMs: number[];
-  /** Each click's send and arrival on the wall clock, to line up with the apps' logs. */
-  readonly timeline: { path: string; sentEpochMs: number; arrivedEpochMs: number }[];
+/** One Approve click: when it was sent and when its held request arrived at the upstream (monotonic ms). */
+export interface Click {
+  readonly path: string;
+  readonly sentAtMs: number;
+  readonly arrivedAtMs: number;
 }
+
+export const clickLatencyMs = (click: Click) => click.arrivedAtMs - click.sentAtMs;
 
 /** Clicks Approve on each message from `client`, one after another, `gapMs` after the last arrival. */
 export async function approveEach(
@@ -67,24 +69,32 @@ export async function approveEach(
   messages: readonly FakeMessage[],
   paths: readonly string[],
   options: { gapMs: number; client?: Helper },
-): Promise<Approved> {
+): Promise<Click[]> {
   const expected = new Set(paths.map((path) => path.replace(`/clusters/${CLUSTER}`, '')));
-  const latenciesMs: number[] = [];
-  const timeline: Approved['timeline'] = [];
-  const toEpoch = Date.now() - monotonicMs();
+  const clicks: Click[] = [];
   for (const message of messages) {
     const arrival = stack.upstream.next<Arrival>('arrival', 10_000);
-    const sentAt = await clickApprove(stack, message, options.client);
+    const sentAtMs = await clickApprove(stack, message, options.client);
     const { path, arrivedNs } = await arrival;
     if (!expected.delete(path)) throw new Error(`the upstream received an unexpected or repeated ${path}`);
-    const arrivedAt = Number(BigInt(arrivedNs)) / 1e6;
-    latenciesMs.push(arrivedAt - sentAt);
-    timeline.push({ path, sentEpochMs: sentAt + toEpoch, arrivedEpochMs: arrivedAt + toEpoch });
+    clicks.push({ path, sentAtMs, arrivedAtMs: Number(BigInt(arrivedNs)) / 1e6 });
     // People click seconds apart: let the previous decision's follow-up work (message refresh, the
     // owners' notice) finish, so each click measures the path rather than a queue behind the last.
     await sleep(options.gapMs);
   }
-  return { latenciesMs, timeline };
+  return clicks;
+}
+
+/** With BENCH_KEEP, each click's send and arrival on the wall clock, to line up with the apps' logs. */
+export async function keepClicks(stack: BenchStack, file: string, clicks: readonly Click[]): Promise<void> {
+  if (!process.env.BENCH_KEEP) return;
+  const toEpoch = Date.now() - monotonicMs();
+  const timeline = clicks.map(({ path, sentAtMs, arrivedAtMs }) => ({
+    path,
+    sentEpochMs: sentAtMs + toEpoch,
+    arrivedEpochMs: arrivedAtMs + toEpoch,
+  }));
+  await writeFile(join(stack.dir, file), JSON.stringify(timeline));
 }
 
 /** Waits for the held requests' answers at `client`, closes the rest; resolves with how many got 200. */
@@ -102,8 +112,9 @@ export async function approvalPath(
 ): Promise<Row[]> {
   const paths = heldDeletePaths(String(options.gapMs), options.count);
   const messages = await holdDeletes(stack, paths);
-  const { latenciesMs, timeline } = await approveEach(stack, messages, paths, { gapMs: options.gapMs });
-  if (process.env.BENCH_KEEP) await writeFile(join(stack.dir, 'approvals.json'), JSON.stringify(timeline));
+  const clicks = await approveEach(stack, messages, paths, { gapMs: options.gapMs });
+  await keepClicks(stack, 'approvals.json', clicks);
+  const latenciesMs = clicks.map(clickLatencyMs);
   const ok = await releaseHeld(stack);
   const p99 = percentile(latenciesMs, 99);
   const section = `Approval path (${options.count} approvals, clicked one at a time, ${options.gapMs} ms apart)`;

@@ -93,7 +93,7 @@ async function rate(command: Extract<LoadCommand, { cmd: 'rate' }>): Promise<voi
   );
   const elapsedMs = monotonicMs() - started;
   await pool.close();
-  send({ type: 'rate', ...timings, elapsedMs });
+  send({ type: 'rate', ...timings, startedAtMs: started, elapsedMs });
 }
 
 async function agents(command: Extract<LoadCommand, { cmd: 'agents' }>): Promise<void> {
@@ -121,7 +121,7 @@ async function agents(command: Extract<LoadCommand, { cmd: 'agents' }>): Promise
   );
   const elapsedMs = monotonicMs() - started;
   await Promise.all(senders.map(({ client }) => client.close()));
-  send({ type: 'rate', ...timings, elapsedMs });
+  send({ type: 'rate', ...timings, startedAtMs: started, elapsedMs });
 }
 
 const dispatcher = new Agent({ connect: { ca }, bodyTimeout: 0 });

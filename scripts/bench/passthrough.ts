@@ -19,6 +19,8 @@ export interface RateReply {
   type: 'rate';
   latenciesMs: number[];
   errors: number;
+  /** When the timed requests began (monotonic ms, the host's clock). */
+  startedAtMs: number;
   elapsedMs: number;
 }
 
