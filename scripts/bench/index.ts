@@ -36,7 +36,7 @@ const settings = {
   watchPairs: setting('BENCH_WATCH_PAIRS', 2),
   approvals: setting('BENCH_APPROVALS', 200),
   approvalGapMs: setting('BENCH_APPROVAL_GAP_MS', 100),
-  mixedSeconds: setting('BENCH_MIXED_SECONDS', 20),
+  mixedSeconds: setting('BENCH_MIXED_SECONDS', 15),
   mixedHeld: setting('BENCH_MIXED_HELD', 50),
   mixedIntervalMs: setting('BENCH_MIXED_INTERVAL_MS', 500),
   pending: setting('BENCH_PENDING', 10_000),

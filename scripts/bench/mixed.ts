@@ -17,8 +17,9 @@ import { count, fixed, percentile } from './stats.js';
  * Mixed load (issue 17): READERS agents, each with its own token and connection, send small
  * allowed GETs through the gateway, one every `intervalMs` each; meanwhile `held` deletes are held
  * and approved one by one with signed clicks. The same reads through the bare undici proxy (nothing
- * held: it cannot hold) are the baseline. Rounds alternate the two, the order rotating, so drift on
- * the shared machine hits both. A click counts as under load when it was sent and answered inside
+ * held: it cannot hold) are the baseline, and the same reads through the gateway with nothing held
+ * say what the held requests add. Rounds run the three one after another, the order rotating, so
+ * drift on the shared machine hits all of them. A click counts as under load when it was sent and answered inside
  * its read window. Holds and clicks go out from a second load process, so a click's send time is
  * not stamped late by the event loop that drives the reads.
  */
@@ -34,12 +35,15 @@ export interface MixedOptions {
   readonly gapMs: number;
 }
 
-type Side = 'gateway' | 'bare proxy';
+/** `quiet`: the same gateway, in rounds where nothing is held: what the held requests add. */
+type Side = 'gateway' | 'quiet' | 'bare proxy';
+const SIDES: readonly Side[] = ['gateway', 'quiet', 'bare proxy'];
 
 export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promise<Row[]> {
   const targets = passThroughTargets(stack);
   const sides: Record<Side, PassThroughTarget> = {
     gateway: targets.gateway!,
+    quiet: targets.gateway!,
     'bare proxy': targets['bare proxy']!,
   };
   const reads = (side: Side, durationMs: number) => {
@@ -61,11 +65,13 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
   const clicker = await startHelper('load-clicks', 'load.ts', { env: stack.tlsEnv, logDir: stack.dir });
   try {
     // Warm-up: connections, JIT, and the gateway's first look at each reader's token.
-    for (const side of Object.keys(sides) as Side[]) await reads(side, 1500);
+    for (const side of ['gateway', 'bare proxy'] as const) await reads(side, 1500);
 
-    const latencies: Record<Side, number[]> = { gateway: [], 'bare proxy': [] };
-    const elapsedMs: Record<Side, number> = { gateway: 0, 'bare proxy': 0 };
-    const errors: Record<Side, number> = { gateway: 0, 'bare proxy': 0 };
+    const perSide = <T>(make: () => T) =>
+      Object.fromEntries(SIDES.map((side) => [side, make()])) as Record<Side, T>;
+    const latencies = perSide((): number[] => []);
+    const elapsedMs = perSide(() => 0);
+    const errors = perSide(() => 0);
     const roundRatios: number[] = [];
     const clicks: Click[] = [];
     /** Clicks sent and arrived while the reads ran: the ones this section is about. */
@@ -79,7 +85,7 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
       return await approveEach(stack, messages, paths, { gapMs: options.gapMs, client: clicker });
     };
     for (let round = 0; round < options.rounds; round += 1) {
-      const order: Side[] = round % 2 === 0 ? ['gateway', 'bare proxy'] : ['bare proxy', 'gateway'];
+      const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Side);
       const p99s: Partial<Record<Side, number>> = {};
       for (const side of order) {
         const [reply, approved] = await Promise.all([
@@ -102,7 +108,7 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
       }
       roundRatios.push((p99s.gateway ?? Number.NaN) / (p99s['bare proxy'] ?? Number.NaN));
       process.stdout.write(
-        `  round ${round + 1}/${options.rounds}: p99 gateway ${fixed(p99s.gateway ?? Number.NaN)} ms, bare ${fixed(p99s['bare proxy'] ?? Number.NaN)} ms (${fixed(roundRatios.at(-1) ?? Number.NaN)}×); held all approved ${fixed(approvedAfterS.at(-1) ?? Number.NaN, 1)} s into the window\n`,
+        `  round ${round + 1}/${options.rounds}: p99 gateway ${fixed(p99s.gateway ?? Number.NaN)} ms, nothing held ${fixed(p99s.quiet ?? Number.NaN)} ms, bare ${fixed(p99s['bare proxy'] ?? Number.NaN)} ms (${fixed(roundRatios.at(-1) ?? Number.NaN)}×); held all approved ${fixed(approvedAfterS.at(-1) ?? Number.NaN, 1)} s into the window\n`,
       );
     }
     await keepClicks(stack, 'mixed-approvals.json', clicks);
@@ -120,6 +126,12 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
       { section, measure: 'allowed GET through the gateway', value: line('gateway'), goal: '' },
       {
         section,
+        measure: 'the same GETs through the gateway, in rounds with nothing held',
+        value: line('quiet'),
+        goal: '',
+      },
+      {
+        section,
         measure: 'the same GETs through the bare undici proxy (nothing held)',
         value: line('bare proxy'),
         goal: '',
@@ -130,6 +142,12 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
         value: `${fixed(ratio)}× (per round: ${roundRatios.map((r) => fixed(r)).join(', ')})`,
         goal: '≤ 2×',
         met: ratio <= 2,
+      },
+      {
+        section,
+        measure: 'p99 gateway with held / gateway with nothing held / bare proxy',
+        value: `${fixed(reads99('gateway') / reads99('quiet'))}× / ${fixed(reads99('quiet') / reads99('bare proxy'))}×`,
+        goal: '',
       },
       {
         section,
