@@ -3,6 +3,7 @@
  * its event loop is not what the numbers measure. Commands arrive over IPC, results go back:
  *   rate    fixed concurrency of small GETs for a duration (undici Pool, keep-alive)
  *   agents  many agents, a token and a connection each, sending small GETs at a steady pace
+ *           (says `agents-connected` when the timed part starts)
  *   stream  one GET read to the end as fast as possible (the 50 MB list)
  *   watch   one watch read to the end; each event's delay since the upstream stamped it
  *   hold    many requests, one connection each, that stay open until `release`
@@ -103,6 +104,7 @@ async function agents(command: Extract<LoadCommand, { cmd: 'agents' }>): Promise
   }));
   const connecting = new Timings();
   await Promise.all(senders.map(({ client, headers }) => connecting.get(client, command.path, headers)));
+  send({ type: 'agents-connected' });
   const timings = new Timings();
   timings.errors = connecting.errors;
   const started = monotonicMs();

@@ -46,9 +46,11 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
     quiet: targets.gateway!,
     'bare proxy': targets['bare proxy']!,
   };
+  /** The reads' answer, and when their timed part starts (after each agent's connection is open). */
   const reads = (side: Side, durationMs: number) => {
     const { origin, path, headers } = sides[side];
-    return stack.load.ask<RateReply>(
+    const connected = stack.load.next('agents-connected', 60_000);
+    const replied = stack.load.ask<RateReply>(
       {
         cmd: 'agents',
         origin,
@@ -61,11 +63,15 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
       'rate',
       durationMs + 60_000,
     );
+    return { connected, replied };
   };
   const clicker = await startHelper('load-clicks', 'load.ts', { env: stack.tlsEnv, logDir: stack.dir });
   try {
     // Warm-up: connections, JIT, and the gateway's first look at each reader's token.
-    for (const side of ['gateway', 'bare proxy'] as const) await reads(side, 1500);
+    for (const side of ['gateway', 'bare proxy'] as const) {
+      const { connected, replied } = reads(side, 1500);
+      await Promise.all([connected, replied]);
+    }
 
     const perSide = <T>(make: () => T) =>
       Object.fromEntries(SIDES.map((side) => [side, make()])) as Record<Side, T>;
@@ -79,7 +85,8 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
     /** Seconds into each gateway window at which its last held request had been approved. */
     const approvedAfterS: number[] = [];
     let answered = 0;
-    const holdAndApprove = async (round: number) => {
+    const holdAndApprove = async (round: number, connected: Promise<unknown>) => {
+      await connected;
       const paths = heldDeletePaths(`mixed-${round}`, options.held);
       const messages = await holdDeletes(stack, paths, clicker);
       return await approveEach(stack, messages, paths, { gapMs: options.gapMs, client: clicker });
@@ -88,9 +95,10 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
       const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Side);
       const p99s: Partial<Record<Side, number>> = {};
       for (const side of order) {
+        const { connected, replied } = reads(side, options.durationMs);
         const [reply, approved] = await Promise.all([
-          reads(side, options.durationMs),
-          side === 'gateway' ? holdAndApprove(round) : [],
+          replied,
+          side === 'gateway' ? holdAndApprove(round, connected) : connected.then(() => []),
         ]);
         if (side === 'gateway') {
           answered += await releaseHeld(stack, clicker);
