@@ -8,9 +8,9 @@ import {
   releaseHeld,
 } from './approvals.js';
 import { type PassThroughTarget, passThroughTargets, type RateReply } from './passthrough.js';
-import { startHelper } from './processes.js';
+import { cpuMs, startHelper } from './processes.js';
 import type { Row } from './report-types.js';
-import { type BenchStack, READERS } from './stack.js';
+import { type BenchStack, READERS, redisServerPid } from './stack.js';
 import { count, fixed, percentile } from './stats.js';
 
 /**
@@ -65,6 +65,15 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
     );
     return { connected, replied };
   };
+  /** Whose CPU a window costs: the proxy on the read path, and what the held requests keep busy. */
+  const busy = {
+    gateway: stack.gateway.pid,
+    'bare proxy': stack.bareProxy.pid,
+    slackbot: stack.slackbot.pid,
+    Redis: await redisServerPid(stack),
+  };
+  const cpuNow = () =>
+    Object.fromEntries(Object.entries(busy).map(([name, pid]) => [name, pid ? cpuMs(pid) : 0]));
   const clicker = await startHelper('load-clicks', 'load.ts', { env: stack.tlsEnv, logDir: stack.dir });
   try {
     // Warm-up: connections, JIT, and the gateway's first look at each reader's token.
@@ -78,6 +87,8 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
     const latencies = perSide((): number[] => []);
     const elapsedMs = perSide(() => 0);
     const errors = perSide(() => 0);
+    /** CPU ms of each busy process over each side's windows, connecting included. */
+    const cpu = perSide((): Record<string, number> => ({}));
     const roundRatios: number[] = [];
     const clicks: Click[] = [];
     /** Clicks sent and arrived while the reads ran: the ones this section is about. */
@@ -95,6 +106,7 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
       const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Side);
       const p99s: Partial<Record<Side, number>> = {};
       for (const side of order) {
+        const cpuBefore = cpuNow();
         const { connected, replied } = reads(side, options.durationMs);
         const [reply, approved] = await Promise.all([
           replied,
@@ -108,6 +120,9 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
             ...approved.filter((c) => c.sentAtMs >= reply.startedAtMs && c.arrivedAtMs <= windowEnd),
           );
           approvedAfterS.push(((approved.at(-1)?.arrivedAtMs ?? Number.NaN) - reply.startedAtMs) / 1000);
+        }
+        for (const [name, ms] of Object.entries(cpuNow())) {
+          cpu[side][name] = (cpu[side][name] ?? 0) + ms - (cpuBefore[name] ?? 0);
         }
         latencies[side].push(...reply.latenciesMs);
         elapsedMs[side] += reply.elapsedMs;
@@ -163,6 +178,17 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
         value: `p50 ${fixed(percentile(clickMs, 50))} ms, p99 ${fixed(clickP99)} ms, max ${fixed(percentile(clickMs, 100))} ms (${during.length} of ${clicks.length} clicks inside the read windows, ${options.gapMs} ms apart)`,
         goal: 'p99 ≤ 50 ms',
         met: clickP99 <= 50,
+      },
+      {
+        section,
+        measure: 'CPU per window: gateway with held (until the last approval) / nothing held / bare proxy',
+        value: Object.keys(busy)
+          .map(
+            (name) =>
+              `${name} ${SIDES.map((side) => count((cpu[side][name] ?? 0) / options.rounds)).join(' / ')} ms`,
+          )
+          .join('; '),
+        goal: '',
       },
       {
         section,

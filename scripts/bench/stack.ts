@@ -124,6 +124,11 @@ function policy(): unknown {
   };
 }
 
+/** The Redis server's pid (0 when INFO does not say): its CPU is part of what a gateway request costs. */
+export async function redisServerPid(stack: BenchStack): Promise<number> {
+  return Number(/^process_id:(\d+)/m.exec(await stack.redis.redis.info('server'))?.[1] ?? 0);
+}
+
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
