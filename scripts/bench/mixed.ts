@@ -19,9 +19,9 @@ import { count, fixed, percentile } from './stats.js';
  * and approved one by one with signed clicks. The same reads through the bare undici proxy (nothing
  * held: it cannot hold) are the baseline, and the same reads through the gateway with nothing held
  * say what the held requests add. Rounds run the three one after another, the order rotating, so
- * drift on the shared machine hits all of them. A click counts as under load when it was sent and answered inside
- * its read window. Holds and clicks go out from a second load process, so a click's send time is
- * not stamped late by the event loop that drives the reads.
+ * drift on the shared machine hits all of them. A click counts as under load when it was sent and
+ * answered inside its read window. Holds and clicks go out from a second load process, so a click's
+ * send time is not stamped late by the event loop that drives the reads.
  */
 
 export interface MixedOptions {
