@@ -1,13 +1,16 @@
 /**
  * `pnpm bench`: every measurement of issues 8 and 17 in one run — pass-through overhead (against
  * the bare Node proxy and nginx), streaming,
- * the approval path, the scale of pending, policy decisions and audit appends — printed as a
+ * the approval path, mixed load (many agents' reads while requests are held and approved), the
+ * scale of pending, policy decisions and audit appends — printed as a
  * table and written to BENCHMARKS.md. Loopback only, bounded in count and time; the Redis
  * prefix and every process started here are cleaned up, also on failure.
  *
  * Smaller runs for development (BENCHMARKS.md is written only by a full run):
- *   BENCH_ONLY=passthrough,streaming,approvals,pending,policy,audit,durability  sections to run
+ *   BENCH_ONLY=passthrough,streaming,approvals,mixed,pending,policy,audit,durability  sections to run
  *   BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_APPROVALS, BENCH_PENDING, BENCH_AUDIT_EVENTS
+ *   BENCH_MIXED_SECONDS, BENCH_MIXED_HELD, BENCH_MIXED_INTERVAL_MS  the mixed load's read window, held
+ *     requests per round, and each agent's time between reads
  *   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>"  profile the gateway;  BENCH_KEEP=1  keep logs
  *   BENCH_CALLGRIND=1  proxies under callgrind: instructions per request instead of timed rounds
  *   BENCH_BASELINE_GATEWAY=<another checkout, built>  its gateway beside this one (A/B in one run)
@@ -15,12 +18,13 @@
 import { approvalPath } from './approvals.js';
 import { CALLGRIND } from './callgrind.js';
 import { instructionCounts } from './instructions.js';
+import { mixedLoad } from './mixed.js';
 import { auditBench, durabilityBench, policyBench } from './packages.js';
 import { passThrough } from './passthrough.js';
 import { scaleOfPending } from './pending.js';
 import { machine, table, writeBenchmarksMd } from './report.js';
 import type { Row } from './report-types.js';
-import { type BenchStack, startBenchStack } from './stack.js';
+import { type BenchStack, READERS, startBenchStack } from './stack.js';
 import { count, monotonicMs } from './stats.js';
 import { streaming } from './streaming.js';
 
@@ -32,6 +36,9 @@ const settings = {
   watchPairs: setting('BENCH_WATCH_PAIRS', 2),
   approvals: setting('BENCH_APPROVALS', 200),
   approvalGapMs: setting('BENCH_APPROVAL_GAP_MS', 100),
+  mixedSeconds: setting('BENCH_MIXED_SECONDS', 15),
+  mixedHeld: setting('BENCH_MIXED_HELD', 50),
+  mixedIntervalMs: setting('BENCH_MIXED_INTERVAL_MS', 500),
   pending: setting('BENCH_PENDING', 10_000),
   pendingRuns: setting('BENCH_PENDING_RUNS', 20),
   auditEvents: setting('BENCH_AUDIT_EVENTS', 20_000),
@@ -43,6 +50,7 @@ const SECTIONS = [
   'passthrough',
   'streaming',
   'approvals',
+  'mixed',
   'pending',
 ] as const;
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -79,7 +87,9 @@ try {
     rows.push(...(await durabilityBench()));
   }
   if (
-    ['passthrough', 'streaming', 'approvals', 'pending'].some((s) => wanted(s as (typeof SECTIONS)[number]))
+    ['passthrough', 'streaming', 'approvals', 'mixed', 'pending'].some((s) =>
+      wanted(s as (typeof SECTIONS)[number]),
+    )
   ) {
     step('starting upstream, bare proxy, gateway, slackbot, load client');
     stack = await startBenchStack({ traced: wanted('passthrough') && !CALLGRIND });
@@ -119,6 +129,18 @@ try {
         ...(await approvalPath(stack, { count: Math.ceil(settings.approvals / 2), gapMs: 0, goal: false })),
       );
     }
+    if (wanted('mixed')) {
+      step('mixed load: reads of many agents while requests are held and approved');
+      rows.push(
+        ...(await mixedLoad(stack, {
+          rounds: settings.rounds,
+          durationMs: settings.mixedSeconds * 1000,
+          held: settings.mixedHeld,
+          intervalMs: settings.mixedIntervalMs,
+          gapMs: settings.approvalGapMs,
+        })),
+      );
+    }
     if (wanted('pending')) {
       step('scale of pending');
       rows.push(...(await scaleOfPending(stack, { count: settings.pending, runs: settings.pendingRuns })));
@@ -136,7 +158,7 @@ const defaults = Object.keys(process.env).every(
   (name) => !name.startsWith('BENCH_') || name === 'BENCH_KEEP',
 );
 if (defaults) {
-  const summary = `${settings.connections} connections, ${settings.rounds} rounds of ${settings.seconds} s per target, ${settings.approvals} approvals, ${count(settings.pending)} held requests, ${count(settings.auditEvents)} audit events`;
+  const summary = `${settings.connections} connections, ${settings.rounds} rounds of ${settings.seconds} s per target, ${settings.approvals} approvals, mixed load of ${READERS} agents reading every ${settings.mixedIntervalMs} ms with ${settings.mixedHeld} held in ${settings.rounds} rounds of ${settings.mixedSeconds} s, ${count(settings.pending)} held requests, ${count(settings.auditEvents)} audit events`;
   process.stdout.write(`wrote ${writeBenchmarksMd(rows, summary, durationS)} (${Math.round(durationS)} s)\n`);
 } else {
   process.stdout.write(`BENCH_* settings given: BENCHMARKS.md left as it is (${Math.round(durationS)} s)\n`);

@@ -2,6 +2,8 @@
  * Child process: the client side of every measurement, kept out of the orchestrating process so
  * its event loop is not what the numbers measure. Commands arrive over IPC, results go back:
  *   rate    fixed concurrency of small GETs for a duration (undici Pool, keep-alive)
+ *   agents  many agents, a token and a connection each, sending small GETs at a steady pace
+ *           (says `agents-connected` when the timed part starts)
  *   stream  one GET read to the end as fast as possible (the 50 MB list)
  *   watch   one watch read to the end; each event's delay since the upstream stamped it
  *   hold    many requests, one connection each, that stay open until `release`
@@ -10,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Agent, Pool } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, Client, type Dispatcher, Pool } from 'undici';
 import { monotonicMs } from './stats.js';
 
 const ca = readFileSync(process.env.BENCH_TLS_CA ?? '');
@@ -22,6 +25,20 @@ export type LoadCommand =
       path: string;
       headers: Record<string, string>;
       connections: number;
+      durationMs: number;
+    }
+  /**
+   * Agent i sends `headers` plus agentHeaders[i] on its own connection, opened by one untimed GET;
+   * then a GET every intervalMs for durationMs, or at once when the last answer came later (an
+   * agent waits for its answer, as kubectl does).
+   */
+  | {
+      cmd: 'agents';
+      origin: string;
+      path: string;
+      headers: Record<string, string>;
+      agentHeaders: Record<string, string>[];
+      intervalMs: number;
       durationMs: number;
     }
   | { cmd: 'stream'; origin: string; path: string; headers: Record<string, string> }
@@ -42,34 +59,71 @@ export type LoadCommand =
 
 const send = (message: object) => process.send?.(message);
 
+/** Successful GETs' latencies (ms) and failures, shared by the load commands that time small GETs. */
+class Timings {
+  readonly latenciesMs: number[] = [];
+  errors = 0;
+
+  /** One GET, its latency counted from `since` (monotonic ms) when it answers 200. */
+  async get(
+    dispatcher: Dispatcher,
+    path: string,
+    headers: Record<string, string>,
+    since = monotonicMs(),
+  ): Promise<void> {
+    try {
+      const response = await dispatcher.request({ path, method: 'GET', headers });
+      await response.body.dump({ limit: Number.POSITIVE_INFINITY });
+      if (response.statusCode === 200) this.latenciesMs.push(monotonicMs() - since);
+      else this.errors += 1;
+    } catch {
+      this.errors += 1;
+    }
+  }
+}
+
 async function rate(command: Extract<LoadCommand, { cmd: 'rate' }>): Promise<void> {
   const pool = new Pool(command.origin, { connections: command.connections, connect: { ca } });
-  const latenciesMs: number[] = [];
-  let errors = 0;
+  const timings = new Timings();
   const started = monotonicMs();
   const end = started + command.durationMs;
   await Promise.all(
     Array.from({ length: command.connections }, async () => {
-      while (monotonicMs() < end) {
-        const sent = monotonicMs();
-        try {
-          const response = await pool.request({
-            path: command.path,
-            method: 'GET',
-            headers: command.headers,
-          });
-          await response.body.dump({ limit: Number.POSITIVE_INFINITY });
-          if (response.statusCode === 200) latenciesMs.push(monotonicMs() - sent);
-          else errors += 1;
-        } catch {
-          errors += 1;
-        }
-      }
+      while (monotonicMs() < end) await timings.get(pool, command.path, command.headers);
     }),
   );
   const elapsedMs = monotonicMs() - started;
   await pool.close();
-  send({ type: 'rate', latenciesMs, errors, elapsedMs });
+  send({ type: 'rate', ...timings, startedAtMs: started, elapsedMs });
+}
+
+async function agents(command: Extract<LoadCommand, { cmd: 'agents' }>): Promise<void> {
+  const senders = command.agentHeaders.map((own) => ({
+    client: new Client(command.origin, { connect: { ca } }),
+    headers: { ...command.headers, ...own },
+  }));
+  const connecting = new Timings();
+  await Promise.all(senders.map(({ client, headers }) => connecting.get(client, command.path, headers)));
+  send({ type: 'agents-connected' });
+  const timings = new Timings();
+  timings.errors = connecting.errors;
+  const started = monotonicMs();
+  const end = started + command.durationMs;
+  await Promise.all(
+    senders.map(async ({ client, headers }, i) => {
+      // Spread over one interval, so the agents do not all send at the same moment.
+      let due = started + (i / senders.length) * command.intervalMs;
+      while (due < end) {
+        const wait = due - monotonicMs();
+        if (wait > 0) await sleep(wait);
+        due = Math.max(due, monotonicMs()) + command.intervalMs;
+        await timings.get(client, command.path, headers);
+      }
+    }),
+  );
+  const elapsedMs = monotonicMs() - started;
+  await Promise.all(senders.map(({ client }) => client.close()));
+  send({ type: 'rate', ...timings, startedAtMs: started, elapsedMs });
 }
 
 const dispatcher = new Agent({ connect: { ca }, bodyTimeout: 0 });
@@ -177,6 +231,8 @@ process.on('message', (command: LoadCommand) => {
     switch (command.cmd) {
       case 'rate':
         return rate(command);
+      case 'agents':
+        return agents(command);
       case 'stream':
         return stream(command);
       case 'watch':

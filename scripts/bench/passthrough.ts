@@ -3,7 +3,7 @@ import type { Service } from './processes.js';
 import { cpuMs } from './processes.js';
 import type { Row } from './report-types.js';
 import type { BenchStack } from './stack.js';
-import { CLUSTER } from './stack.js';
+import { CLUSTER, redisServerPid } from './stack.js';
 import { count, fixed, percentile } from './stats.js';
 
 /**
@@ -19,6 +19,8 @@ export interface RateReply {
   type: 'rate';
   latenciesMs: number[];
   errors: number;
+  /** When the timed requests began (monotonic ms, the host's clock). */
+  startedAtMs: number;
   elapsedMs: number;
 }
 
@@ -68,8 +70,8 @@ export function passThroughTargets(stack: BenchStack): Partial<Record<Target, Pa
 export async function passThrough(stack: BenchStack, options: PassThroughOptions): Promise<Row[]> {
   const targets = passThroughTargets(stack);
   const names = Object.keys(targets) as Target[];
-  // The audit chain's scripts run in Redis: its CPU is part of what a gateway request costs.
-  const redisPid = Number(/^process_id:(\d+)/m.exec(await stack.redis.redis.info('server'))?.[1]);
+  // The audit chain's scripts run in Redis.
+  const redisPid = await redisServerPid(stack);
   /** Requests each target answered, warm-up and one-at-a-time runs included: what a traced gateway exports. */
   const sent = new Map<Target, number>();
   const run = async (target: Target, durationMs: number, connections = options.connections) => {

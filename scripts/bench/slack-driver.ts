@@ -9,17 +9,18 @@ import {
   slashCommandBody,
 } from '@gatehouse/testkit/slack-api';
 import { findButton } from '../../test/stack/slack-clicks.js';
+import type { Helper } from './processes.js';
 import { APPROVER, APPROVER_CHANNEL, type BenchStack } from './stack.js';
 import { monotonicMs } from './stats.js';
 
 /** Signs and sends what Slack would send the slackbot: an Approve click, a slash command. */
 
 /**
- * Sends from the load process, whose event loop is idle, not from this one, which also serves the
- * Slack API fake the slackbot is calling; returns the send time (monotonic ms).
+ * Sends from a load process (`from`, the stack's unless another is idle), not from this one, which
+ * also serves the Slack API fake the slackbot is calling; returns the send time (monotonic ms).
  */
-async function post(stack: BenchStack, body: string): Promise<number> {
-  const { sentAtMs, status } = await stack.load.ask<{ type: 'posted'; sentAtMs: number; status: number }>(
+async function post(stack: BenchStack, body: string, from: Helper = stack.load): Promise<number> {
+  const { sentAtMs, status } = await from.ask<{ type: 'posted'; sentAtMs: number; status: number }>(
     {
       cmd: 'post',
       url: stack.botUrl,
@@ -33,7 +34,11 @@ async function post(stack: BenchStack, body: string): Promise<number> {
 }
 
 /** Clicks Approve on a posted message as the approver; resolves with the send time (monotonic ms). */
-export async function clickApprove(stack: BenchStack, shown: FakeMessage): Promise<number> {
+export async function clickApprove(
+  stack: BenchStack,
+  shown: FakeMessage,
+  from: Helper = stack.load,
+): Promise<number> {
   const current = stack.slack.message(APPROVER_CHANNEL, shown.ts) ?? shown;
   const button = findButton(current, 'Approve');
   if (!button) throw new Error(`the message ${shown.ts} shows no Approve button`);
@@ -49,7 +54,7 @@ export async function clickApprove(stack: BenchStack, shown: FakeMessage): Promi
       message: { type: 'message', ts: shown.ts, blocks: current.blocks },
     }),
   );
-  return post(stack, body);
+  return post(stack, body, from);
 }
 
 /**

@@ -21,6 +21,8 @@ export const CLUSTER = 'bench';
 export const APPROVER = { id: 'U0BOB', name: 'bob' } as const;
 const OWNER = { id: 'U0ALICE', name: 'alice' } as const;
 export const APPROVER_CHANNEL = 'C0APPROVALS';
+/** Agents of their own for the mixed load's reads, each with its own token (issue 17: 100 agents). */
+export const READERS = 100;
 const USERGROUP = 'S0SREONCALL';
 
 /** A second measured gateway on the same Redis, upstream and policy, for an A/B in one run. */
@@ -58,6 +60,8 @@ export interface BenchStack {
   readonly signingSecret: string;
   /** `Authorization` for the gateway. */
   readonly agentHeaders: Record<string, string>;
+  /** `Authorization` of each of the READERS agents, in the order of their ids (agent-reader-0, …). */
+  readonly readerHeaders: readonly Record<string, string>[];
   /** BENCH_TLS_CA/CERT/KEY: the files of the throwaway CA and the 127.0.0.1 certificate. */
   readonly tlsEnv: Record<string, string>;
   /** A second gateway on the same Redis, serving plain HTTP as it would behind a TLS-terminating proxy. */
@@ -120,6 +124,11 @@ function policy(): unknown {
   };
 }
 
+/** The Redis server's pid (0 when INFO does not say): its CPU is part of what a gateway request costs. */
+export async function redisServerPid(stack: BenchStack): Promise<number> {
+  return Number(/^process_id:(\d+)/m.exec(await stack.redis.redis.info('server'))?.[1] ?? 0);
+}
+
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -171,7 +180,10 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     });
     cleanups.push(() => slack.close());
 
-    const agentToken = `gh_${randomBytes(24).toString('base64url')}`;
+    const newToken = () => `gh_${randomBytes(24).toString('base64url')}`;
+    const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
+    const agentToken = newToken();
+    const readerTokens = Array.from({ length: READERS }, newToken);
     const signingSecret = `bench-signing-${randomBytes(8).toString('hex')}`;
     const [gatewayPort, slackbotPort] = [await freePort(), await freePort()];
     const config = {
@@ -201,9 +213,14 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       agents: [
         {
           id: 'agent-bench',
-          tokenSha256: createHash('sha256').update(agentToken).digest('hex'),
+          tokenSha256: sha256(agentToken),
           owners: [OWNER.id],
         },
+        ...readerTokens.map((token, i) => ({
+          id: `agent-reader-${i}`,
+          tokenSha256: sha256(token),
+          owners: [OWNER.id],
+        })),
       ],
       approverGroups: { 'sre-oncall': { slackUsergroup: USERGROUP } },
       slack: {
@@ -313,6 +330,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       botUrl: `http://127.0.0.1:${slackbotPort}/slack/events`,
       signingSecret,
       agentHeaders: { authorization: `Bearer ${agentToken}` },
+      readerHeaders: readerTokens.map((token) => ({ authorization: `Bearer ${token}` })),
       tlsEnv,
       startPlainGateway,
       stop,
