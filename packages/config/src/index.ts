@@ -2,7 +2,7 @@ export { parseDuration } from './duration.js';
 export { ConfigError, ConfigErrorCode } from './errors.js';
 export { impersonatedNames, runAsOn } from './identity.js';
 export { type Env, loadConfig, type ParseOptions, parseConfig } from './load.js';
-export { JWT_ALGORITHMS } from './schema.js';
+export { JWT_ALGORITHMS, LABELS_DEFAULTS } from './schema.js';
 export type {
   AgentConfig,
   AgentKubernetesConfig,

@@ -237,6 +237,14 @@ const auditSink = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** The `labels:` defaults; the gateway's label readers fall back to the same when built without a config. */
+export const LABELS_DEFAULTS = {
+  staleAfterMs: 180_000,
+  listPageSize: 500,
+  objectReadTimeoutMs: 2_000,
+  maxObjectReads: 16,
+} as const;
+
 /**
  * How the gateway reads the labels that `namespaceSelector`, `objectSelector` and conditions judge by
  * (apps/gateway/src/labels): each cluster's namespace cache (list in pages, then watch) and the one GET
@@ -255,21 +263,21 @@ const labels = z
           'must be more than 1m: the API server bookmarks a quiet watch about every minute, so a ' +
           "shorter bound makes a healthy cluster's namespace labels unknown; the default is 3m",
       })
-      .default(180_000),
+      .default(LABELS_DEFAULTS.staleAfterMs),
     /** Namespaces per list request; the rest follow by `continue` (client-go's pager reads 500). */
     listPageSize: z
       .number()
       .int('a whole number of namespaces')
       .min(1, 'at least 1 namespace per list request; the default is 500')
-      .default(500),
+      .default(LABELS_DEFAULTS.listPageSize),
     /** How long the GET of a request's object may take before its labels are unknown. */
-    objectReadTimeout: positiveDuration.default(2_000),
+    objectReadTimeout: positiveDuration.default(LABELS_DEFAULTS.objectReadTimeoutMs),
     /** Object GETs in flight at once (per replica, all clusters); one more is unknown at once, not queued. */
     maxObjectReads: z
       .number()
       .int('a whole number of reads')
       .min(1, 'at least 1 read in flight; the default is 16')
-      .default(16),
+      .default(LABELS_DEFAULTS.maxObjectReads),
   })
   .prefault({});
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LABELS_DEFAULTS } from '@gatehouse/config';
 import type { Clock } from '@gatehouse/lifecycle';
 import type { GatewayMetrics } from '../metrics/index.js';
 import { upstreamTarget } from '../routing/index.js';
@@ -83,8 +84,8 @@ export class NamespaceCache {
 
   constructor(options: NamespaceCacheOptions) {
     this.#options = options;
-    this.#staleAfterMs = options.staleAfterMs ?? 180_000;
-    this.#listPageSize = options.listPageSize ?? 500;
+    this.#staleAfterMs = options.staleAfterMs ?? LABELS_DEFAULTS.staleAfterMs;
+    this.#listPageSize = options.listPageSize ?? LABELS_DEFAULTS.listPageSize;
     const cluster = options.upstream.name;
     options.metrics.namespaceCacheSynced.set({ cluster }, 0);
   }

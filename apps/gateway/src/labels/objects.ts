@@ -1,3 +1,4 @@
+import { LABELS_DEFAULTS } from '@gatehouse/config';
 import type { LabelLookup, ResourceAction } from '@gatehouse/policy';
 import { kubeReader } from '../preview/kube.js';
 import type { ClusterUpstream } from '../upstream/index.js';
@@ -45,8 +46,8 @@ export class ObjectLabelReader {
   #inFlight = 0;
 
   constructor(options: ObjectLabelOptions = {}) {
-    this.#timeoutMs = options.timeoutMs ?? 2000;
-    this.#maxConcurrent = options.maxConcurrent ?? 16;
+    this.#timeoutMs = options.timeoutMs ?? LABELS_DEFAULTS.objectReadTimeoutMs;
+    this.#maxConcurrent = options.maxConcurrent ?? LABELS_DEFAULTS.maxObjectReads;
   }
 
   async read(upstream: ClusterUpstream, action: ResourceAction): Promise<ObjectRead> {
