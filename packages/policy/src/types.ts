@@ -1,3 +1,5 @@
+import type { AuditLevel } from './spec/schema.js';
+
 /**
  * The contract between the gateway and the policy engine. The gateway hands over one
  * HTTP request as it arrived (after the `/clusters/<name>` prefix is removed); the
@@ -160,7 +162,7 @@ export type Decision = (
        * `Metadata` keeps who did what to which object and the answer, `None` nothing but a count.
        * Absent: the full record.
        */
-      readonly auditLevel?: 'None' | 'Metadata' | undefined;
+      readonly auditLevel?: Exclude<AuditLevel, 'Request'> | undefined;
     }
   | { readonly effect: 'deny'; readonly rule: string | null; readonly reason: string }
   | {
