@@ -27,6 +27,18 @@ describe('canonicalJsonFast', () => {
     );
   });
 
+  it('orders keys by UTF-16 code units as Array#sort does, for few keys and for many', () => {
+    const keys = fc.string({ unit: 'binary', maxLength: 4 });
+    fc.assert(
+      fc.property(fc.dictionary(keys, fc.integer(), { minKeys: 2, maxKeys: 40 }), (value) => {
+        expect(canonicalJsonFast(value)).toBe(canonicalJson(value));
+      }),
+      { numRuns: 1000 },
+    );
+    // Astral characters are two code units from 0xD800 up: they sort before U+FFFF, as sort has them.
+    expect(canonicalJsonFast({ '\uFFFF': 1, '\u{1F600}': 2, a: 3 })).toBe('{"a":3,"\u{1F600}":2,"\uFFFF":1}');
+  });
+
   it('sorts keys at every depth, index-like keys included', () => {
     const event = { z: 1, a: { '10': 'x', '2': 'y', b: [{ d: 1, c: 2 }] }, m: undefined };
     expect(canonicalJsonFast(event)).toBe('{"a":{"10":"x","2":"y","b":[{"c":2,"d":1}]},"z":1}');

@@ -53,7 +53,7 @@ function sortedCopy(value: unknown): unknown {
   if (prototype !== Object.prototype && prototype !== null) return UNSUITED;
   const record = value as Record<string, unknown>;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(record).sort()) {
+  for (const key of sortedKeys(record)) {
     if (record[key] === undefined) continue;
     if (UNORDERABLE_KEY.test(key)) return UNSUITED;
     const item = sortedCopy(record[key]);
@@ -61,4 +61,28 @@ function sortedCopy(value: unknown): unknown {
     copy[key] = item;
   }
   return copy;
+}
+
+/** Above this many keys, Array#sort: insertion sort's n² compares would let a request with many headers cost much. */
+const INSERTION_SORT_MAX = 16;
+
+/**
+ * `Object.keys(record).sort()`, with small objects sorted in place by insertion: Array#sort allocates
+ * its work arrays on every call, and each event's dozen objects are sorted for every request (a
+ * sampling heap profile put Array#sort at ~8 KB of the gateway's allocation per request). `>` orders
+ * strings by UTF-16 code units, as sort's default comparison does, and keys are unique.
+ */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }

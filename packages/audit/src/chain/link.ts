@@ -19,26 +19,41 @@ export type TimedEvent = AuditEvent & { readonly time: string };
 /** sha256 hex over the canonical JSON of every field except `hash` itself. */
 export function hashEvent(event: object): string {
   const { hash: _ignored, ...fields } = event as Record<string, unknown>;
+  return hashFields(fields);
+}
+
+/** canonicalJson drops undefined members, so an event whose `hash` is still undefined hashes as one without it. */
+function hashFields(fields: object): string {
   return createHash('sha256').update(canonicalJsonFast(fields)).digest('hex');
 }
 
-/** Links events after `head`, in order; pure, so a lost compare-and-set is re-linked from the new head. */
+/**
+ * Links events after `head`, in order; pure, so a lost compare-and-set is re-linked from the new head.
+ * Each is built once, in the order its line shows (chain fields first, so a human reading the log sees
+ * order at a glance), and hashed before its `hash` is set: every request is linked, and each copy of
+ * an event was garbage to collect.
+ */
 export function linkEvents(head: ChainHead, events: readonly TimedEvent[]): StoredEvent[] {
   const linked: StoredEvent[] = [];
   let previous = head;
   for (const event of events) {
-    const unhashed = { ...event, seq: previous.seq + 1, prevHash: previous.hash };
-    const stored = { ...unhashed, hash: hashEvent(unhashed) } as StoredEvent;
-    linked.push(stored);
-    previous = { seq: stored.seq, hash: stored.hash };
+    const seq = previous.seq + 1;
+    // seq and time first, as the line shows them: assigning the event's members keeps their places,
+    // and the chain's own seq wins over any the event carried.
+    const stored: Record<string, unknown> = Object.assign({ seq, time: event.time }, event as object);
+    stored.seq = seq;
+    stored.prevHash = previous.hash;
+    const hash = hashFields(stored);
+    stored.hash = hash;
+    linked.push(stored as unknown as StoredEvent);
+    previous = { seq, hash };
   }
   return linked;
 }
 
-/** The stored JSON: chain fields first so a human reading the log sees order at a glance. */
+/** The stored JSON of a linked event: its members are already in line order (linkEvents). */
 export function serialiseEvent(event: StoredEvent): string {
-  const { time, seq, prevHash, hash, ...fields } = event;
-  return JSON.stringify({ seq, time, ...fields, prevHash, hash });
+  return JSON.stringify(event);
 }
 
 /** The seq of a stored line, read from its start (serialiseEvent writes it first); undefined when it is not there. */

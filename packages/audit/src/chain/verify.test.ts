@@ -36,6 +36,20 @@ describe('verifyChain', () => {
     expect(JSON.parse(first!)).toMatchObject({ seq: 1, prevHash: '0'.repeat(64) });
   });
 
+  it('writes seq and time first and the hashes last, so a reader (and seqOfLine) sees order at once', () => {
+    const [first] = chainOf(1);
+    expect(Object.keys(JSON.parse(first!))).toEqual([
+      'seq',
+      'time',
+      'type',
+      'cluster',
+      'status',
+      'durationMs',
+      'prevHash',
+      'hash',
+    ]);
+  });
+
   it('hashes the same event the same whatever its key order', () => {
     const a = { seq: 1, time: 't', type: 'grant.used', approvalId: 'x', agent: 'a', prevHash: 'p' };
     const b = { agent: 'a', approvalId: 'x', prevHash: 'p', seq: 1, time: 't', type: 'grant.used' };
