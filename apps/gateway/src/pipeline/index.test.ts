@@ -62,6 +62,17 @@ describe('routing and authentication', () => {
     expect(metrics).not.toContain('attacker-chosen-name');
   });
 
+  it('answers 500 when a metrics source fails, and goes on serving', async () => {
+    const harness = await start({
+      metricSources: { auditSinkBacklog: () => Promise.reject(new Error('redis down')) },
+    });
+    const metrics = await request(`${harness.base}/metrics?debug=1`);
+    await metrics.body.text();
+    expect(metrics.statusCode).toBe(500);
+    expect((await request(`${harness.base}/healthz`)).statusCode).toBe(200);
+    expect((await call(harness, '/clusters/test/api/v1/namespaces/a/pods')).status).toBe(200);
+  });
+
   it('answers 404 Status for paths outside /clusters and for unknown clusters', async () => {
     const harness = await start();
     expect((await call(harness, '/api/v1/pods')).json()).toMatchObject({ reason: 'NotFound', code: 404 });

@@ -22,32 +22,41 @@ export interface ServerOptions {
   readonly ready: () => Promise<boolean>;
 }
 
-/** The gateway's own endpoints; everything else is a cluster request. */
+const OWN_ENDPOINTS = ['/healthz', '/readyz', '/metrics'] as const;
+type OwnEndpoint = (typeof OWN_ENDPOINTS)[number];
+
+/**
+ * The gateway's own endpoint a request target names; undefined for everything else, a cluster request.
+ * Decided without waiting or splitting the target: every cluster request passes through here.
+ */
+function ownEndpoint(target: string): OwnEndpoint | undefined {
+  const end = target.indexOf('?');
+  const path = end === -1 ? target : target.slice(0, end);
+  return OWN_ENDPOINTS.find((endpoint) => endpoint === path);
+}
+
 async function serveOwn(
-  req: IncomingMessage,
+  endpoint: OwnEndpoint,
   res: ServerResponse,
   ctx: GatewayContext,
   options: ServerOptions,
-) {
-  const path = (req.url ?? '/').split('?')[0];
+): Promise<void> {
   const send = (code: number, type: string, body: string) => {
     res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
     res.end(body);
   };
-  switch (path) {
+  switch (endpoint) {
     case '/healthz':
       send(200, 'text/plain', 'ok\n');
-      return true;
+      return;
     case '/readyz': {
       const ready = await options.ready().catch(() => false);
       send(ready ? 200 : 503, 'text/plain', ready ? 'ok\n' : 'redis unreachable\n');
-      return true;
+      return;
     }
     case '/metrics':
       send(200, ctx.metrics.registry.contentType, await ctx.metrics.registry.metrics());
-      return true;
-    default:
-      return false;
+      return;
   }
 }
 
@@ -88,9 +97,17 @@ export function createGatewayServer(ctx: GatewayContext, options: ServerOptions)
   // Upgraded sockets leave the HTTP server's bookkeeping; keep them to close them on shutdown.
   const upgraded = new Set<Duplex>();
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    void serveOwn(req, res, ctx, options).then((served) => {
-      if (!served) return run(httpExchange(req, res), ctx);
-    });
+    const own = ownEndpoint(req.url ?? '/');
+    if (own) {
+      // A metrics source that reads Redis may fail; that is a 500 for the scraper, not a crash.
+      serveOwn(own, res, ctx, options).catch((error: unknown) => {
+        ctx.logger.error({ err: error, endpoint: own }, 'cannot serve the endpoint');
+        if (res.headersSent) res.destroy();
+        else res.writeHead(500, { 'content-type': 'text/plain' }).end(`${own} failed\n`);
+      });
+    } else {
+      void run(httpExchange(req, res), ctx);
+    }
   };
   const https = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)

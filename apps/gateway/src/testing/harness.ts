@@ -5,7 +5,7 @@ import pino from 'pino';
 import { createAuthenticator, hashToken } from '../auth/index.js';
 import type { LabelsPort } from '../labels/index.js';
 import { createLimits, type LimitSettings } from '../limits/index.js';
-import { createMetrics } from '../metrics/index.js';
+import { createMetrics, type MetricSources } from '../metrics/index.js';
 import type { GatewayContext, PolicyPort } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
 import { createFakeApprovals } from './fake-approvals.js';
@@ -54,12 +54,13 @@ export async function startPipelineHarness(
     limits?: Partial<LimitSettings>;
     /** `clusters[].impersonate` of the one cluster, `test`. @defaultValue true */
     impersonate?: boolean;
+    metricSources?: MetricSources;
   } = {},
 ) {
   const upstream = await startRecordingUpstream(options.handler);
   const approvals = createFakeApprovals();
   const audit: AuditEventInput[] = [];
-  const metrics = createMetrics();
+  const metrics = createMetrics(options.metricSources);
   const ctx: GatewayContext = {
     clusters: new Map([['test', upstream.upstream]]),
     authenticate: createAuthenticator({
