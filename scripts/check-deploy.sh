@@ -36,6 +36,11 @@ skipped=()
 say() { echo "check-deploy: $*"; }
 die() { echo "check-deploy: FAIL: $*" >&2; exit 1; }
 
+# The script an image's ENTRYPOINT ["node", <node flags>..., "/app/<script>"] runs, relative to /app.
+entry_script() { sed -n 's/^ENTRYPOINT \["node", \("--[^"]*", \)*"\/app\/\([^"]*\)".*/\2/p' "$1"; }
+# The node flags of that ENTRYPOINT, space-separated (none: empty).
+entry_flags() { sed -n 's/^ENTRYPOINT \["node", \(\("--[^"]*", \)*\)"\/app\/.*/\1/p' "$1" | tr -d '",'; }
+
 # apt_install PKG...: quietly, refreshing the package lists only when the first try fails.
 apt_install() {
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
@@ -77,8 +82,8 @@ if [ -z "$render_only" ]; then
   for app in gateway slackbot; do
     dockerfile="apps/$app/Dockerfile"
     [ -f "$dockerfile" ] || die "$dockerfile is missing"
-    entry=$(sed -n 's/^ENTRYPOINT \["node", "\/app\/\([^"]*\)".*/\1/p' "$dockerfile")
-    [ -n "$entry" ] || die "$dockerfile has no ENTRYPOINT [\"node\", \"/app/...\"]"
+    entry=$(entry_script "$dockerfile")
+    [ -n "$entry" ] || die "$dockerfile has no ENTRYPOINT [\"node\", <--flags>..., \"/app/...\"]"
     # The bin the package declares is what `pnpm build` produces and what the image must run. A bin
     # may be a committed launcher (bin/*.js, so pnpm links it before a build) that imports the built
     # entry: then that entry is what the image must run.
@@ -201,7 +206,8 @@ say "ok   Grafana dashboards (deploy/grafana)"
 # --- 5. production installs load (--images) ------------------------------------------------------
 if $images; then
   for app in gateway slackbot; do
-    entry=$(sed -n 's/^ENTRYPOINT \["node", "\/app\/\([^"]*\)".*/\1/p' "apps/$app/Dockerfile")
+    entry=$(entry_script "apps/$app/Dockerfile")
+    flags=$(entry_flags "apps/$app/Dockerfile")
     [ -f "apps/$app/$entry" ] || die "apps/$app/$entry is missing; run pnpm build first"
     pnpm --filter="@gatehouse/$app" --prod deploy --legacy "$WORK/image-$app" >"$WORK/deploy-$app.log" 2>&1 ||
       die "pnpm deploy of @gatehouse/$app failed: $(tail -5 "$WORK/deploy-$app.log")"
@@ -209,7 +215,7 @@ if $images; then
     status=0
     (cd "$WORK/image-$app" && env -u SLACK_BOT_TOKEN -u SLACK_SIGNING_SECRET -u SLACK_APP_TOKEN \
       GATEHOUSE_CONFIG=/nonexistent/gatehouse.yaml NODE_ENV=production \
-      timeout 20 node "$entry" --help >"$WORK/run-$app.log" 2>&1) || status=$?
+      timeout 20 node $flags "$entry" --help >"$WORK/run-$app.log" 2>&1) || status=$?
     if grep -qE 'ERR_MODULE_NOT_FOUND|ERR_REQUIRE_ESM|SyntaxError|Cannot find (module|package)' "$WORK/run-$app.log"; then
       die "the $app image's entry point does not load with production dependencies only:
 $(head -12 "$WORK/run-$app.log")"

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
+import { gatewayNodeFlags } from './node-flags.js';
 import { rssMb, sampleRss, startHelper } from './processes.js';
 import type { Row } from './report-types.js';
 import { startResponseSink, timePending } from './slack-driver.js';
@@ -113,6 +114,7 @@ async function floor(stack: BenchStack, n: number, plain: boolean): Promise<Held
   const server = await startHelper(plain ? 'floor-http' : 'floor-https', 'hold-floor.ts', {
     env: { ...stack.tlsEnv, BENCH_FLOOR_PLAIN: plain ? '1' : '0' },
     logDir: stack.dir,
+    nodeArgs: gatewayNodeFlags(),
   });
   try {
     const origin = `${plain ? 'http' : 'https'}://127.0.0.1:${server.ready.port as number}`;

@@ -129,11 +129,17 @@ export interface Helper extends Service {
 export async function startHelper(
   name: string,
   file: string,
-  options: { env?: Record<string, string>; logDir: string; measured?: boolean },
+  options: {
+    env?: Record<string, string>;
+    logDir: string;
+    measured?: boolean;
+    /** Node flags before the loader's (node-flags.ts). */
+    nodeArgs?: readonly string[];
+  },
 ): Promise<Helper> {
   const logFile = join(options.logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const nodeArgs = ['--import', 'tsx', '--conditions=@gatehouse/source'];
+  const nodeArgs = [...(options.nodeArgs ?? []), '--import', 'tsx', '--conditions=@gatehouse/source'];
   const callgrindOut = CALLGRIND && options.measured ? join(options.logDir, `${name}.callgrind`) : undefined;
   const child = fork(join(import.meta.dirname, file), [], {
     cwd: ROOT,

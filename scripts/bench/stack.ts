@@ -9,6 +9,7 @@ import { type TestRedis, testRedis } from '@gatehouse/testkit/redis';
 import { type SlackApiFake, startSlackApi } from '@gatehouse/testkit/slack-api';
 import { stringify } from 'yaml';
 import { startNginx } from './nginx.js';
+import { gatewayNodeFlags } from './node-flags.js';
 import { type Helper, ROOT, type Service, startBuilt, startHelper } from './processes.js';
 
 /**
@@ -164,10 +165,12 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     cleanups.push(() => upstream.stop());
     const upstreamPort = upstream.ready.port as number;
     const upstreamOrigin = `https://127.0.0.1:${upstreamPort}`;
+    const nodeFlags = gatewayNodeFlags();
     const bareProxy = await startHelper('bare-proxy', 'bare-proxy.ts', {
       env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin },
       logDir: dir,
       measured: true,
+      nodeArgs: nodeFlags,
     });
     cleanups.push(() => bareProxy.stop());
     const bareOrigin = `https://127.0.0.1:${bareProxy.ready.port as number}`;
@@ -250,7 +253,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       ready: { port: gatewayPort },
       measured: true,
       // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway.
-      nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+      nodeArgs: [...nodeFlags, ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     });
     cleanups.push(() => gateway.stop());
     /** `name`'s gateway from the checkout at `root`, with the stack's config and `extra` on top. */
@@ -263,6 +266,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       );
       const service = await startBuilt(`gateway-${name}`, join(root, 'apps/gateway/dist/cli/index.js'), {
         args: ['serve'],
+        // A baseline checkout runs as its own image would.
+        nodeArgs: gatewayNodeFlags(join(root, 'apps/gateway/Dockerfile')),
         env: { ...env, GATEHOUSE_CONFIG: path },
         logDir: dir,
         ready: { port },
@@ -301,6 +306,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       );
       const plain = await startBuilt('gateway-plain', join(ROOT, 'apps/gateway/dist/cli/index.js'), {
         args: ['serve'],
+        nodeArgs: nodeFlags,
         env: { ...env, GATEHOUSE_CONFIG: path },
         logDir: dir,
         ready: { port },
