@@ -2,7 +2,7 @@ import { createRedisClient, reconnectDelay } from '@gatehouse/redis';
 import type { TimedEvent } from '../chain/link.js';
 import { serialiseEvent } from '../chain/link.js';
 import { ClosedError, InvalidEventError } from '../errors.js';
-import type { AuditEventInput, StoredEvent } from '../events.js';
+import type { AuditEvent, AuditEventInput, StoredEvent } from '../events.js';
 import { auditKeys } from '../keys.js';
 import type { RecordingOptions, SessionRecorder } from '../recording/asciicast.js';
 import { startAsciicast } from '../recording/asciicast.js';
@@ -127,7 +127,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (closed) return Promise.reject(new ClosedError());
     let event: TimedEvent;
     try {
-      event = { ...prepareEvent(input, resolved.bodies), time: new Date(resolved.clock()).toISOString() };
+      event = stamped(prepareEvent(input, resolved.bodies), new Date(resolved.clock()).toISOString());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -204,5 +204,14 @@ function outboxEvent(raw: string, bodies: BodyMode): TimedEvent {
   const { time, ...input } = parsed;
   if (typeof time !== 'string')
     throw new InvalidEventError(`audit outbox entry has no time: ${raw.slice(0, 80)}`);
-  return { ...prepareEvent(input as unknown as AuditEventInput, bodies), time };
+  return stamped(prepareEvent(input as unknown as AuditEventInput, bodies), time);
+}
+
+/**
+ * The prepared event with its time. prepareEvent's result is a fresh copy no caller holds, so the time
+ * is set on it rather than spread into another copy: every request's event passes here.
+ */
+function stamped(event: AuditEvent, time: string): TimedEvent {
+  (event as { time?: string }).time = time;
+  return event as TimedEvent;
 }

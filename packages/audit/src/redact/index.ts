@@ -46,7 +46,8 @@ const METADATA_HEADERS = new Set([
  * Turns what a caller passed to `record()` into the event the log stores: credentials
  * replaced by `[REDACTED]` at any depth, request bodies reduced to a hash (and content
  * only when allowed), and plain JSON (no `undefined`, no class instances) so the hash a
- * verifier recomputes from the stored text is the one computed here.
+ * verifier recomputes from the stored text is the one computed here. Always a fresh copy, which the caller
+ * may add to.
  */
 export function prepareEvent(input: AuditEventInput, bodies: BodyMode): AuditEvent {
   if (typeof input !== 'object' || input === null || !KNOWN_TYPES.has(input.type)) {
