@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, createSecureContext } from 'node:tls';
 import { Agent } from 'undici';
 
 /** The TLS a cluster needs; PEM strings or buffers, as kubeconfig loaders hand them out. */
@@ -26,11 +26,17 @@ export function clusterTls(url: URL, settings: ClusterTlsSettings): ClusterTls {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // Node refuses an IP address as SNI; certificates for IPs are checked against IP SANs without it.
   const servername = settings.servername ?? (isIP(host) === 0 ? host : undefined);
-  const options: ConnectionOptions = {
-    rejectUnauthorized: settings.rejectUnauthorized,
+  // One secure context for every connection: without it each new connection (a preview's reads, a
+  // burst of dispatches) parses the CA and the client key again, which profiled as ~3.5% of the
+  // gateway's CPU while opening approvals. Verification still happens per connection (tls.connect).
+  const secureContext = createSecureContext({
     ...(settings.ca !== undefined && { ca: settings.ca }),
     ...(settings.cert !== undefined && { cert: settings.cert }),
     ...(settings.key !== undefined && { key: settings.key }),
+  });
+  const options: ConnectionOptions = {
+    rejectUnauthorized: settings.rejectUnauthorized,
+    secureContext,
     ...(servername !== undefined && { servername }),
   };
   // bodyTimeout 0: watches and `logs -f` stay quiet for minutes; the proxy ends them with the client.
