@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
@@ -20,10 +21,19 @@ function withWarnings(headers: HeaderMap, warnings: readonly string[]): HeaderMa
 const STREAMED = new Set(['GET', 'HEAD']);
 
 export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchange {
-  const controller = new AbortController();
+  // Most requests are allowed and streamed through, and nothing of theirs needs an AbortSignal (each is
+  // an EventTarget, and more once undici listens to it): it is made when first asked for (a held request,
+  // its preview and dispatch), already aborted if the client left before. Undici hears of a departure
+  // from a plain emitter, which it takes as a signal.
+  let controller: AbortController | undefined;
+  let forwarding: EventEmitter | undefined;
+  let gone = false;
   // 'close' on the response fires when it finished or when the connection dropped; only the latter aborts.
   res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
+    if (res.writableFinished) return;
+    gone = true;
+    controller?.abort();
+    forwarding?.emit('abort');
   });
   const method = (req.method ?? 'GET').toUpperCase();
   let sent: number | undefined;
@@ -52,7 +62,13 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
     method,
     target: req.url ?? '/',
     headers: req.headers,
-    signal: controller.signal,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (gone) controller.abort();
+      }
+      return controller.signal;
+    },
     get status() {
       return sent;
     },
@@ -71,6 +87,8 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
     async forward(upstream, route, body, _tap, warnings = []): Promise<ForwardResult> {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
+      if (gone) return { outcome: 'aborted' };
+      forwarding = new EventEmitter();
       let response: Dispatcher.ResponseData;
       try {
         const headers = {
@@ -83,12 +101,12 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
           method,
           headers,
           body: STREAMED.has(method) ? null : (body ?? null),
-          signal: controller.signal,
+          signal: forwarding,
           // Watches and `logs -f` may be quiet for longer than any body timeout; the client's close ends them.
           bodyTimeout: 0,
         });
       } catch (error) {
-        if (controller.signal.aborted) return { outcome: 'aborted' };
+        if (gone) return { outcome: 'aborted' };
         const message = (error as Error).message;
         reject(
           kubeStatus(

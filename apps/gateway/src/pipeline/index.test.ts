@@ -159,6 +159,8 @@ describe('allowed requests', () => {
     await expect.poll(() => harness.upstream.received.length).toBe(1);
     controller.abort();
     await expect(sent).rejects.toThrow();
+    // The request to the cluster is cut too, not left waiting for an answer nobody reads.
+    await expect.poll(() => harness.upstream.closed).toContain('/api/v1/namespaces/a/pods');
     await expect.poll(() => harness.audit).toHaveLength(1);
     expect(harness.audit[0]).toMatchObject({
       type: 'request.received',
