@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditEvent, StoredEvent } from '../events.js';
 import { canonicalJsonFast } from './canonical.js';
 
@@ -24,7 +24,8 @@ export function hashEvent(event: object): string {
 
 /** canonicalJson drops undefined members, so an event whose `hash` is still undefined hashes as one without it. */
 function hashFields(fields: object): string {
-  return createHash('sha256').update(canonicalJsonFast(fields)).digest('hex');
+  // The one-shot hash: no Hash object per event (every request is linked).
+  return hash('sha256', canonicalJsonFast(fields), 'hex');
 }
 
 /**
