@@ -91,10 +91,11 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
       forwarding = new EventEmitter();
       let response: Dispatcher.ResponseData;
       try {
-        const headers = {
-          ...upstreamRequestHeaders(req.headers, { upgrade: false }),
-          ...(await upstream.authHeaders()),
-        };
+        // The client's headers are a fresh map: the credentials go into it, not into another copy.
+        const headers = Object.assign(
+          upstreamRequestHeaders(req.headers, { upgrade: false }),
+          await upstream.authHeaders(),
+        );
         response = await upstream.dispatcher.request({
           origin: upstream.url.origin,
           path: upstreamTarget(upstream.url, route),

@@ -17,9 +17,9 @@ export interface ClusterUpstream {
   /**
    * Headers that authenticate the gateway upstream, e.g. `{ authorization: 'Bearer k8s-aws-v1.…' }`;
    * cached, refreshed before expiry. An array value is sent as one header line per item
-   * (`Impersonate-Group`, see impersonation/).
+   * (`Impersonate-Group`, see impersonation/). Shared between requests: read it, copy it, never change it.
    */
-  authHeaders(): Promise<Record<string, string | string[]>>;
+  authHeaders(): Promise<Readonly<Record<string, string | string[]>>>;
   close(): Promise<void>;
 }
 

@@ -116,7 +116,8 @@ export async function createKubeconfigUpstream(
   // new https.Agent each time (~2.5% of the gateway's CPU under small GETs, BENCHMARKS.md).
   const current = kc.getCurrentUser();
   const dynamic = Boolean(current?.exec || current?.authProvider);
-  const fixed = headersOf(initial);
+  // Frozen: every request is handed this one object rather than a copy of it.
+  const fixed = Object.freeze(headersOf(initial));
   // refreshAt 0: nothing is cached here (client-node caches exec credentials until they expire);
   // this only makes concurrent callers share one run of an exec plugin.
   const credentials = dynamic
@@ -128,7 +129,7 @@ export async function createKubeconfigUpstream(
     url,
     dispatcher: tls.dispatcher,
     tlsOptions: tls.tlsOptions,
-    authHeaders: async () => ({ ...(await credentials()) }),
+    authHeaders: credentials,
     close: () => tls.dispatcher.close(),
   };
 }
