@@ -45,7 +45,7 @@ export async function holdForApproval(
     recordReceived(judged, ctx, { approvalId: granted.id });
     ctx.metrics.requests.inc({ cluster, decision: 'grant' });
     logger.info({ requestId: judged.id, approvalId: granted.id, agent: judged.agent.id }, 'grant used');
-    await dispatch(judged, granted, 'grant', ctx);
+    await dispatch(judged, granted, ctx);
     return;
   }
 
@@ -98,7 +98,7 @@ async function answerSettled(
         return;
       }
       // Read again after the claim: the preview (and its pin) may have landed after the decision.
-      await dispatch(judged, (await approvals.get(settled.id)) ?? settled, 'hold', ctx);
+      await dispatch(judged, (await approvals.get(settled.id)) ?? settled, ctx);
       return;
     }
     case 'denied':
@@ -294,7 +294,6 @@ function countForward(judged: JudgedRequest, approvalId: string, ctx: GatewayCon
 async function dispatch(
   claimed: JudgedRequest,
   approval: ApprovalRequest,
-  via: 'hold' | 'grant',
   ctx: GatewayContext,
 ): Promise<void> {
   const approvalId = approval.id;

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { type ApprovalPreview, describePreview, type HeldRequest } from '@gatehouse/approvals';
+import type { ApprovalPreview, HeldRequest } from '@gatehouse/approvals';
 import type { Clock } from '@gatehouse/lifecycle';
 import type { Action } from '@gatehouse/policy';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
