@@ -192,6 +192,36 @@ describe('createAuditLog', () => {
     expect((await readFile(file, 'utf8')).trimEnd().split('\n')).toHaveLength(7);
   });
 
+  it('moves the outbox into the chain with one read per batch, reading again only after a full one', async () => {
+    const audit = createAuditLog({ redis: ctx.redis, prefix: ctx.prefix, maxBatch: 2 });
+    const { outbox } = auditKeys(ctx.prefix);
+    const entry = (n: number) =>
+      JSON.stringify({ type: 'grant.expired', approvalId: `a-${n}`, time: '2026-11-26T01:00:00.000Z' });
+    let reads = 0;
+    const lrange = ctx.redis.lrange.bind(ctx.redis);
+    ctx.redis.lrange = ((...args: Parameters<typeof lrange>) => {
+      reads += 1;
+      return lrange(...args);
+    }) as typeof ctx.redis.lrange;
+    await ctx.redis.rpush(outbox, entry(1));
+    expect(await audit.drainOutbox()).toBe(1);
+    expect(reads).toBe(1);
+    // Three entries at two a batch: a full read, then a short one that ends the drain.
+    await ctx.redis.rpush(outbox, entry(2), entry(3), entry(4));
+    reads = 0;
+    expect(await audit.drainOutbox()).toBe(3);
+    expect(reads).toBe(2);
+    expect(await ctx.redis.llen(outbox)).toBe(0);
+    await audit.close();
+    expect((await logLines()).map((line) => JSON.parse(line).approvalId)).toEqual([
+      'a-1',
+      'a-2',
+      'a-3',
+      'a-4',
+    ]);
+    expect((await verifyLog(ctx.redis, auditKeys(ctx.prefix))).ok).toBe(true);
+  });
+
   it('rejects unknown events, bad options and use after close', async () => {
     expect(() => createAuditLog({ redis: ctx.redis, sinks: [] })).toThrow(InvalidOptionsError);
     expect(() => createAuditLog({ redis: ctx.redis, maxBatch: 0 })).toThrow(InvalidOptionsError);

@@ -40,8 +40,8 @@ export interface AuditLog extends AuditPort {
   record(event: AuditEventInput): Promise<StoredEvent>;
   /**
    * Moves the events that state changes pushed to the outbox (`AuditKeys.outbox`) into the chain,
-   * oldest first, until it is empty; any process may, and each entry lands exactly once. Resolves
-   * with how many this call moved.
+   * oldest first: at least every entry it held when the call began (another process may have moved
+   * some); any process may, and each entry lands exactly once. Resolves with how many this call moved.
    */
   drainOutbox(): Promise<number>;
   /** Starts an asciicast recording of an approved exec/attach session. */
@@ -149,6 +149,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       if (stored === undefined) continue;
       await ship(stored);
       moved += stored.length;
+      // A short read held everything the outbox had when this drain began, the caller's event with it;
+      // what came since is another change's, whose own drain moves it. One round trip less per change.
+      if (raws.length < resolved.maxBatch) return moved;
     }
   };
   // One drain at a time per process; a call made while one runs waits for it, then drains again.
