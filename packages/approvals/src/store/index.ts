@@ -87,6 +87,8 @@ export class Approvals {
   readonly #held = new Map<string, number>();
   readonly #renewer: NodeJS.Timeout;
   readonly #bursts: Bursts;
+  /** Message refreshes still being enqueued without the caller waiting (#refreshAfter); close() waits. */
+  readonly #refreshing = new Set<Promise<void>>();
   #sweeping = false;
   #closed = false;
 
@@ -724,6 +726,7 @@ export class Approvals {
     this.#closed = true;
     clearInterval(this.#sweeper);
     clearInterval(this.#renewer);
+    await Promise.all(this.#refreshing);
     await this.#queues.close();
     await this.#feed.close();
     await this.#client.quit().catch(() => this.#client.disconnect());
@@ -755,7 +758,8 @@ export class Approvals {
       }
     }
     await this.#drain();
-    if (reply[0] === 1) await this.#refresh(decodeApproval(reply[1] as unknown[]), 'dispatched');
+    // The claimer sends the request next: the Slack message's refresh is enqueued meanwhile, not first.
+    if (reply[0] === 1) this.#refreshAfter(decodeApproval(reply[1] as unknown[]), 'dispatched');
     return reply;
   }
 
@@ -865,6 +869,14 @@ export class Approvals {
     } catch (error) {
       this.#options.onError(asError(error));
     }
+  }
+
+  /** #refresh without the caller waiting for the enqueue (it reports its own failure). */
+  #refreshAfter(approval: ApprovalRequest, change: ChangeKind): void {
+    const enqueued: Promise<void> = this.#refresh(approval, change).finally(() =>
+      this.#refreshing.delete(enqueued),
+    );
+    this.#refreshing.add(enqueued);
   }
 
   async #run(...args: Parameters<ScriptRunner['run']>): Promise<Reply> {

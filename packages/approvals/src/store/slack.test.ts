@@ -44,6 +44,18 @@ describe('Slack bookkeeping', () => {
     expect(await h.redis.exists(`${h.prefix}:approval:nosuchid0000`)).toBe(0);
   });
 
+  it('a dispatch claim enqueues its refresh while the claimer goes on to send', async () => {
+    const { approval } = await h.approvals.open(openInput());
+    await h.approvals.vote(approval.id, { userId: 'U0BOB', decision: 'approve' });
+    // As if the slackbot had rendered the vote's refresh: a waiting one would absorb the next.
+    await refreshes.obliterate({ force: true });
+    expect(await h.approvals.claimDispatch(approval.id, 'replica-a', 'hold')).toBe(true);
+    // Not awaited by the claim, so it lands a moment later.
+    await expect
+      .poll(async () => (await waitingRefreshes()).map((job) => job.change))
+      .toEqual(['dispatched']);
+  });
+
   it('a join re-enqueues a post lost to a crash, and never once the message exists', async () => {
     const { approval } = await h.approvals.open(openInput());
     await posts.remove(approval.id); // as if the process died between storing and enqueueing
