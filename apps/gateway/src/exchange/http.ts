@@ -87,8 +87,6 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
     async forward(upstream, route, body, _tap, warnings = []): Promise<ForwardResult> {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
-      if (gone) return { outcome: 'aborted' };
-      forwarding = new EventEmitter();
       let response: Dispatcher.ResponseData;
       try {
         // The client's headers are a fresh map: the credentials go into it, not into another copy.
@@ -96,6 +94,10 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
           upstreamRequestHeaders(req.headers, { upgrade: false }),
           await upstream.authHeaders(),
         );
+        // Gone before (or while the credentials were read): nothing is sent. From here on, undici
+        // listens to `forwarding` (it subscribes as request() is called).
+        if (gone) return { outcome: 'aborted' };
+        forwarding = new EventEmitter();
         response = await upstream.dispatcher.request({
           origin: upstream.url.origin,
           path: upstreamTarget(upstream.url, route),

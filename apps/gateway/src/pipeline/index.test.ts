@@ -169,6 +169,41 @@ describe('allowed requests', () => {
     });
   });
 
+  it('sends nothing for an agent that left while the cluster credentials were being read', async () => {
+    const harness = await start();
+    let credentialsAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => {
+      credentialsAsked = resolve;
+    });
+    let giveCredentials: () => void = () => undefined;
+    const credentials = new Promise<void>((resolve) => {
+      giveCredentials = resolve;
+    });
+    const upstream = harness.upstream.upstream;
+    harness.ctx.clusters.set('test', {
+      ...upstream,
+      authHeaders: async () => {
+        credentialsAsked();
+        await credentials;
+        return upstream.authHeaders();
+      },
+    });
+    const controller = new AbortController();
+    const sent = request(`${harness.base}/clusters/test/api/v1/namespaces/a/pods`, {
+      headers: auth,
+      signal: controller.signal,
+    });
+    await asked;
+    controller.abort();
+    await expect(sent).rejects.toThrow();
+    // The gateway sees the connection close before the credentials arrive.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    giveCredentials();
+    await expect.poll(() => harness.audit).toHaveLength(1);
+    expect(harness.audit[0]).toMatchObject({ response: { aborted: true } });
+    expect(harness.upstream.received).toEqual([]);
+  });
+
   it('ends the client response when the upstream dies mid-stream', async () => {
     const harness = await start({
       handler: (_req, res) => {
