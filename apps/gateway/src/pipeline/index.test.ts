@@ -196,8 +196,8 @@ describe('allowed requests', () => {
     await asked;
     controller.abort();
     await expect(sent).rejects.toThrow();
-    // The gateway sees the connection close before the credentials arrive.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The gateway has seen the connection close before the credentials arrive.
+    await expect.poll(() => harness.connections()).toBe(0);
     giveCredentials();
     await expect.poll(() => harness.audit).toHaveLength(1);
     expect(harness.audit[0]).toMatchObject({ response: { aborted: true } });

@@ -100,6 +100,11 @@ export async function startPipelineHarness(
     base,
     port: (server.address() as AddressInfo).port,
     ctx,
+    /** Client connections the gateway has open now. */
+    connections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      ),
     upstream,
     approvals,
     audit,
