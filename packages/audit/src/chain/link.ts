@@ -40,10 +40,11 @@ export function linkEvents(head: ChainHead, events: readonly TimedEvent[]): Stor
   for (const event of events) {
     const seq = previous.seq + 1;
     // seq and time first, as the line shows them: assigning the event's members keeps their places,
-    // and the chain's own seq wins over any the event carried.
+    // and the chain's own fields win over any the event carried.
     const stored: Record<string, unknown> = Object.assign({ seq, time: event.time }, event as object);
     stored.seq = seq;
     stored.prevHash = previous.hash;
+    stored.hash = undefined;
     const hash = hashFields(stored);
     stored.hash = hash;
     linked.push(stored as unknown as StoredEvent);
