@@ -170,7 +170,6 @@ describe('allowed requests', () => {
   });
 
   it('sends nothing for an agent that left while the cluster credentials were being read', async () => {
-    const harness = await start();
     let credentialsAsked: () => void = () => undefined;
     const asked = new Promise<void>((resolve) => {
       credentialsAsked = resolve;
@@ -179,14 +178,15 @@ describe('allowed requests', () => {
     const credentials = new Promise<void>((resolve) => {
       giveCredentials = resolve;
     });
-    const upstream = harness.upstream.upstream;
-    harness.ctx.clusters.set('test', {
-      ...upstream,
-      authHeaders: async () => {
-        credentialsAsked();
-        await credentials;
-        return upstream.authHeaders();
-      },
+    const harness = await start({
+      wrapUpstream: (upstream) => ({
+        ...upstream,
+        authHeaders: async () => {
+          credentialsAsked();
+          await credentials;
+          return upstream.authHeaders();
+        },
+      }),
     });
     const controller = new AbortController();
     const sent = request(`${harness.base}/clusters/test/api/v1/namespaces/a/pods`, {

@@ -8,6 +8,7 @@ import { createLimits, type LimitSettings } from '../limits/index.js';
 import { createMetrics, type MetricSources } from '../metrics/index.js';
 import type { GatewayContext, PolicyPort } from '../ports.js';
 import { createGatewayServer } from '../server/index.js';
+import type { ClusterUpstream } from '../upstream/index.js';
 import { createFakeApprovals } from './fake-approvals.js';
 import { fakePolicy } from './fake-policy.js';
 import { startRecordingUpstream } from './recording-upstream.js';
@@ -55,6 +56,8 @@ export async function startPipelineHarness(
     /** `clusters[].impersonate` of the one cluster, `test`. @defaultValue true */
     impersonate?: boolean;
     metricSources?: MetricSources;
+    /** The one cluster as the gateway sees it, e.g. with slow credentials. */
+    wrapUpstream?: (upstream: ClusterUpstream) => ClusterUpstream;
   } = {},
 ) {
   const upstream = await startRecordingUpstream(options.handler);
@@ -62,7 +65,7 @@ export async function startPipelineHarness(
   const audit: AuditEventInput[] = [];
   const metrics = createMetrics(options.metricSources);
   const ctx: GatewayContext = {
-    clusters: new Map([['test', upstream.upstream]]),
+    clusters: new Map([['test', options.wrapUpstream?.(upstream.upstream) ?? upstream.upstream]]),
     authenticate: createAuthenticator({
       agents: AGENTS,
       clock: { now: () => Date.now() },
