@@ -677,13 +677,15 @@ export class Approvals {
    * still-pending approval when `timeoutMs` passes. Rejects with the signal's reason on abort and
    * with NotFoundError for an unknown id.
    */
-  async waitForDecision(id: string, options: WaitOptions): Promise<ApprovalRequest> {
-    this.#assertOpen();
-    options.signal?.throwIfAborted();
-    await this.#feed.ready();
-    return await new Promise<ApprovalRequest>((resolve, reject) =>
-      new DecisionWait(id, options, { resolve, reject }, this.#waitStore).start(),
-    );
+  waitForDecision(id: string, options: WaitOptions): Promise<ApprovalRequest> {
+    // Not an async function: its suspended frame would be kept by every held request for the whole hold.
+    return new Promise<ApprovalRequest>((resolve, reject) => {
+      this.#assertOpen();
+      options.signal?.throwIfAborted();
+      this.#feed
+        .ready()
+        .then(() => new DecisionWait(id, options, { resolve, reject }, this.#waitStore).start(), reject);
+    });
   }
 
   /** Every change, from any process; returns the function that stops listening. */
