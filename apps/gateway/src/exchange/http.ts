@@ -3,10 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
-import { readBody } from '../body/index.js';
+import { type BodyReadOptions, type BodyResult, readBody } from '../body/index.js';
 import { downstreamResponseHeaders, type HeaderMap, upstreamRequestHeaders } from '../headers/index.js';
 import { type KubeStatus, kubeStatus, retryAfter } from '../kube-status/index.js';
-import { upstreamTarget } from '../routing/index.js';
+import { type ClusterRoute, upstreamTarget } from '../routing/index.js';
+import type { ByteTap } from '../session-tap/index.js';
+import type { ClusterUpstream } from '../upstream/index.js';
 import type { Exchange, ForwardResult } from './types.js';
 
 /** The upstream's own Warning headers first, then the gateway's. */
@@ -20,30 +22,77 @@ function withWarnings(headers: HeaderMap, warnings: readonly string[]): HeaderMa
 /** Methods whose requests carry no body worth judging; they stream straight through. */
 const STREAMED = new Set(['GET', 'HEAD']);
 
-export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchange {
-  // Most requests are allowed and streamed through, and nothing of theirs needs an AbortSignal (each is
-  // an EventTarget, and more once undici listens to it): it is made when first asked for (a held request,
-  // its preview and dispatch), already aborted if the client left before. Undici hears of a departure
-  // from a plain emitter, which it takes as a signal.
-  let controller: AbortController | undefined;
-  let forwarding: EventEmitter | undefined;
-  let gone = false;
-  // 'close' on the response fires when it finished or when the connection dropped; only the latter aborts.
-  res.on('close', () => {
-    if (res.writableFinished) return;
-    gone = true;
-    controller?.abort();
-    forwarding?.emit('abort');
-  });
-  const method = (req.method ?? 'GET').toUpperCase();
-  let sent: number | undefined;
+/**
+ * One HTTP request and its response. A class, not an object literal of closures: a held request keeps
+ * its exchange for minutes, and the literal (its `status` getter put it in dictionary mode) and its four
+ * closures were ~1.1 KB of each held request's heap, the instance is 104 bytes (heap snapshot;
+ * scripts/bench/findings.md).
+ */
+class HttpExchange implements Exchange {
+  readonly kind = 'http';
+  readonly method: string;
+  readonly target: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly remoteAddress: string | undefined;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  /**
+   * Most requests are allowed and streamed through, and nothing of theirs needs an AbortSignal (each is
+   * an EventTarget, and more once undici listens to it): it is made when first asked for (a held
+   * request, its preview and dispatch), already aborted if the client left before.
+   */
+  #controller: AbortController | undefined;
+  /** Undici hears of a departure from a plain emitter, which it takes as a signal. */
+  #forwarding: EventEmitter | undefined;
+  /** The client left before its answer was complete. */
+  #gone = false;
+  #sent: number | undefined;
 
-  const reject = (status: KubeStatus) => {
+  constructor(req: IncomingMessage, res: ServerResponse) {
+    this.#req = req;
+    this.#res = res;
+    this.method = (req.method ?? 'GET').toUpperCase();
+    this.target = req.url ?? '/';
+    this.headers = req.headers;
+    this.remoteAddress = req.socket.remoteAddress;
+    // 'close' on the response fires when it finished or when the connection dropped; only the latter aborts.
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      this.#gone = true;
+      this.#controller?.abort();
+      this.#forwarding?.emit('abort');
+    });
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#gone) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  get status(): number | undefined {
+    return this.#sent;
+  }
+
+  async readBody(options: Omit<BodyReadOptions, 'declaredLength'>): Promise<BodyResult | undefined> {
+    if (STREAMED.has(this.method)) {
+      // A GET or HEAD body means nothing to Kubernetes and is never forwarded; drain it.
+      this.#req.resume();
+      return undefined;
+    }
+    return readBody(this.#req, { ...options, declaredLength: this.#req.headers['content-length'] });
+  }
+
+  reject(status: KubeStatus): void {
+    const req = this.#req;
+    const res = this.#res;
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    sent = status.code;
+    this.#sent = status.code;
     const body = JSON.stringify(status);
     res.writeHead(status.code, {
       'content-type': 'application/json',
@@ -54,80 +103,64 @@ export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchang
     res.end(body);
     // A request refused before its body was read (401, 413) leaves bytes on the socket; do not reuse it.
     if (!req.complete) res.on('finish', () => req.socket.destroy());
-  };
+  }
 
-  return {
-    kind: 'http',
-    remoteAddress: req.socket.remoteAddress,
-    method,
-    target: req.url ?? '/',
-    headers: req.headers,
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (gone) controller.abort();
-      }
-      return controller.signal;
-    },
-    get status() {
-      return sent;
-    },
+  async forward(
+    upstream: ClusterUpstream,
+    route: ClusterRoute,
+    body: Buffer | undefined,
+    _tap?: ByteTap,
+    warnings: readonly string[] = [],
+  ): Promise<ForwardResult> {
+    const req = this.#req;
+    const res = this.#res;
+    const { method } = this;
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let response: Dispatcher.ResponseData;
+    try {
+      // The client's headers are a fresh map: the credentials go into it, not into another copy.
+      const headers = Object.assign(
+        upstreamRequestHeaders(req.headers, { upgrade: false }),
+        await upstream.authHeaders(),
+      );
+      // Gone before (or while the credentials were read): nothing is sent. From here on, undici
+      // listens to the emitter (it subscribes as request() is called).
+      if (this.#gone) return { outcome: 'aborted' };
+      this.#forwarding = new EventEmitter();
+      response = await upstream.dispatcher.request({
+        origin: upstream.url.origin,
+        path: upstreamTarget(upstream.url, route),
+        method,
+        headers,
+        body: STREAMED.has(method) ? null : (body ?? null),
+        signal: this.#forwarding,
+        // Watches and `logs -f` may be quiet for longer than any body timeout; the client's close ends them.
+        bodyTimeout: 0,
+      });
+    } catch (error) {
+      if (this.#gone) return { outcome: 'aborted' };
+      const message = (error as Error).message;
+      this.reject(
+        kubeStatus(
+          'ServiceUnavailable',
+          `cluster ${upstream.name} (${upstream.url.origin}) did not answer: ${message}; the request was not completed`,
+        ),
+      );
+      return { outcome: 'failed', error: message, durationMs: elapsed() };
+    }
+    const durationMs = elapsed();
+    this.#sent = response.statusCode;
+    res.writeHead(response.statusCode, withWarnings(downstreamResponseHeaders(response.headers), warnings));
+    // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
+    // headers now. A response with a length sends them with its first bytes, one TLS write, not two.
+    if (response.headers['content-length'] === undefined) res.flushHeaders();
+    // Either side ending early destroys the other: a client abort aborts the upstream read.
+    pipeline(response.body, res).catch(() => undefined);
+    return { outcome: 'response', status: response.statusCode, durationMs };
+  }
+}
 
-    async readBody(options) {
-      if (STREAMED.has(method)) {
-        // A GET or HEAD body means nothing to Kubernetes and is never forwarded; drain it.
-        req.resume();
-        return undefined;
-      }
-      return readBody(req, { ...options, declaredLength: req.headers['content-length'] });
-    },
-
-    reject,
-
-    async forward(upstream, route, body, _tap, warnings = []): Promise<ForwardResult> {
-      const started = performance.now();
-      const elapsed = () => Math.round(performance.now() - started);
-      let response: Dispatcher.ResponseData;
-      try {
-        // The client's headers are a fresh map: the credentials go into it, not into another copy.
-        const headers = Object.assign(
-          upstreamRequestHeaders(req.headers, { upgrade: false }),
-          await upstream.authHeaders(),
-        );
-        // Gone before (or while the credentials were read): nothing is sent. From here on, undici
-        // listens to `forwarding` (it subscribes as request() is called).
-        if (gone) return { outcome: 'aborted' };
-        forwarding = new EventEmitter();
-        response = await upstream.dispatcher.request({
-          origin: upstream.url.origin,
-          path: upstreamTarget(upstream.url, route),
-          method,
-          headers,
-          body: STREAMED.has(method) ? null : (body ?? null),
-          signal: forwarding,
-          // Watches and `logs -f` may be quiet for longer than any body timeout; the client's close ends them.
-          bodyTimeout: 0,
-        });
-      } catch (error) {
-        if (gone) return { outcome: 'aborted' };
-        const message = (error as Error).message;
-        reject(
-          kubeStatus(
-            'ServiceUnavailable',
-            `cluster ${upstream.name} (${upstream.url.origin}) did not answer: ${message}; the request was not completed`,
-          ),
-        );
-        return { outcome: 'failed', error: message, durationMs: elapsed() };
-      }
-      const durationMs = elapsed();
-      sent = response.statusCode;
-      res.writeHead(response.statusCode, withWarnings(downstreamResponseHeaders(response.headers), warnings));
-      // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
-      // headers now. A response with a length sends them with its first bytes, one TLS write, not two.
-      if (response.headers['content-length'] === undefined) res.flushHeaders();
-      // Either side ending early destroys the other: a client abort aborts the upstream read.
-      pipeline(response.body, res).catch(() => undefined);
-      return { outcome: 'response', status: response.statusCode, durationMs };
-    },
-  };
+export function httpExchange(req: IncomingMessage, res: ServerResponse): Exchange {
+  return new HttpExchange(req, res);
 }

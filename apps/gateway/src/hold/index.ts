@@ -49,20 +49,15 @@ export async function holdForApproval(
     return;
   }
 
-  const opened = await openApproval(judged, decision, ctx);
-  if (!opened) return;
-  const { approval, joined } = opened;
-  logger.info(
-    { requestId: judged.id, approvalId: approval.id, joined, group: decision.group },
-    'holding request for approval',
-  );
+  const approvalId = await openApproval(judged, decision, ctx);
+  if (approvalId === undefined) return;
 
-  const settled = await wait(judged, approval.id, ctx);
+  const settled = await wait(judged, approvalId, ctx);
   const leave = () =>
     approvals
-      .leave(approval.id)
+      .leave(approvalId)
       .catch((error: unknown) =>
-        logger.error({ err: error, approvalId: approval.id }, 'cannot record that the requester left'),
+        logger.error({ err: error, approvalId }, 'cannot record that the requester left'),
       );
   if (!settled || settled.state === 'pending') {
     // This connection no longer holds it (the client left, or the hold timed out); the last one
@@ -71,7 +66,7 @@ export async function holdForApproval(
   }
   if (!settled) {
     // Nothing is sent without a live requester.
-    logger.info({ requestId: judged.id, approvalId: approval.id }, 'client left while held');
+    logger.info({ requestId: judged.id, approvalId }, 'client left while held');
     return;
   }
   try {
@@ -135,15 +130,17 @@ const unrecorded =
   };
 
 /**
- * Opens or joins the approval, records it, and starts a new one's preview; undefined when the request
- * was answered here (a refused connect retry). The body travels to Redis and the preview as base64,
- * once: none of that copy outlives this function, so a held request keeps only `judged.body`.
+ * Opens or joins the approval, records it, starts a new one's preview, and returns its id; undefined
+ * when the request was answered here (a refused connect retry). The body travels to Redis and the
+ * preview as base64, once, and the approval as stored is read again once decided: neither outlives
+ * this function, so a held request keeps only `judged` and the id (the approval record with its
+ * decoded action, request and strings was ~1 KB of each held request; scripts/bench/findings.md).
  */
 async function openApproval(
   judged: JudgedRequest,
   decision: RequireDecision,
   ctx: GatewayContext,
-): Promise<{ approval: ApprovalRequest; joined: boolean } | undefined> {
+): Promise<string | undefined> {
   const { logger } = ctx;
   const cluster = judged.route.cluster;
   const request = heldRequestOf(judged);
@@ -187,8 +184,11 @@ async function openApproval(
       ctx,
     );
   }
-  const { bodyBase64: _held, ...withoutBody } = approval.request;
-  return { approval: { ...approval, request: withoutBody }, joined };
+  logger.info(
+    { requestId: judged.id, approvalId: approval.id, joined, group: decision.group },
+    'holding request for approval',
+  );
+  return approval.id;
 }
 
 /** Holds the connection until a decision, the hold timeout, or the client leaving (undefined). */

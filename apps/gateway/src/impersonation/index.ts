@@ -25,14 +25,36 @@ export function actingAs(
   identity: KubernetesIdentity | undefined,
 ): ClusterUpstream {
   if (!identity) return upstream;
-  const impersonation = impersonationHeaders(identity);
-  return {
-    name: upstream.name,
-    url: upstream.url,
-    dispatcher: upstream.dispatcher,
-    tlsOptions: () => upstream.tlsOptions(),
-    authHeaders: async () => ({ ...(await upstream.authHeaders()), ...impersonation }),
-    // A per-request view owns nothing: the shared upstream is closed once, at shutdown.
-    close: async () => undefined,
-  };
+  return new ActingAs(upstream, impersonationHeaders(identity));
+}
+
+/**
+ * A class, not an object literal of three closures: every held request keeps its view of the upstream
+ * until it is answered, and one instance is a third of the literal and its closures' context.
+ */
+class ActingAs implements ClusterUpstream {
+  readonly name: string;
+  readonly url: URL;
+  readonly dispatcher: ClusterUpstream['dispatcher'];
+  readonly #upstream: ClusterUpstream;
+  readonly #impersonation: HeaderMap;
+
+  constructor(upstream: ClusterUpstream, impersonation: HeaderMap) {
+    this.name = upstream.name;
+    this.url = upstream.url;
+    this.dispatcher = upstream.dispatcher;
+    this.#upstream = upstream;
+    this.#impersonation = impersonation;
+  }
+
+  tlsOptions(): ReturnType<ClusterUpstream['tlsOptions']> {
+    return this.#upstream.tlsOptions();
+  }
+
+  async authHeaders(): Promise<HeaderMap> {
+    return { ...(await this.#upstream.authHeaders()), ...this.#impersonation };
+  }
+
+  /** A per-request view owns nothing: the shared upstream is closed once, at shutdown. */
+  async close(): Promise<void> {}
 }

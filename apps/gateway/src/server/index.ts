@@ -84,6 +84,15 @@ async function run(exchange: Exchange, ctx: GatewayContext): Promise<void> {
   }
 }
 
+/**
+ * HTTP/1.1 by ALPN, chosen in a callback rather than by `ALPNProtocols` (https' default): Node copies an
+ * `ALPNProtocols` buffer into every TLS socket, a few bytes of Buffer's shared 8 KB pool that keep their
+ * pool slab alive for as long as the connection — 1.1 KB per held request with 2,000 held (heap
+ * snapshot; scripts/bench/findings.md). A client offering no HTTP/1.1 is refused, as before.
+ */
+const http11 = ({ protocols }: { protocols: string[] }) =>
+  protocols.includes('http/1.1') ? 'http/1.1' : undefined;
+
 export interface GatewayServer {
   readonly server: Server;
   /** Serves a new certificate to new connections (no-op for plain HTTP). */
@@ -110,7 +119,7 @@ export function createGatewayServer(ctx: GatewayContext, options: ServerOptions)
     }
   };
   const https = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ALPNCallback: http11 }, onRequest)
     : undefined;
   const server: Server = https ?? createHttpServer(onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

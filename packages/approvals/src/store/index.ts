@@ -55,6 +55,7 @@ import type {
   WaitOptions,
 } from './types.js';
 import { validateOpen, validatePage, validateVote } from './validate.js';
+import { DecisionWait, type WaitStore } from './wait.js';
 import { DecisionWaiters } from './waiters.js';
 
 /** Attempts of the optimistic loops (open, claimGrant) before giving up with ContendedError. */
@@ -79,7 +80,7 @@ export class Approvals {
   readonly #scripts: ScriptRunner;
   readonly #queues: ApprovalQueues;
   readonly #feed: ChangeFeed;
-  readonly #waiters: DecisionWaiters;
+  readonly #waitStore: WaitStore;
   readonly #sweeper: NodeJS.Timeout | undefined;
   /** This store instance (one per process): the holder its presence leases name. */
   readonly #instance = randomUUID();
@@ -115,20 +116,25 @@ export class Approvals {
       () => this.#client.duplicate().on('error', options.onError),
       this.#keys.events,
     );
-    this.#waiters = new DecisionWaiters({
-      onChange: (listener) => this.#feed.on(listener),
-      readStates: async (ids) => {
-        const pipeline = this.#client.pipeline();
-        for (const id of ids) pipeline.hget(this.#keys.approval(id), 'state');
-        const replies = (await pipeline.exec()) ?? [];
-        return replies.map(([error, state]) => {
-          if (error) throw error;
-          return (state as string | null) ?? undefined;
-        });
-      },
-      pollIntervalMs: options.pollIntervalMs,
+    this.#waitStore = {
+      waiters: new DecisionWaiters({
+        onChange: (listener) => this.#feed.on(listener),
+        readStates: async (ids) => {
+          const pipeline = this.#client.pipeline();
+          for (const id of ids) pipeline.hget(this.#keys.approval(id), 'state');
+          const replies = (await pipeline.exec()) ?? [];
+          return replies.map(([error, state]) => {
+            if (error) throw error;
+            return (state as string | null) ?? undefined;
+          });
+        },
+        pollIntervalMs: options.pollIntervalMs,
+        onError: options.onError,
+      }),
+      readState: (id) => this.#client.hget(this.#keys.approval(id), 'state'),
+      read: (id) => this.get(id),
       onError: options.onError,
-    });
+    };
     if (options.sweepIntervalMs > 0) {
       this.#sweeper = setInterval(() => void this.#sweepInBackground(), options.sweepIntervalMs);
       this.#sweeper.unref();
@@ -673,44 +679,14 @@ export class Approvals {
    * still-pending approval when `timeoutMs` passes. Rejects with the signal's reason on abort and
    * with NotFoundError for an unknown id.
    */
-  async waitForDecision(id: string, options: WaitOptions): Promise<ApprovalRequest> {
-    this.#assertOpen();
-    options.signal?.throwIfAborted();
-    await this.#feed.ready();
-    return await new Promise<ApprovalRequest>((resolve, reject) => {
-      let settled = false;
-      const finish = (outcome: () => void): void => {
-        if (settled) return;
-        settled = true;
-        off();
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        outcome();
-      };
-      // Reads the state alone (a held body may be megabytes) and the whole approval only at the end.
-      // A failed read before the deadline is reported and retried by the next poll: a Redis blip
-      // must not drop a held request; at the deadline it rejects.
-      const check = async (deadline: boolean): Promise<void> => {
-        try {
-          const state = await this.#client.hget(this.#keys.approval(id), 'state');
-          if (settled || (state === 'pending' && !deadline)) return;
-          const approval = state === null ? undefined : await this.get(id);
-          if (approval === undefined) finish(() => reject(new NotFoundError(id)));
-          else finish(() => resolve(approval));
-        } catch (error) {
-          if (deadline) finish(() => reject(error));
-          else this.#options.onError(asError(error));
-        }
-      };
-      const onAbort = (): void => finish(() => reject(options.signal?.reason));
-      const off = this.#waiters.add(id, () => void check(false));
-      const timer = setTimeout(() => void check(true), options.timeoutMs);
-      options.signal?.addEventListener('abort', onAbort);
-      // The signal may have fired while we were subscribing.
-      if (options.signal?.aborted) onAbort();
-      // Subscribed before this read, so a decision made just before is seen here, and one made
-      // just after arrives as a message.
-      void check(false);
+  waitForDecision(id: string, options: WaitOptions): Promise<ApprovalRequest> {
+    // Not an async function: its suspended frame would be kept by every held request for the whole hold.
+    return new Promise<ApprovalRequest>((resolve, reject) => {
+      this.#assertOpen();
+      options.signal?.throwIfAborted();
+      this.#feed
+        .ready()
+        .then(() => new DecisionWait(id, options, { resolve, reject }, this.#waitStore).start(), reject);
     });
   }
 

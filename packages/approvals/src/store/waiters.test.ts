@@ -1,6 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ApprovalChange } from './types.js';
-import { DecisionWaiters } from './waiters.js';
+import { DecisionWaiters, type Waiter } from './waiters.js';
+
+/** A waiter recording its wakes; `deadlineMs` from now (performance.now()). */
+function waiter(id: string, woken: string[], deadlineMs = 60_000): Waiter {
+  return {
+    id,
+    deadline: performance.now() + deadlineMs,
+    wake: (atDeadline) => woken.push(atDeadline ? `${id}@deadline` : id),
+  };
+}
 
 function sources(states: Map<string, string>) {
   const listeners = new Set<(change: ApprovalChange) => void>();
@@ -33,14 +42,13 @@ describe('DecisionWaiters', () => {
     const s = sources(new Map());
     const waiters = new DecisionWaiters(s.value);
     const woken: string[] = [];
-    const removers = Array.from({ length: 1000 }, (_, i) =>
-      waiters.add(`a${i % 10}`, () => woken.push(`a${i % 10}`)),
-    );
+    const all = Array.from({ length: 1000 }, (_, i) => waiter(`a${i % 10}`, woken));
+    for (const w of all) waiters.add(w);
     expect(s.listeners.size).toBe(1);
     s.emit('a3', 'pending');
     s.emit('a3', 'approved');
     expect(woken).toEqual(Array(100).fill('a3'));
-    for (const remove of removers) remove();
+    for (const w of all) waiters.remove(w);
     expect(s.listeners.size).toBe(0);
   });
 
@@ -54,13 +62,14 @@ describe('DecisionWaiters', () => {
       const s = sources(states);
       const waiters = new DecisionWaiters(s.value);
       const woken: string[] = [];
-      const removeA = waiters.add('a', () => woken.push('a'));
-      const removeB = waiters.add('b', () => woken.push('b'));
+      const [a, b] = [waiter('a', woken), waiter('b', woken)];
+      waiters.add(a);
+      waiters.add(b);
       await vi.advanceTimersByTimeAsync(1000);
       expect(s.reads).toEqual([['a', 'b']]);
       expect(woken).toEqual(['b']);
-      removeA();
-      removeB();
+      waiters.remove(a);
+      waiters.remove(b);
       await vi.advanceTimersByTimeAsync(5000);
       expect(s.reads).toHaveLength(1);
     } finally {
@@ -79,10 +88,68 @@ describe('DecisionWaiters', () => {
           ++calls === 1 ? new Promise<(string | undefined)[]>(() => {}) : s.value.readStates(ids),
       };
       const woken: string[] = [];
-      const remove = new DecisionWaiters(stuckOnce).add('a', () => woken.push('a'));
+      const waiters = new DecisionWaiters(stuckOnce);
+      const a = waiter('a', woken);
+      waiters.add(a);
       await vi.advanceTimersByTimeAsync(2000);
       expect(woken).toEqual(['a']);
-      remove();
+      waiters.remove(a);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('wakes each waiter once at its deadline, earliest first, from one timer for all of them', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
+    try {
+      const waiters = new DecisionWaiters({ ...sources(new Map()).value, pollIntervalMs: 60_000 });
+      const woken: string[] = [];
+      const late = waiter('late', woken, 3000);
+      const early = waiter('early', woken, 1000);
+      const gone = waiter('gone', woken, 2000);
+      const same = Array.from({ length: 100 }, () => waiter('same', woken, 2000));
+      for (const w of [late, early, gone, ...same]) waiters.add(w);
+      // One deadline timer and the poll, however many wait.
+      expect(vi.getTimerCount()).toBe(2);
+      waiters.remove(gone);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(woken).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(woken).toEqual(['early@deadline']);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(woken).toEqual(['early@deadline', ...Array(100).fill('same@deadline')]);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(woken).toEqual(['early@deadline', ...Array(100).fill('same@deadline'), 'late@deadline']);
+      // Woken at their deadline, they stay subscribed until they remove themselves; then nothing is left.
+      for (const w of [late, early, ...same]) waiters.remove(w);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('re-arms for the new earliest deadline when a waiter with an earlier one is added or the first leaves', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
+    try {
+      const waiters = new DecisionWaiters({ ...sources(new Map()).value, pollIntervalMs: 60_000 });
+      const woken: string[] = [];
+      const slow = waiter('slow', woken, 10_000);
+      waiters.add(slow);
+      const quick = waiter('quick', woken, 100);
+      waiters.add(quick);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(woken).toEqual(['quick@deadline']);
+      const first = waiter('first', woken, 500);
+      waiters.add(first);
+      waiters.remove(first);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(woken).toEqual(['quick@deadline']);
+      await vi.advanceTimersByTimeAsync(9000);
+      expect(woken).toEqual(['quick@deadline', 'slow@deadline']);
     } finally {
       vi.useRealTimers();
     }
