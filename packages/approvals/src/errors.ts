@@ -96,3 +96,8 @@ export function scriptFailureToError(
       return new ContendedError(`approval ${id}: ${wanted} kept racing with other writers; retry`);
   }
 }
+
+/** Whatever was thrown, as an Error for `onError`. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -4,6 +4,7 @@ import { confirmDurable, connectionEpoch, createRedisClient, reconnectDelay } fr
 import type { Redis } from 'ioredis';
 import { Bursts, type BurstView, type Placement, type PostForReviewResult } from '../burst/index.js';
 import {
+  asError,
   ClosedError,
   ContendedError,
   InvalidInputError,
@@ -874,8 +875,4 @@ function idOfMember(member: string): string {
 function decidedBy(approval: ApprovalRequest): string[] {
   if (approval.deniedBy !== undefined) return [approval.deniedBy];
   return approval.votes.filter((vote) => vote.decision === 'approve').map((vote) => vote.userId);
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

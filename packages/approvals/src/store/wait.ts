@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { asError, NotFoundError } from '../errors.js';
 import type { ApprovalRequest } from '../model.js';
 import type { WaitOptions } from './types.js';
 import type { DecisionWaiters, Waiter } from './waiters.js';
@@ -83,7 +83,7 @@ export class DecisionWait implements Waiter {
       if (approval === undefined) this.#reject(new NotFoundError(this.id));
       else this.#resolve(approval);
     } catch (error) {
-      if (!atDeadline) this.#store.onError(error instanceof Error ? error : new Error(String(error)));
+      if (!atDeadline) this.#store.onError(asError(error));
       else if (this.#finish()) this.#reject(error);
     }
   }
