@@ -37,6 +37,18 @@ function sources(states: Map<string, string>) {
   };
 }
 
+/** Runs `test` on waiters under fake timers and a fake `performance` clock (deadlines read it), polling rarely. */
+async function withDeadlineClock(test: (waiters: DecisionWaiters) => Promise<void>): Promise<void> {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+  });
+  try {
+    await test(new DecisionWaiters({ ...sources(new Map()).value, pollIntervalMs: 60_000 }));
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 describe('DecisionWaiters', () => {
   it('holds one feed subscription for any number of waiters and wakes only those of the changed id', () => {
     const s = sources(new Map());
@@ -100,11 +112,7 @@ describe('DecisionWaiters', () => {
   });
 
   it('wakes each waiter once at its deadline, earliest first, from one timer for all of them', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
-    });
-    try {
-      const waiters = new DecisionWaiters({ ...sources(new Map()).value, pollIntervalMs: 60_000 });
+    await withDeadlineClock(async (waiters) => {
       const woken: string[] = [];
       const late = waiter('late', woken, 3000);
       const early = waiter('early', woken, 1000);
@@ -125,17 +133,11 @@ describe('DecisionWaiters', () => {
       // Woken at their deadline, they stay subscribed until they remove themselves; then nothing is left.
       for (const w of [late, early, ...same]) waiters.remove(w);
       expect(vi.getTimerCount()).toBe(0);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('re-arms for the new earliest deadline when a waiter with an earlier one is added or the first leaves', async () => {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
-    });
-    try {
-      const waiters = new DecisionWaiters({ ...sources(new Map()).value, pollIntervalMs: 60_000 });
+    await withDeadlineClock(async (waiters) => {
       const woken: string[] = [];
       const slow = waiter('slow', woken, 10_000);
       waiters.add(slow);
@@ -150,8 +152,6 @@ describe('DecisionWaiters', () => {
       expect(woken).toEqual(['quick@deadline']);
       await vi.advanceTimersByTimeAsync(9000);
       expect(woken).toEqual(['quick@deadline', 'slow@deadline']);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 });
