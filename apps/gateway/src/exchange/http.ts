@@ -42,7 +42,12 @@ class HttpExchange implements Exchange {
    * request, its preview and dispatch), already aborted if the client left before.
    */
   #controller: AbortController | undefined;
-  /** Undici hears of a departure from a plain emitter, which it takes as a signal. */
+  /**
+   * Undici hears of a departure from a plain emitter, which it takes as a signal: it listens with
+   * `once('abort')` and aborts with `signal.reason ?? new RequestAbortedError()` (undici 7
+   * lib/api/api-request.js, lib/core/util.js addAbortListener). An emitter has no `aborted`, so a
+   * departure before undici listens is checked by `#gone` (forward).
+   */
   #forwarding: EventEmitter | undefined;
   /** The client left before its answer was complete. */
   #gone = false;
