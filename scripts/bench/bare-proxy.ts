@@ -60,3 +60,5 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
 });
 process.on('disconnect', () => process.exit(0));
+// An exit, not a kill, so a --cpu-prof profile (BENCH_BARE_NODE_ARGS) is written.
+process.on('SIGTERM', () => process.exit(0));

@@ -12,6 +12,7 @@
  *   BENCH_MIXED_SECONDS, BENCH_MIXED_HELD, BENCH_MIXED_INTERVAL_MS  the mixed load's read window, held
  *     requests per round, and each agent's time between reads
  *   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>"  profile the gateway;  BENCH_KEEP=1  keep logs
+ *   BENCH_SLACKBOT_NODE_ARGS, BENCH_BARE_NODE_ARGS  the same for the slackbot and the bare proxy
  *   BENCH_CALLGRIND=1  proxies under callgrind: instructions per request instead of timed rounds
  *   BENCH_BASELINE_GATEWAY=<another checkout, built>  its gateway beside this one (A/B in one run)
  */

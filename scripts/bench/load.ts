@@ -62,6 +62,8 @@ const send = (message: object) => process.send?.(message);
 /** Successful GETs' latencies (ms) and failures, shared by the load commands that time small GETs. */
 class Timings {
   readonly latenciesMs: number[] = [];
+  /** When each of latenciesMs was sent (monotonic ms), to line a slow read up with what else ran. */
+  readonly sentAtMs: number[] = [];
   errors = 0;
 
   /** One GET, its latency counted from `since` (monotonic ms) when it answers 200. */
@@ -74,8 +76,10 @@ class Timings {
     try {
       const response = await dispatcher.request({ path, method: 'GET', headers });
       await response.body.dump({ limit: Number.POSITIVE_INFINITY });
-      if (response.statusCode === 200) this.latenciesMs.push(monotonicMs() - since);
-      else this.errors += 1;
+      if (response.statusCode === 200) {
+        this.latenciesMs.push(monotonicMs() - since);
+        this.sentAtMs.push(since);
+      } else this.errors += 1;
     } catch {
       this.errors += 1;
     }

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   approveEach,
   type Click,
@@ -11,7 +13,7 @@ import { type PassThroughTarget, passThroughTargets, type RateReply } from './pa
 import { cpuMs, startHelper } from './processes.js';
 import type { Row } from './report-types.js';
 import { type BenchStack, READERS, redisServerPid } from './stack.js';
-import { count, fixed, percentile } from './stats.js';
+import { count, fixed, monotonicMs, percentile } from './stats.js';
 
 /**
  * Mixed load (issue 17): READERS agents, each with its own token and connection, send small
@@ -96,6 +98,9 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
     /** Seconds into each gateway window at which its last held request had been approved. */
     const approvedAfterS: number[] = [];
     let answered = 0;
+    /** With BENCH_KEEP, every read's send time (wall clock) and latency, per window. */
+    const timeline: { round: number; side: Side; sentEpochMs: number[]; latenciesMs: number[] }[] = [];
+    const toEpoch = Date.now() - monotonicMs();
     const holdAndApprove = async (round: number, connected: Promise<unknown>) => {
       await connected;
       const paths = heldDeletePaths(`mixed-${round}`, options.held);
@@ -125,6 +130,10 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
           cpu[side][name] = (cpu[side][name] ?? 0) + ms - (cpuBefore[name] ?? 0);
         }
         latencies[side].push(...reply.latenciesMs);
+        if (process.env.BENCH_KEEP) {
+          const sentEpochMs = reply.sentAtMs.map((ms) => ms + toEpoch);
+          timeline.push({ round, side, sentEpochMs, latenciesMs: reply.latenciesMs });
+        }
         elapsedMs[side] += reply.elapsedMs;
         errors[side] += reply.errors;
         p99s[side] = percentile(reply.latenciesMs, 99);
@@ -135,6 +144,8 @@ export async function mixedLoad(stack: BenchStack, options: MixedOptions): Promi
       );
     }
     await keepClicks(stack, 'mixed-approvals.json', clicks);
+    if (process.env.BENCH_KEEP)
+      await writeFile(join(stack.dir, 'mixed-reads.json'), JSON.stringify(timeline));
 
     const reads99 = (side: Side) => percentile(latencies[side], 99);
     const line = (side: Side) =>

@@ -18,6 +18,8 @@ const KUBECTL_HEADERS = { accept: 'application/json', 'user-agent': 'kubectl/v1.
 export interface RateReply {
   type: 'rate';
   latenciesMs: number[];
+  /** When each of latenciesMs was sent (monotonic ms). */
+  sentAtMs: number[];
   errors: number;
   /** When the timed requests began (monotonic ms, the host's clock). */
   startedAtMs: number;

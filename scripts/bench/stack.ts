@@ -170,7 +170,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin },
       logDir: dir,
       measured: true,
-      nodeArgs: nodeFlags,
+      // e.g. BENCH_BARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof-bare", to profile both proxies in one run.
+      nodeArgs: [...nodeFlags, ...(process.env.BENCH_BARE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     });
     cleanups.push(() => bareProxy.stop());
     const bareOrigin = `https://127.0.0.1:${bareProxy.ready.port as number}`;
@@ -290,6 +291,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const slackbot = await startBuilt('slackbot', join(ROOT, 'apps/slackbot/dist/main.js'), {
       env,
       logDir: dir,
+      // e.g. BENCH_SLACKBOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof-bot" to profile the slackbot.
+      nodeArgs: process.env.BENCH_SLACKBOT_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
       ready: { line: /gatehouse-slackbot ready/ },
     });
     cleanups.push(() => slackbot.stop());
