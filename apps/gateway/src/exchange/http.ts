@@ -9,6 +9,7 @@ import { type KubeStatus, kubeStatus, retryAfter } from '../kube-status/index.js
 import { type ClusterRoute, upstreamTarget } from '../routing/index.js';
 import type { ByteTap } from '../session-tap/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
+import { KEEP_CONNECTION } from '../upstream/keep-connection.js';
 import type { Exchange, ForwardResult } from './types.js';
 
 /** The upstream's own Warning headers first, then the gateway's. */
@@ -140,6 +141,7 @@ class HttpExchange implements Exchange {
         headers,
         body: STREAMED.has(method) ? null : (body ?? null),
         signal: this.#forwarding,
+        ...KEEP_CONNECTION,
         // Watches and `logs -f` may be quiet for longer than any body timeout; the client's close ends them.
         bodyTimeout: 0,
       });

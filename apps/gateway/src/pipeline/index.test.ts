@@ -127,6 +127,26 @@ describe('allowed requests', () => {
     });
   });
 
+  it('keeps its connection to the cluster after a DELETE with DeleteOptions', async () => {
+    // Undici closes a connection after a body on a method that expects none unless told otherwise:
+    // every approved delete opened a new TLS connection to the API server.
+    const harness = await start({
+      policy: { ...fakePolicy, decide: () => ({ effect: 'allow', rule: null }) },
+    });
+    for (const name of ['a', 'b', 'c']) {
+      const response = await call(harness, `/clusters/test/api/v1/namespaces/dev/pods/${name}`, {
+        method: 'DELETE',
+        headers: { 'content-type': 'application/json' },
+        body: '{"propagationPolicy":"Background"}',
+      });
+      expect(response.status).toBe(200);
+    }
+    expect(harness.upstream.received.map((received) => received.body)).toEqual(
+      Array(3).fill('{"propagationPolicy":"Background"}'),
+    );
+    expect(harness.upstream.connectionsOpened()).toBe(1);
+  });
+
   it('streams a watch: events reach the client before the upstream finishes, and a client abort reaches the upstream', async () => {
     let release: (() => void) | undefined;
     const harness = await start({

@@ -1,7 +1,8 @@
 import type { HeldRequest } from '@gatehouse/approvals';
 import { describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../errors.js';
-import { dryRunReplay, withDryRunAll } from './kube.js';
+import { startRecordingUpstream } from '../testing/recording-upstream.js';
+import { dryRunReplay, sendDryRun, withDryRunAll } from './kube.js';
 
 const held = (method: string, path: string, body?: string, query = ''): HeldRequest => ({
   method,
@@ -55,6 +56,32 @@ describe('dryRunReplay', () => {
       expect(() => dryRunReplay(held('DELETE', '/api/v1/namespaces/prod', body))).toThrow(
         expect.objectContaining({ code: GatewayErrorCode.PreviewReadFailed }),
       );
+    }
+  });
+});
+
+describe('sendDryRun', () => {
+  it("keeps the gateway's connection to the cluster after a dry-run DELETE with its body", async () => {
+    const upstream = await startRecordingUpstream();
+    try {
+      for (const name of ['a', 'b']) {
+        const request = held(
+          'DELETE',
+          `/api/v1/namespaces/prod/pods/${name}`,
+          '{"propagationPolicy":"Background"}',
+        );
+        const answer = await sendDryRun(upstream.upstream, request, new AbortController().signal);
+        expect(answer.result).toEqual({ outcome: 'would-succeed' });
+        // Undici gives a finished connection back to its pool on the loop's next turn, after the body ended.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(upstream.received.map((received) => received.url)).toEqual([
+        '/api/v1/namespaces/prod/pods/a?dryRun=All',
+        '/api/v1/namespaces/prod/pods/b?dryRun=All',
+      ]);
+      expect(upstream.connectionsOpened()).toBe(1);
+    } finally {
+      await upstream.stop();
     }
   });
 });

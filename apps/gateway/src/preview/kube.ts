@@ -3,6 +3,7 @@ import { parseAction, parseQuery, shorten } from '@gatehouse/policy';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { upstreamTarget } from '../routing/index.js';
 import type { ClusterUpstream } from '../upstream/index.js';
+import { KEEP_CONNECTION } from '../upstream/keep-connection.js';
 
 /**
  * Content negotiation for metadata-only answers: API servers send names, labels and owners without
@@ -138,6 +139,7 @@ function sender(upstream: ClusterUpstream, signal: AbortSignal) {
       headers: { 'user-agent': 'gatehouse-gateway/preview', ...headers, ...(await upstream.authHeaders()) },
       body: body ?? null,
       signal,
+      ...KEEP_CONNECTION,
     });
 }
 

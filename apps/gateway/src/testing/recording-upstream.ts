@@ -55,6 +55,10 @@ export async function startRecordingUpstream(handler?: Handler) {
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
     socket.on('data', (chunk: Buffer) => socket.write(`echo:${chunk.toString()}`));
   });
+  let opened = 0;
+  server.on('connection', () => {
+    opened += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   const dispatcher = new Agent();
@@ -71,6 +75,8 @@ export async function startRecordingUpstream(handler?: Handler) {
     upstream,
     received,
     closed,
+    /** TCP connections the upstream has accepted so far: whether the gateway reuses them. */
+    connectionsOpened: () => opened,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
