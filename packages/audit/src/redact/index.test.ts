@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from '../errors.js';
 import type { AuditEventInput, RequestReceivedInput } from '../events.js';
@@ -145,6 +146,47 @@ describe('prepareEvent', () => {
   it('stores plain JSON: no undefined members', () => {
     const event = prepareEvent({ type: 'dispatch', approvalId: 'a', via: 'hold', holder: undefined }, 'hash');
     expect(Object.keys(event)).toEqual(['type', 'approvalId', 'via']);
+  });
+
+  it('copies any member as a JSON round trip would, then redacts by key and by bearer or basic value', () => {
+    // The redaction's contract, written the slow way: round trip, then walk.
+    const secretKey = /authorization|cookie|password|passwd|secret|token|api[-_]?key/i;
+    const secretValue = /^\s*(bearer|basic)\s+\S/i;
+    const expected = (value: unknown, key: string): unknown => {
+      if (value === null) return null;
+      if (secretKey.test(key)) return REDACTED;
+      if (typeof value === 'string') return secretValue.test(value) ? REDACTED : value;
+      if (Array.isArray(value)) return value.map((item, index) => expected(item, String(index)));
+      if (typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, expected(item, name)]));
+      return value;
+    };
+    const key = fc.oneof(
+      fc.constantFrom('Authorization', 'x-api_key', 'myToken', 'note', 'data', '__proto__', '0', 'toJSON'),
+      fc.string(),
+    );
+    const text = fc.oneof(
+      fc.constantFrom('Bearer abc', ' basic x', 'bearer', 'Basic  y', 'plain'),
+      fc.string(),
+    );
+    const leaf = fc.oneof(
+      text,
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.constant(-0),
+      fc.date({ noInvalidDate: true }),
+    );
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('tree')), fc.dictionary(key, tie('tree'))),
+    }));
+    fc.assert(
+      fc.property(tree, (extra) => {
+        const input = { type: 'dispatch', approvalId: 'a', via: 'hold', extra } as AuditEventInput;
+        expect(prepareEvent(input, 'hash')).toEqual(expected(JSON.parse(JSON.stringify(input)), ''));
+      }),
+    );
   });
 
   it('rejects an unknown event type', () => {

@@ -60,10 +60,10 @@ export function prepareEvent(input: AuditEventInput, bodies: BodyMode): AuditEve
 }
 
 function storeRequestReceived(input: RequestReceivedInput, bodies: BodyMode): AuditEvent {
-  const { request, ...fields } = input;
-  const stored = storeRequest(request, input.action, bodies, input.decision.auditLevel !== undefined);
+  const stored = storeRequest(input.request, input.action, bodies, input.decision.auditLevel !== undefined);
   const kubectl = { command: stored.headers['kubectl-command'], session: stored.headers['kubectl-session'] };
-  return { ...fields, request: stored, kubectl };
+  // One copy: the stored request takes the place of the one passed in.
+  return { ...input, request: stored, kubectl };
 }
 
 /** `metadataOnly` (a lowered audit level): no body, and of the headers only {@link METADATA_HEADERS}. */
@@ -74,7 +74,9 @@ function storeRequest(
   metadataOnly: boolean,
 ): StoredRequest {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers ?? {})) {
+  const given = request.headers ?? {};
+  for (const name of Object.keys(given)) {
+    const value = given[name];
     if (value === undefined) continue;
     const key = name.toLowerCase();
     if (metadataOnly && !METADATA_HEADERS.has(key)) continue;
@@ -118,14 +120,34 @@ function decodeUtf8(bytes: Buffer): string | undefined {
 }
 
 /**
+ * Whether a member name marks a credential: the same few names recur in every event (field names,
+ * kubectl's headers), so each answer is remembered, up to a bound, since header names are the client's.
+ */
+const secretKeys = new Map<string, boolean>();
+const SECRET_KEYS_REMEMBERED = 4096;
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeys.size < SECRET_KEYS_REMEMBERED) secretKeys.set(key, secret);
+  }
+  return secret;
+}
+
+/**
  * Copies `value` as `JSON.parse(JSON.stringify(value))` would, replacing credentials at any depth on the
  * way: one walk instead of three, since every request is recorded. A non-null value under a credential key
  * is replaced whole, as it would be after the round trip.
  */
 function scrub(value: unknown, key: string): unknown {
+  // Strings and plain objects are nearly every member: they skip jsonValue's checks.
+  if (typeof value === 'string') {
+    if (isSecretKey(key)) return REDACTED;
+    return SECRET_VALUE.test(value) ? REDACTED : value;
+  }
   const json = jsonValue(value, key);
   if (json === undefined || json === null) return json;
-  if (SECRET_KEY.test(key)) return REDACTED;
+  if (isSecretKey(key)) return REDACTED;
   if (typeof json === 'string') return SECRET_VALUE.test(json) ? REDACTED : json;
   if (typeof json !== 'object') return json;
   if (Array.isArray(json)) {
