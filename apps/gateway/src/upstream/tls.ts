@@ -19,6 +19,16 @@ export interface ClusterTls {
 }
 
 /**
+ * How long a connection to a cluster may sit idle before the gateway closes it. The API server sends
+ * no Keep-Alive hint (Go's server does not) and closes idle connections after 90 s
+ * (k8s.io/apiserver/pkg/server/secure_serving.go, IdleTimeout); without a hint undici closes them
+ * after 4 s (lib/dispatcher/client.js, keepAliveTimeout), so an agent that paused longer between two
+ * commands paid a new TLS connection to the cluster for the second. 30 s stays under the API server's
+ * 90 s and the 60 s idle timeout of a classic or application load balancer in front of it.
+ */
+export const IDLE_CONNECTION_MS = 30_000;
+
+/**
  * One set of TLS options serves both undici (HTTP requests) and raw sockets (upgrades), so a
  * request and an exec to the same cluster can never disagree on what they trust.
  */
@@ -40,6 +50,6 @@ export function clusterTls(url: URL, settings: ClusterTlsSettings): ClusterTls {
     ...(servername !== undefined && { servername }),
   };
   // bodyTimeout 0: watches and `logs -f` stay quiet for minutes; the proxy ends them with the client.
-  const dispatcher = new Agent({ connect: options, bodyTimeout: 0 });
+  const dispatcher = new Agent({ connect: options, bodyTimeout: 0, keepAliveTimeout: IDLE_CONNECTION_MS });
   return { dispatcher, tlsOptions: () => ({ ...options }) };
 }
