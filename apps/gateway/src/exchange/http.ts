@@ -1,8 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
-import type { Dispatcher } from 'undici';
 import { type BodyReadOptions, type BodyResult, readBody } from '../body/index.js';
 import { downstreamResponseHeaders, type HeaderMap, upstreamRequestHeaders } from '../headers/index.js';
 import { type KubeStatus, kubeStatus, retryAfter } from '../kube-status/index.js';
@@ -123,48 +121,67 @@ class HttpExchange implements Exchange {
     const { method } = this;
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    let response: Dispatcher.ResponseData;
+    // The client's headers are a fresh map: the credentials go into it, not into another copy.
+    let headers: HeaderMap;
     try {
-      // The client's headers are a fresh map: the credentials go into it, not into another copy.
-      const headers = Object.assign(
+      headers = Object.assign(
         upstreamRequestHeaders(req.headers, { upgrade: false }),
         await upstream.authHeaders(),
       );
-      // Gone before (or while the credentials were read): nothing is sent. From here on, undici
-      // listens to the emitter (it subscribes as request() is called).
-      if (this.#gone) return { outcome: 'aborted' };
-      this.#forwarding = new EventEmitter();
-      response = await upstream.dispatcher.request({
-        origin: upstream.url.origin,
-        path: upstreamTarget(upstream.url, route),
-        method,
-        headers,
-        body: STREAMED.has(method) ? null : (body ?? null),
-        signal: this.#forwarding,
-        ...KEEP_CONNECTION,
-        // Watches and `logs -f` may be quiet for longer than any body timeout; the client's close ends them.
-        bodyTimeout: 0,
-      });
     } catch (error) {
-      if (this.#gone) return { outcome: 'aborted' };
-      const message = (error as Error).message;
-      this.reject(
-        kubeStatus(
-          'ServiceUnavailable',
-          `cluster ${upstream.name} (${upstream.url.origin}) did not answer: ${message}; the request was not completed`,
-        ),
-      );
-      return { outcome: 'failed', error: message, durationMs: elapsed() };
+      return this.#unanswered(upstream, error, elapsed());
     }
-    const durationMs = elapsed();
-    this.#sent = response.statusCode;
-    res.writeHead(response.statusCode, withWarnings(downstreamResponseHeaders(response.headers), warnings));
-    // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
-    // headers now. A response with a length sends them with its first bytes, one TLS write, not two.
-    if (response.headers['content-length'] === undefined) res.flushHeaders();
-    // Either side ending early destroys the other: a client abort aborts the upstream read.
-    pipeline(response.body, res).catch(() => undefined);
-    return { outcome: 'response', status: response.statusCode, durationMs };
+    // Gone before (or while the credentials were read): nothing is sent. From here on, undici
+    // listens to the emitter (it subscribes as stream() is called).
+    if (this.#gone) return { outcome: 'aborted' };
+    this.#forwarding = new EventEmitter();
+    return await new Promise<ForwardResult>((settle) => {
+      let answered = false;
+      upstream.dispatcher
+        .stream(
+          {
+            origin: upstream.url.origin,
+            path: upstreamTarget(upstream.url, route),
+            method,
+            headers,
+            body: STREAMED.has(method) ? null : (body ?? null),
+            signal: this.#forwarding,
+            ...KEEP_CONNECTION,
+            // Watches and `logs -f` may be quiet for longer than any body timeout; the client's close ends them.
+            bodyTimeout: 0,
+          },
+          // The cluster's body goes straight into the client's response, no body stream or pipeline between:
+          // undici writes it with backpressure and ends it, destroys it when the cluster fails mid-body, and
+          // aborts the cluster's request when the client goes (undici 7 lib/api/api-stream.js).
+          ({ statusCode, headers: answer }) => {
+            answered = true;
+            this.#sent = statusCode;
+            res.writeHead(statusCode, withWarnings(downstreamResponseHeaders(answer), warnings));
+            // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
+            // headers now. A response with a length sends them with its first bytes, one TLS write, not two.
+            if (answer['content-length'] === undefined) res.flushHeaders();
+            settle({ outcome: 'response', status: statusCode, durationMs: elapsed() });
+            return res;
+          },
+        )
+        .catch((error: unknown) => {
+          // Past the answer's head, a failure is the body's: undici has already cut the client's response off.
+          if (!answered) settle(this.#unanswered(upstream, error, elapsed()));
+        });
+    });
+  }
+
+  /** The cluster gave no answer: 503 unless the client left first. */
+  #unanswered(upstream: ClusterUpstream, error: unknown, durationMs: number): ForwardResult {
+    if (this.#gone) return { outcome: 'aborted' };
+    const message = (error as Error).message;
+    this.reject(
+      kubeStatus(
+        'ServiceUnavailable',
+        `cluster ${upstream.name} (${upstream.url.origin}) did not answer: ${message}; the request was not completed`,
+      ),
+    );
+    return { outcome: 'failed', error: message, durationMs };
   }
 }
 
