@@ -36,6 +36,7 @@ export type Target =
   | 'direct'
   | 'nginx'
   | 'bare proxy'
+  | 'bare proxy (pipe)'
   | 'gateway'
   | 'gateway (baseline)'
   | 'gateway (traced)';
@@ -61,6 +62,7 @@ export function passThroughTargets(stack: BenchStack): Partial<Record<Target, Pa
     direct: { ...plain, origin: stack.upstreamOrigin, service: undefined },
     nginx: { ...plain, origin: stack.nginxOrigin, service: stack.nginx },
     'bare proxy': { ...plain, origin: stack.bareOrigin, service: stack.bareProxy },
+    'bare proxy (pipe)': { ...plain, origin: stack.barePipeOrigin, service: stack.barePipe },
     gateway: gateway(stack.gatewayOrigin, stack.gateway),
     ...(stack.baseline && {
       'gateway (baseline)': gateway(stack.baseline.origin, stack.baseline.service),
@@ -140,6 +142,7 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
   const direct = summary('direct');
   const nginx = summary('nginx');
   const bare = summary('bare proxy');
+  const barePipe = summary('bare proxy (pipe)');
   const gateway = summary('gateway');
   const section = `Pass-through (GET pod, ${options.connections} connections, ${options.rounds}×${options.durationMs / 1000} s each)`;
   const line = (name: string, s: typeof direct): Row => ({
@@ -187,7 +190,8 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
     ...ab,
     line('direct to upstream', direct),
     line('nginx (Debian) proxy', nginx),
-    line('bare undici proxy', bare),
+    line('bare undici proxy (undici stream(), as the gateway forwards)', bare),
+    line('bare undici proxy as before stop 29 (request(), body pipeline()d)', barePipe),
     line('gateway', gateway),
     ...tracing,
     {
@@ -210,6 +214,13 @@ export async function passThrough(stack: BenchStack, options: PassThroughOptions
       value: `${fixed(gateway.cpuUsPerRequest / bare.cpuUsPerRequest)}×`,
       goal: '≤ 1.25×',
       met: gateway.cpuUsPerRequest / bare.cpuUsPerRequest <= 1.25,
+    },
+    {
+      section,
+      measure:
+        'against the floor as it was before stop 29: gateway / it, bare proxy / it (p50; req/s; CPU/request)',
+      value: `${against(gateway, barePipe)}, ${against(bare, barePipe)}`,
+      goal: '',
     },
     {
       section,

@@ -43,6 +43,8 @@ export interface BenchStack {
   readonly slack: SlackApiFake;
   readonly upstream: Helper;
   readonly bareProxy: Helper;
+  /** The bare proxy as it was before stop 29: undici's request() and the body pipeline()d (bare-proxy.ts). */
+  readonly barePipe: Helper;
   /** Debian's nginx proxying TLS to the same upstream: the floor under the bare Node proxy. */
   readonly nginx: Service;
   readonly gateway: Service;
@@ -54,6 +56,7 @@ export interface BenchStack {
   readonly load: Helper;
   readonly upstreamOrigin: string;
   readonly bareOrigin: string;
+  readonly barePipeOrigin: string;
   readonly nginxOrigin: string;
   readonly gatewayOrigin: string;
   /** The slackbot's Slack request URL. */
@@ -175,6 +178,14 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     });
     cleanups.push(() => bareProxy.stop());
     const bareOrigin = `https://127.0.0.1:${bareProxy.ready.port as number}`;
+    // The floor as it was before stop 29 (request() and pipeline()), for the pass-through rows only.
+    const barePipe = await startHelper('bare-proxy-pipe', 'bare-proxy.ts', {
+      env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin, BENCH_BARE_FORWARD: 'pipe' },
+      logDir: dir,
+      measured: true,
+      nodeArgs: nodeFlags,
+    });
+    cleanups.push(() => barePipe.stop());
     const nginx = await startNginx(files, upstreamPort);
     cleanups.push(() => nginx.service.stop());
 
@@ -326,6 +337,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       slack,
       upstream,
       bareProxy,
+      barePipe,
       nginx: nginx.service,
       gateway,
       baseline,
@@ -334,6 +346,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       load,
       upstreamOrigin,
       bareOrigin,
+      barePipeOrigin: `https://127.0.0.1:${barePipe.ready.port as number}`,
       nginxOrigin: nginx.origin,
       gatewayOrigin: `https://127.0.0.1:${gatewayPort}`,
       botUrl: `http://127.0.0.1:${slackbotPort}/slack/events`,
