@@ -154,9 +154,10 @@ class HttpExchange implements Exchange {
           // undici writes it with backpressure and ends it, destroys it when the cluster fails mid-body, and
           // aborts the cluster's request when the client goes (undici 7 lib/api/api-stream.js).
           ({ statusCode, headers: answer }) => {
-            answered = true;
             this.#sent = statusCode;
             res.writeHead(statusCode, withWarnings(downstreamResponseHeaders(answer), warnings));
+            // Only now: a head Node refused to write fails the stream before anything was sent, and gets the 503.
+            answered = true;
             // A stream of unknown length (watch, logs -f) may not produce a body byte for minutes: send the
             // headers now. A response with a length sends them with its first bytes, one TLS write, not two.
             if (answer['content-length'] === undefined) res.flushHeaders();
