@@ -169,23 +169,30 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const upstreamPort = upstream.ready.port as number;
     const upstreamOrigin = `https://127.0.0.1:${upstreamPort}`;
     const nodeFlags = gatewayNodeFlags();
-    const bareProxy = await startHelper('bare-proxy', 'bare-proxy.ts', {
-      env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin },
-      logDir: dir,
-      measured: true,
-      // e.g. BENCH_BARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof-bare", to profile both proxies in one run.
-      nodeArgs: [...nodeFlags, ...(process.env.BENCH_BARE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
-    });
-    cleanups.push(() => bareProxy.stop());
+    /** bare-proxy.ts forwarding with `forward` (its BENCH_BARE_FORWARD), with the gateway's node flags. */
+    const startBare = async (
+      name: string,
+      forward: 'stream' | 'pipe',
+      extraNodeArgs: readonly string[] = [],
+    ) => {
+      const helper = await startHelper(name, 'bare-proxy.ts', {
+        env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin, BENCH_BARE_FORWARD: forward },
+        logDir: dir,
+        measured: true,
+        nodeArgs: [...nodeFlags, ...extraNodeArgs],
+      });
+      cleanups.push(() => helper.stop());
+      return helper;
+    };
+    // e.g. BENCH_BARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof-bare", to profile both proxies in one run.
+    const bareProxy = await startBare(
+      'bare-proxy',
+      'stream',
+      process.env.BENCH_BARE_NODE_ARGS?.split(' ').filter(Boolean),
+    );
     const bareOrigin = `https://127.0.0.1:${bareProxy.ready.port as number}`;
     // The floor as it was before stop 29 (request() and pipeline()), for the pass-through rows only.
-    const barePipe = await startHelper('bare-proxy-pipe', 'bare-proxy.ts', {
-      env: { ...tlsEnv, BENCH_UPSTREAM: upstreamOrigin, BENCH_BARE_FORWARD: 'pipe' },
-      logDir: dir,
-      measured: true,
-      nodeArgs: nodeFlags,
-    });
-    cleanups.push(() => barePipe.stop());
+    const barePipe = await startBare('bare-proxy-pipe', 'pipe');
     const nginx = await startNginx(files, upstreamPort);
     cleanups.push(() => nginx.service.stop());
 

@@ -26,7 +26,7 @@ export interface ClusterTls {
  * commands paid a new TLS connection to the cluster for the second. 30 s stays under the API server's
  * 90 s and the 60 s idle timeout of a classic or application load balancer in front of it.
  */
-export const IDLE_CONNECTION_MS = 30_000;
+const IDLE_CONNECTION_MS = 30_000;
 
 /**
  * One set of TLS options serves both undici (HTTP requests) and raw sockets (upgrades), so a
