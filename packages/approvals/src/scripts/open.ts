@@ -42,7 +42,8 @@ export enum OpenOutcome {
  * KEYS[8] seen approval's holders  keys.holders(seenId) (or of newId when KEYS[1] was empty)
  * KEYS[9] new approval's holders   keys.holders(newId)
  * KEYS[10] presence set            keys.presence
- * Returns {1, HGETALL new} created | {2, HGETALL seen} joined (seen is pending and not past expiresAt)
+ * Returns {1, revision} created (the caller wrote every other field, so it needs no read back)
+ *       | {2, HGETALL seen} joined (seen is pending and not past expiresAt)
  *       | {3, HGETALL seen} repeated (seen is denied, expired or stale, and was so less than window ago)
  *       | {-3} retry: KEYS[1] no longer holds seenId | {-5} newId is taken
  */
@@ -88,7 +89,6 @@ if ARGV[7] ~= '' then redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[4]) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
 redis.call('ZADD', KEYS[5], 0, ARGV[8])
 redis.call('ZADD', KEYS[6], ARGV[9], ARGV[2])
-announce(KEYS[3], ARGV[6], ARGV[2], 'pending', 'created')
-return {1, redis.call('HGETALL', KEYS[3])}
+return {1, announce(KEYS[3], ARGV[6], ARGV[2], 'pending', 'created')}
 `,
 };

@@ -10,7 +10,7 @@ import type { LuaScript } from './run.js';
  * KEYS[2] audit outbox
  * ARGV[3] events channel
  * ARGV[4] the `approval.preview` audit event (JSON, with time)
- * Returns {1, HGETALL approval} | {-1} not found (never creates a stray hash).
+ * Returns {1, revision, state} | {-1} not found (never creates a stray hash).
  */
 export const previewScript: LuaScript = {
   name: 'preview',
@@ -20,7 +20,6 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {-1} end
 redis.call('HSET', KEYS[1], 'preview', ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[4])
-announce(KEYS[1], ARGV[3], ARGV[1], state, 'preview')
-return {1, redis.call('HGETALL', KEYS[1])}
+return {1, announce(KEYS[1], ARGV[3], ARGV[1], state, 'preview'), state}
 `,
 };

@@ -70,6 +70,20 @@ describe('open', () => {
     expect(other.approval.runAs).toBeUndefined();
   });
 
+  it('answers a created approval as Redis stores it, every field, without reading it back', async () => {
+    const input = openInput({
+      runAs: { user: 'gatehouse:agent:agent-oncall', groups: ['gatehouse:agents'] },
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      approvalsNeeded: 2,
+    });
+    const { approval } = await h.approvals.open(input);
+    expect(approval).toEqual(await h.approvals.get(approval.id));
+    const withoutBody = await h.approvals.open(
+      openInput({ cluster: 'staging', request: { ...input.request, bodyBase64: undefined } }),
+    );
+    expect(withoutBody.approval).toEqual(await h.approvals.get(withoutBody.approval.id));
+  });
+
   it('joins an identical pending request from the same agent, and enqueues one post', async () => {
     const first = await h.approvals.open(openInput());
     const second = await h.approvals.open(openInput());

@@ -30,9 +30,8 @@ describe('setPreview', () => {
     expect(approval.preview).toBeUndefined();
     const changes: unknown[] = [];
     const off = await h.approvals.onChange((change) => changes.push(change));
-    const updated = await h.approvals.setPreview(approval.id, preview);
-    expect(updated).toMatchObject({ preview, revision: 2, state: 'pending' });
-    expect((await h.approvals.get(approval.id))?.preview).toEqual(preview);
+    await h.approvals.setPreview(approval.id, preview);
+    expect(await h.approvals.get(approval.id)).toMatchObject({ preview, revision: 2, state: 'pending' });
     expect((await h.approvals.listPending({ limit: 10 })).items[0]?.preview).toEqual(preview);
     const jobs = (await refreshes.getJobs(['waiting'])).map((job) => job.data);
     expect(jobs).toEqual([{ id: approval.id, revision: 2, change: 'preview' }]);
@@ -51,8 +50,12 @@ describe('setPreview', () => {
       at: 1,
       durationMs: 3000,
     };
-    const updated = await h.approvals.setPreview(approval.id, unavailable);
-    expect(updated).toMatchObject({ state: 'denied', denyReason: 'no', preview: unavailable });
+    await h.approvals.setPreview(approval.id, unavailable);
+    expect(await h.approvals.get(approval.id)).toMatchObject({
+      state: 'denied',
+      denyReason: 'no',
+      preview: unavailable,
+    });
   });
 
   it('throws NotFoundError for an unknown id and creates nothing', async () => {
