@@ -17,7 +17,8 @@ import type { LuaScript } from './run.js';
  * ARGV[4] events channel
  * ARGV[5] the store instance whose connection(s) went
  * ARGV[6] '' (one connection) | 'lapsed' (all of the instance's, once its lease is over)
- * Returns {1, HGETALL approval} | {-1} not found | {-4} 'lapsed' but the lease was renewed meanwhile.
+ * Returns {1, revision, state}: revision 0 unless this call recorded the requester as gone (and
+ *         announced it) | {-1} not found | {-4} 'lapsed' but the lease was renewed meanwhile.
  */
 export const leaveScript: LuaScript = {
   name: 'leave',
@@ -37,7 +38,7 @@ elseif redis.call('HINCRBY', KEYS[3], ARGV[5], -1) <= 0 then
 end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {-1} end
-if gone <= 0 then return {1, redis.call('HGETALL', KEYS[1])} end
+if gone <= 0 then return {1, 0, state} end
 local holders = redis.call('HINCRBY', KEYS[1], 'holders', -gone)
 if holders < 0 then
   redis.call('HSET', KEYS[1], 'holders', 0)
@@ -52,8 +53,8 @@ elseif holders == 0 and (state == 'pending' or state == 'approved') then
     record(KEYS[2], {type = 'grant.issued', approvalId = ARGV[1],
       expiresAt = redis.call('HGET', KEYS[1], 'grantExpiresIso'), time = ARGV[3]})
   end
-  announce(KEYS[1], ARGV[4], ARGV[1], state, 'presence')
+  return {1, announce(KEYS[1], ARGV[4], ARGV[1], state, 'presence'), state}
 end
-return {1, redis.call('HGETALL', KEYS[1])}
+return {1, 0, state}
 `,
 };

@@ -548,12 +548,10 @@ export class Approvals {
       );
       const due = members.map(parsePresenceMember).filter((lease) => lease.instance !== this.#instance);
       for (const { instance, id } of due) {
-        const [code, rest] = await this.#leave(id, instance, 'lapsed');
+        const [code, revision, state] = await this.#leave(id, instance, 'lapsed');
         if (code === 1) {
           ended++;
-          const approval = decodeApproval(rest as unknown[]);
-          if (approval.holders === 0 && approval.requesterGoneAt !== undefined)
-            await this.#refresh(approval, 'presence');
+          await this.#refreshIfGone(id, revision, state);
         }
       }
       if (members.length < SWEEP_BATCH) return ended;
@@ -564,18 +562,25 @@ export class Approvals {
    * One held connection of the approval is gone (client left, hold timed out). The last one going
    * records the requester as disconnected; approved, the approval is then a grant for the retry.
    */
-  async leave(id: string): Promise<ApprovalRequest> {
+  async leave(id: string): Promise<void> {
     this.#assertOpen();
     const count = (this.#held.get(id) ?? 0) - 1;
     if (count > 0) this.#held.set(id, count);
     else this.#held.delete(id);
-    const now = this.#options.clock.now();
-    const [code, rest] = await this.#leave(id, this.#instance, '');
+    const [code, revision, state] = await this.#leave(id, this.#instance, '');
     if (code !== 1) throw scriptFailureToError(code as ScriptFailure, id, undefined, 'leave it');
     await this.#drain();
-    const approval = decodeApproval(rest as unknown[]);
-    if (approval.holders === 0 && approval.requesterGoneAt === now) await this.#refresh(approval, 'presence');
-    return approval;
+    await this.#refreshIfGone(id, revision, state);
+  }
+
+  /**
+   * The message says the requester is gone once the leave that recorded it announced a revision
+   * (0: nothing changed); the script answers with that, not the approval, since every held request leaves.
+   */
+  async #refreshIfGone(id: string, revision: unknown, state: unknown): Promise<void> {
+    if (Number(revision) > 0) {
+      await this.#refresh({ id, revision: Number(revision), state: state as ApprovalState }, 'presence');
+    }
   }
 
   async #leave(id: string, instance: string, mode: '' | 'lapsed'): Promise<Reply> {

@@ -1,4 +1,5 @@
 import { type AuditLog, auditKeys, createAuditLog, readApproval } from '@gatehouse/audit';
+import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, harness, openInput, REDIS_URL } from '../test-support/index.js';
 
@@ -74,5 +75,25 @@ describe('requester presence', () => {
     expect(await h.redis.zcard(`${h.prefix}:presence`)).toBe(0);
     expect(await h.redis.exists(`${h.prefix}:approval:${approval.id}:holders`)).toBe(0);
     expect((await h.approvals.get(approval.id))?.requesterGoneAt).toBeUndefined();
+  });
+
+  it('refreshes the message when the last connection leaves a pending approval, at the revision that says so', async () => {
+    const { approval } = await h.approvals.open(openInput());
+    await h.approvals.open(openInput()); // a second connection joins
+    const refreshes = new Queue(h.approvals.queueNames.slack, { connection: { url: REDIS_URL } });
+    try {
+      const presence = async () =>
+        (await refreshes.getJobs(['waiting', 'delayed']))
+          .map((job) => job.data)
+          .filter((data) => data.change === 'presence');
+      await h.approvals.leave(approval.id);
+      expect(await presence()).toEqual([]); // one connection still holds it
+      await h.approvals.leave(approval.id);
+      const gone = await h.approvals.get(approval.id);
+      expect(gone?.requesterGoneAt).toBeDefined();
+      expect(await presence()).toEqual([{ id: approval.id, revision: gone?.revision, change: 'presence' }]);
+    } finally {
+      await refreshes.close();
+    }
   });
 });
