@@ -124,11 +124,11 @@ export function createFakeApprovals(
       const approval = records.get(id);
       if (!approval) throw new Error(`no approval ${id}`);
       const holders = Math.max(0, (approval.holders ?? 1) - 1);
-      return update(id, { holders, ...(holders === 0 && { requesterGoneAt: Date.now() }) });
+      update(id, { holders, ...(holders === 0 && { requesterGoneAt: Date.now() }) });
     },
 
     async setPreview(id, preview) {
-      return update(id, { preview });
+      update(id, { preview });
     },
   };
 
